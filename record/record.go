@@ -1,0 +1,67 @@
+// Package record holds the unit that flows through sluice: one log entry with
+// its source position, and the batch that carries records together with the
+// acknowledgement that lets an input advance its checkpoint.
+//
+// Guarantee: a Batch's Ack is called at most once, and only by the stage that
+// has made the batch safe (written by a sink, or durable in the buffer).
+// Inputs never assume a record is safe without it.
+package record
+
+import (
+	"sync"
+	"time"
+)
+
+// Flags mark how a record was shaped by the input.
+type Flags uint8
+
+const (
+	// FlagSplit marks one piece of a line that exceeded the maximum line size.
+	FlagSplit Flags = 1 << iota
+	// FlagRaw marks a line kept as raw text because its format was not recognised.
+	FlagRaw
+	// FlagInvalidUTF8 marks a body that is not valid UTF-8; it is kept as is.
+	FlagInvalidUTF8
+	// FlagNoNewline marks the last line of a drained file that had no newline.
+	FlagNoNewline
+)
+
+// Record is one log entry. Body is owned by the record's batch; stages that
+// keep it beyond the batch's lifetime must copy it.
+type Record struct {
+	Time   time.Time // time from the line; zero when the line had none
+	Stream string    // "stdout", "stderr" or "" when unknown
+	Body   []byte    // the message without the format's header
+	Path   string    // path the source file was discovered at
+	Offset int64     // byte offset of the line's first byte in its file
+	Flags  Flags
+	Attrs  []Attr // metadata added by enrichment
+}
+
+// Attr is one metadata key/value attached to a record.
+type Attr struct {
+	Key   string
+	Value string
+}
+
+// Batch is a group of records acknowledged as a whole.
+type Batch struct {
+	Records []Record
+	once    sync.Once
+	ack     func()
+}
+
+// NewBatch returns a batch whose Ack runs ack once; ack may be nil.
+func NewBatch(recs []Record, ack func()) *Batch {
+	return &Batch{Records: recs, ack: ack}
+}
+
+// Ack reports that every record of the batch is safe. Calls after the first
+// do nothing, so a retried delivery cannot advance a checkpoint twice.
+func (b *Batch) Ack() {
+	b.once.Do(func() {
+		if b.ack != nil {
+			b.ack()
+		}
+	})
+}
