@@ -1,0 +1,69 @@
+// Command sluice ships container logs from a Kubernetes node to log stores.
+//
+//	sluice run -config FILE       tail, enrich and ship until SIGTERM
+//	sluice validate -config FILE  check a configuration without running
+//	sluice version                print the version
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sluicelog/sluice/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(runMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func runMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: sluice run|validate|version [-config FILE]")
+		return 2
+	}
+	switch args[0] {
+	case "version":
+		fmt.Fprintln(stdout, "sluice", version)
+		return 0
+	case "validate", "run":
+	default:
+		fmt.Fprintf(stderr, "sluice: unknown command %q (want run, validate or version)\n", args[0])
+		return 2
+	}
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file (YAML)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if *path == "" {
+		fmt.Fprintln(stderr, "sluice: -config FILE is required")
+		return 2
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, "sluice:", err)
+		return 1
+	}
+	if args[0] == "validate" {
+		fmt.Fprintf(stdout, "%s: configuration is valid\n", *path)
+		return 0
+	}
+	// SIGTERM is also what Go delivers on Windows for the console close and
+	// shutdown events, so one path serves both platforms.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "sluice:", err)
+		return 1
+	}
+	return 0
+}

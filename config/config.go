@@ -1,0 +1,145 @@
+// Package config loads sluice's YAML configuration.
+//
+// Decoding is strict: an unknown key or a value of the wrong type is an error
+// that names the key and its line, so a typo never silently falls back to a
+// default on a production node. `${NAME}` is replaced by the environment
+// variable NAME before decoding; an unset variable is an error.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	DataDir         string        `yaml:"data_dir"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	Log             Log           `yaml:"log"`
+	Metrics         Metrics       `yaml:"metrics"`
+	Inputs          Inputs        `yaml:"inputs"`
+	Outputs         Outputs       `yaml:"outputs"`
+}
+
+// Log configures sluice's own logs.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json or text
+}
+
+// Metrics configures the HTTP listener for /metrics, /healthz and /readyz.
+type Metrics struct {
+	Address string `yaml:"address"` // empty disables the listener
+}
+
+// Inputs lists the configured inputs.
+type Inputs struct {
+	Files Files `yaml:"files"`
+}
+
+// Files configures the file tailer.
+type Files struct {
+	Include          []string      `yaml:"include"`
+	Exclude          []string      `yaml:"exclude"`
+	ReadFrom         string        `yaml:"read_from"` // head or tail, for files first seen at start
+	Format           string        `yaml:"format"`    // auto, cri, docker or raw
+	MaxLineSize      ByteSize      `yaml:"max_line_size"`
+	PollInterval     time.Duration `yaml:"poll_interval"`
+	DiscoverInterval time.Duration `yaml:"discover_interval"`
+	MaxOpenFiles     int           `yaml:"max_open_files"`
+	IdleTimeout      time.Duration `yaml:"idle_timeout"`
+	RotateWait       time.Duration `yaml:"rotate_wait"`
+	CheckpointEvery  time.Duration `yaml:"checkpoint_interval"`
+	BatchSize        int           `yaml:"batch_size"`
+}
+
+// Outputs lists the configured sinks; a nil entry is not configured.
+type Outputs struct {
+	Stdout *Stdout `yaml:"stdout"`
+}
+
+// Stdout writes one JSON object per record to standard output.
+type Stdout struct {
+	Path string `yaml:"path"` // write here instead of standard output when set
+}
+
+// Default returns the configuration used for keys the file leaves out.
+func Default() Config {
+	return Config{
+		DataDir:         defaultDataDir,
+		ShutdownTimeout: 20 * time.Second,
+		Log:             Log{Level: "info", Format: "json"},
+		Metrics:         Metrics{Address: "127.0.0.1:2020"},
+		Inputs: Inputs{Files: Files{
+			Include:          []string{defaultInclude},
+			ReadFrom:         "head",
+			Format:           "auto",
+			MaxLineSize:      1 << 20,
+			PollInterval:     250 * time.Millisecond,
+			DiscoverInterval: time.Second,
+			MaxOpenFiles:     1024,
+			IdleTimeout:      5 * time.Minute,
+			RotateWait:       time.Second,
+			CheckpointEvery:  time.Second,
+			BatchSize:        1024,
+		}},
+	}
+}
+
+// Load reads, expands and strictly decodes the file at path over the defaults.
+func Load(path string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := Parse(raw)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse decodes YAML text over the defaults and validates the result.
+func Parse(raw []byte) (Config, error) {
+	expanded, err := expandEnv(raw)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	// An empty file decodes as io.EOF and means "all defaults".
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("decode: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+func expandEnv(raw []byte) ([]byte, error) {
+	var missing []string
+	out := envRef.ReplaceAllFunc(raw, func(m []byte) []byte {
+		name := string(m[2 : len(m)-1])
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			missing = append(missing, name)
+		}
+		return []byte(v)
+	})
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("environment variables not set: %s", strings.Join(missing, ", "))
+	}
+	return out, nil
+}

@@ -1,0 +1,109 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/sluicelog/sluice/internal/testdir"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestParse(t *testing.T) {
+	t.Setenv("SLUICE_TEST_DIR", "/tmp/state")
+	for _, tc := range []struct {
+		name    string
+		yaml    string
+		wantErr []string // substrings that must all appear
+		check   func(t *testing.T, c Config)
+	}{
+		{
+			name: "minimal stdout config keeps defaults",
+			yaml: "outputs:\n  stdout: {}\n",
+			check: func(t *testing.T, c Config) {
+				if c.Inputs.Files.MaxLineSize != 1<<20 || c.Inputs.Files.ReadFrom != "head" || c.ShutdownTimeout != 20*time.Second {
+					t.Fatalf("defaults not kept: %+v", c)
+				}
+				if len(c.Inputs.Files.Include) != 1 || c.Inputs.Files.Include[0] != defaultInclude {
+					t.Fatalf("default include = %v", c.Inputs.Files.Include)
+				}
+			},
+		},
+		{
+			name: "values and units",
+			yaml: "data_dir: ${SLUICE_TEST_DIR}\ninputs:\n  files:\n    include: ['/x/*.log']\n    max_line_size: 64KiB\n    poll_interval: 50ms\n    read_from: tail\noutputs:\n  stdout: {path: out.json}\n",
+			check: func(t *testing.T, c Config) {
+				f := c.Inputs.Files
+				if c.DataDir != "/tmp/state" || f.MaxLineSize != 64<<10 || f.PollInterval != 50*time.Millisecond || f.ReadFrom != "tail" {
+					t.Fatalf("values not decoded: %+v", c)
+				}
+				if c.Outputs.Stdout == nil || c.Outputs.Stdout.Path != "out.json" {
+					t.Fatalf("stdout output = %+v", c.Outputs.Stdout)
+				}
+			},
+		},
+		{name: "unknown key names key and line", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    inclde: ['/x']\n", wantErr: []string{"line 5", "inclde"}},
+		{name: "wrong type names line", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    poll_interval: soon\n", wantErr: []string{"line 5", "soon"}},
+		{name: "bad size names line", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    max_line_size: lots\n", wantErr: []string{"line 5", "lots"}},
+		{name: "size too small", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    max_line_size: 10\n", wantErr: []string{"inputs.files.max_line_size"}},
+		{name: "bad read_from", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    read_from: middle\n", wantErr: []string{"inputs.files.read_from", "middle"}},
+		{name: "bad format", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    format: xml\n", wantErr: []string{"inputs.files.format"}},
+		{name: "negative interval", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    poll_interval: -1s\n", wantErr: []string{"inputs.files.poll_interval", "positive"}},
+		{name: "no output", yaml: "log:\n  level: debug\n", wantErr: []string{"outputs"}},
+		{name: "unset env", yaml: "data_dir: ${SLUICE_NOT_SET_ANYWHERE}\noutputs:\n  stdout: {}\n", wantErr: []string{"SLUICE_NOT_SET_ANYWHERE"}},
+		{name: "empty file needs an output", yaml: "", wantErr: []string{"no output"}},
+		{name: "bad log level", yaml: "log: {level: loud}\noutputs:\n  stdout: {}\n", wantErr: []string{"log.level"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.yaml))
+			if len(tc.wantErr) > 0 {
+				if err == nil {
+					t.Fatalf("want error containing %q, got none", tc.wantErr)
+				}
+				for _, w := range tc.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Fatalf("error %q does not contain %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}
+
+func TestLoadNamesFile(t *testing.T) {
+	path := filepath.Join(testdir.New(t), "sluice.yaml")
+	if err := os.WriteFile(path, []byte("bogus: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "bogus") {
+		t.Fatalf("err = %v, want it to name the file and key", err)
+	}
+	if _, err := Load(path + ".missing"); err == nil {
+		t.Fatal("want error for a missing file")
+	}
+}
+
+func TestParseByteSize(t *testing.T) {
+	for in, want := range map[string]ByteSize{"0": 0, "1024": 1024, "1KiB": 1024, "1 MiB": 1 << 20, "2GiB": 2 << 30, "5MB": 5e6, "10B": 10} {
+		got, err := ParseByteSize(in)
+		if err != nil || got != want {
+			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "1TiB", "MiB", "1.5MiB"} {
+		if _, err := ParseByteSize(in); err == nil {
+			t.Errorf("ParseByteSize(%q): want error", in)
+		}
+	}
+}

@@ -1,0 +1,59 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Validate reports every invalid value, each named by its YAML key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key string, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	f := c.Inputs.Files
+	if len(f.Include) == 0 {
+		bad("inputs.files.include", "at least one pattern is needed")
+	}
+	if f.ReadFrom != "head" && f.ReadFrom != "tail" {
+		bad("inputs.files.read_from", "%q is not head or tail", f.ReadFrom)
+	}
+	switch f.Format {
+	case "auto", "cri", "docker", "raw":
+	default:
+		bad("inputs.files.format", "%q is not auto, cri, docker or raw", f.Format)
+	}
+	if f.MaxLineSize < 1024 {
+		bad("inputs.files.max_line_size", "%d is below the minimum of 1KiB", f.MaxLineSize)
+	}
+	positive := map[string]int64{
+		"inputs.files.poll_interval":       int64(f.PollInterval),
+		"inputs.files.discover_interval":   int64(f.DiscoverInterval),
+		"inputs.files.max_open_files":      int64(f.MaxOpenFiles),
+		"inputs.files.idle_timeout":        int64(f.IdleTimeout),
+		"inputs.files.rotate_wait":         int64(f.RotateWait),
+		"inputs.files.checkpoint_interval": int64(f.CheckpointEvery),
+		"inputs.files.batch_size":          int64(f.BatchSize),
+		"shutdown_timeout":                 int64(c.ShutdownTimeout),
+	}
+	for _, key := range sortedKeys(positive) {
+		if positive[key] <= 0 {
+			bad(key, "must be positive")
+		}
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must be set")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		bad("log.format", "%q is not json or text", c.Log.Format)
+	}
+	if c.Outputs.Stdout == nil {
+		bad("outputs", "no output is configured")
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,22 @@
+//go:build !windows
+
+package checkpoint
+
+import (
+	"fmt"
+	"os"
+)
+
+// syncDir makes the rename durable: on POSIX file systems the new directory
+// entry is only safe once the directory itself is synced.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open folder %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync folder %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,239 @@
+package file
+
+import (
+	"time"
+	"unicode/utf8"
+
+	"github.com/sluicelog/sluice/inputs/cri"
+	"github.com/sluicelog/sluice/inputs/docker"
+	"github.com/sluicelog/sluice/inputs/file/checkpoint"
+	"github.com/sluicelog/sluice/record"
+)
+
+// Formats a file's lines can have; detected from the first non-empty line
+// unless configured.
+const (
+	FormatAuto   = "auto"
+	FormatCRI    = "cri"
+	FormatDocker = "docker"
+	FormatRaw    = "raw"
+)
+
+const (
+	streamStdout = 0
+	streamStderr = 1
+)
+
+// pending is a line being assembled from chunks, or the head of a line that
+// was cut at the size limit (split).
+type pending struct {
+	active bool
+	time   time.Time
+	stream string
+	offset int64
+	body   []byte
+}
+
+// decoder turns physical lines of one file into records: it detects the
+// format, joins partial chunks and labels the pieces of over-long lines. Its
+// state is small and checkpointable, so a join can span a restart or a
+// rotation.
+type decoder struct {
+	format  string // "" until detected
+	max     int
+	join    [2]pending // per stream: containerd interleaves stdout and stderr chunks
+	cont    pending    // the rest of a line cut at max follows
+	scratch []byte     // docker unescaping, reused
+	now     time.Time  // stamp for lines that carry no time
+	ev      Events
+	emit    func(record.Record)
+}
+
+func newDecoder(format string, max int, ev Events) decoder {
+	if format == FormatAuto {
+		format = ""
+	}
+	return decoder{format: format, max: max, ev: ev}
+}
+
+// feed handles one physical line (without '\n') starting at off; complete is
+// false when the line was cut at max and continues.
+func (d *decoder) feed(p []byte, off int64, complete bool) {
+	if d.cont.active {
+		d.out(d.cont.time, d.cont.stream, p, off, record.FlagSplit)
+		d.ev.Anomaly(SkipSplitLine, 1)
+		d.cont.active = !complete
+		return
+	}
+	p, nul := trimNUL(p)
+	if nul > 0 {
+		d.ev.Anomaly(SkipNULBytes, nul)
+		off += int64(nul)
+		if len(p) == 0 {
+			return
+		}
+	}
+	if complete && len(p) > 0 && p[len(p)-1] == '\r' {
+		p = p[:len(p)-1]
+	}
+	if d.format == "" {
+		if len(p) == 0 {
+			d.ev.Anomaly(SkipEmptyLine, 1)
+			return
+		}
+		d.format = detect(p)
+	}
+	switch d.format {
+	case FormatCRI:
+		l, err := cri.Parse(p)
+		d.parsed(p, off, complete, l.Time, l.Stream, l.Partial, l.Msg, err)
+	case FormatDocker:
+		l, err := docker.Parse(p, d.scratch[:0])
+		if err == nil {
+			d.scratch = l.Msg[:0]
+		}
+		d.parsed(p, off, complete, l.Time, l.Stream, l.Partial, l.Msg, err)
+	default:
+		d.raw(p, off, complete)
+	}
+}
+
+func detect(p []byte) string {
+	switch {
+	case cri.Looks(p):
+		return FormatCRI
+	case docker.Looks(p):
+		return FormatDocker
+	default:
+		return FormatRaw
+	}
+}
+
+func (d *decoder) raw(p []byte, off int64, complete bool) {
+	if len(p) == 0 {
+		d.ev.Anomaly(SkipEmptyLine, 1)
+		return
+	}
+	d.whole(time.Time{}, "", p, off, complete, 0)
+}
+
+// parsed routes one decoded line: cut, joined or whole.
+func (d *decoder) parsed(p []byte, off int64, complete bool, t time.Time, stream string, partial bool, msg []byte, err error) {
+	if err != nil {
+		d.ev.Anomaly(SkipParseError, 1)
+		d.flushJoins()
+		d.whole(time.Time{}, "", p, off, complete, record.FlagRaw)
+		return
+	}
+	if !complete {
+		d.flushJoins()
+		d.whole(t, stream, msg, off, false, 0)
+		return
+	}
+	j := &d.join[streamIndex(stream)]
+	if !partial && !j.active {
+		d.out(t, stream, msg, off, 0)
+		return
+	}
+	d.add(j, t, stream, msg, off)
+	if !partial {
+		d.out(j.time, j.stream, j.body, j.offset, 0)
+		j.active = false
+	}
+}
+
+// whole emits a line that needs no joining; when it was cut, the pieces that
+// follow are labelled with its time and stream.
+func (d *decoder) whole(t time.Time, stream string, body []byte, off int64, complete bool, fl record.Flags) {
+	if !complete {
+		fl |= record.FlagSplit
+		d.cont = pending{active: true, time: d.stamp(t), stream: stream}
+	}
+	d.out(t, stream, body, off, fl)
+}
+
+// add appends a chunk to a join; a join that would pass max is emitted as a
+// cut piece first, so memory stays bounded.
+func (d *decoder) add(j *pending, t time.Time, stream string, msg []byte, off int64) {
+	if j.active && len(j.body)+len(msg) > d.max {
+		d.out(j.time, j.stream, j.body, j.offset, record.FlagSplit)
+		d.ev.Anomaly(SkipSplitLine, 1)
+		j.active = false
+	}
+	if !j.active {
+		*j = pending{active: true, time: t, stream: stream, offset: off, body: j.body[:0]}
+	}
+	j.body = append(j.body, msg...)
+}
+
+// flushJoins emits unfinished joins as they are: a file that ends, or a line
+// that cannot continue them, would otherwise hold them forever.
+func (d *decoder) flushJoins() {
+	for i := range d.join {
+		if j := &d.join[i]; j.active {
+			d.out(j.time, j.stream, j.body, j.offset, record.FlagSplit)
+			j.active = false
+		}
+	}
+}
+
+func (d *decoder) out(t time.Time, stream string, body []byte, off int64, fl record.Flags) {
+	if !utf8.Valid(body) {
+		fl |= record.FlagInvalidUTF8
+		d.ev.Anomaly(SkipInvalidUTF8, 1)
+	}
+	d.emit(record.Record{Time: d.stamp(t), Stream: stream, Body: body, Offset: off, Flags: fl})
+}
+
+func (d *decoder) stamp(t time.Time) time.Time {
+	if t.IsZero() {
+		return d.now
+	}
+	return t
+}
+
+func streamIndex(stream string) int {
+	if stream == "stderr" {
+		return streamStderr
+	}
+	return streamStdout
+}
+
+// snapshot returns the state a checkpoint needs to resume this decoder.
+func (d *decoder) snapshot(path string) []checkpoint.Partial {
+	var out []checkpoint.Partial
+	for _, j := range d.join {
+		if j.active {
+			out = append(out, checkpoint.Partial{Time: j.time, Stream: j.stream, Path: path, Offset: j.offset, Body: append([]byte(nil), j.body...)})
+		}
+	}
+	if d.cont.active {
+		out = append(out, checkpoint.Partial{Time: d.cont.time, Stream: d.cont.stream, Path: path, Split: true})
+	}
+	return out
+}
+
+// restore loads state saved by snapshot.
+func (d *decoder) restore(ps []checkpoint.Partial) {
+	for _, p := range ps {
+		if p.Split {
+			d.cont = pending{active: true, time: p.Time, stream: p.Stream}
+			continue
+		}
+		d.join[streamIndex(p.Stream)] = pending{active: true, time: p.Time, stream: p.Stream, offset: p.Offset, body: p.Body}
+	}
+}
+
+// handOver moves unfinished joins to the decoder of the file that replaced
+// this one: containerd may finish a "P" line in the next file after rotation.
+func (d *decoder) handOver(next *decoder) {
+	for i := range d.join {
+		if d.join[i].active && !next.join[i].active {
+			next.join[i] = d.join[i]
+			d.join[i] = pending{}
+		}
+	}
+	if next.format == "" {
+		next.format = d.format
+	}
+}

@@ -1,0 +1,53 @@
+package glob
+
+import "fmt"
+
+// Flavor selects the path rules patterns and paths follow. It is a value, not
+// a build tag, so that Windows rules are exercised by tests on Linux too.
+type Flavor int
+
+const (
+	// Unix: case-sensitive, "/" is the only separator, "\" is an ordinary character.
+	Unix Flavor = iota + 1
+	// Windows: case-insensitive, "\" and "/" are separators, drive letters, UNC and \\?\ paths.
+	Windows
+)
+
+// String returns "unix" or "windows".
+func (f Flavor) String() string {
+	switch f {
+	case Unix:
+		return "unix"
+	case Windows:
+		return "windows"
+	}
+	return fmt.Sprintf("Flavor(%d)", int(f))
+}
+
+func (f Flavor) valid() bool { return f == Unix || f == Windows }
+
+// fold reports whether names compare case-insensitively.
+func (f Flavor) fold() bool { return f == Windows }
+
+// isSep reports whether c separates path elements.
+func (f Flavor) isSep(c byte) bool {
+	return c == '/' || (c == '\\' && f == Windows)
+}
+
+// sep is the separator Clean and Base write.
+func (f Flavor) sep() byte {
+	if f == Windows {
+		return '\\'
+	}
+	return '/'
+}
+
+// indexSep returns the index of the first separator in s, or -1.
+func (f Flavor) indexSep(s string) int {
+	for i := 0; i < len(s); i++ {
+		if f.isSep(s[i]) {
+			return i
+		}
+	}
+	return -1
+}

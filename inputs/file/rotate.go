@@ -1,0 +1,176 @@
+package file
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sluicelog/sluice/inputs/file/checkpoint"
+	"github.com/sluicelog/sluice/inputs/file/fingerprint"
+	"github.com/sluicelog/sluice/inputs/file/osfile"
+)
+
+// isRotatedName reports whether a path is a rotated or temporary file that
+// must not be picked up as a new source: kubelet's `0.log.20261126-005407`,
+// its gzipped form, and `.tmp` files.
+func isRotatedName(p string) bool {
+	base := strings.ToLower(filepath.Base(p))
+	if strings.HasSuffix(base, ".gz") || strings.HasSuffix(base, ".tmp") {
+		return true
+	}
+	i := strings.LastIndex(base, ".log.")
+	return i >= 0 && i+5 < len(base) && base[i+5] >= '0' && base[i+5] <= '9'
+}
+
+// rotatedSiblings lists the uncompressed rotated copies of a file, oldest
+// name first: `<name>.<suffix>` in the same folder.
+func rotatedSiblings(path string) []string {
+	dir, base := filepath.Split(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if len(name) > len(base)+1 && sameName(name[:len(base)+1], base+".") && !e.IsDir() &&
+			!strings.HasSuffix(strings.ToLower(name), ".gz") {
+			out = append(out, filepath.Join(dir, name))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// sibling is a rotated copy that continues a known file.
+type sibling struct {
+	path string
+	f    *os.File
+	id   osfile.ID
+}
+
+// findSibling looks next to realPath for the file with identity id (renamed
+// by rotation) or, when copy is set, for a copy whose head matches fp and
+// that holds at least minSize bytes (copytruncate).
+func (t *Tailer) findSibling(realPath string, id osfile.ID, fp fingerprint.Fingerprint, minSize int64, copy bool) (sibling, bool) {
+	for _, p := range rotatedSiblings(realPath) {
+		sid, err := osfile.StatID(p)
+		if err != nil || t.byID[sid] != nil || (sid != id && !copy) {
+			continue
+		}
+		f, err := osfile.Open(p)
+		if err != nil {
+			continue
+		}
+		got, err := osfile.IDOf(f)
+		head, herr := fingerprint.New(f, fingerprint.DefaultSize)
+		st, serr := f.Stat()
+		if err == nil && herr == nil && serr == nil && got == sid && head.StartsWith(fp) && st.Size() >= minSize {
+			return sibling{path: p, f: f, id: got}, true
+		}
+		f.Close()
+	}
+	return sibling{}, false
+}
+
+// truncated handles a file that shrank below the read offset. Its old
+// content may survive in a copy (copytruncate); that copy is read from the
+// old offset first, then the file from its start.
+func (t *Tailer) truncated(ctx context.Context, r *reader) error {
+	t.ev.Truncated()
+	t.log.Info("file truncated", "path", r.path, "offset", r.off, "size", r.size)
+	if s, ok := t.findSibling(r.realPath, osfile.ID{}, r.fp, r.off, true); ok {
+		c := &reader{
+			path: r.path, realPath: r.realPath, id: s.id, fp: r.fp, f: s.f, off: r.off, dec: r.dec,
+			state: stateDraining, static: true, drainAt: time.Now(), lastData: time.Now(), succ: r, pred: r.pred,
+		}
+		t.open++
+		t.ev.Opened()
+		c.trk = newTrack(c.id, c.path, c.realPath, c.position())
+		t.reg.add(c.trk)
+		t.insertBefore(c, r)
+		t.byID[c.id] = c
+		r.pred = c
+		r.dec = newDecoder(t.cfg.Format, t.maxLine, t.ev)
+	} else if err := r.flush(ctx, t, r.dec.flushJoins); err != nil {
+		return err
+	}
+	r.trk.finish()
+	r.off = 0
+	fp, err := fingerprint.New(r.f, fingerprint.DefaultSize)
+	if err != nil {
+		t.readError(r, err)
+	}
+	r.fp = fp
+	r.trk = newTrack(r.id, r.path, r.realPath, r.position())
+	t.reg.add(r.trk)
+	return nil
+}
+
+// reopenMoved finds a parked file that was renamed while its handle was
+// closed, so it can still be drained.
+func (t *Tailer) reopenMoved(r *reader) {
+	if s, ok := t.findSibling(r.realPath, r.id, r.fp, 0, false); ok {
+		r.f = s.f
+		t.open++
+		t.ev.Opened()
+	}
+}
+
+// resumeUnmatched handles checkpointed files that the first discovery did
+// not find at their path: they were rotated (or copied and truncated) while
+// sluice was stopped. Each is drained from its saved offset before the file
+// that now has its path.
+func (t *Tailer) resumeUnmatched(ctx context.Context) {
+	for _, e := range t.saved {
+		id := osfile.ID{Dev: e.Dev, Ino: e.Ino}
+		s, ok := t.findSibling(e.RealPath, id, e.Fingerprint, e.Offset, false)
+		if !ok {
+			s, ok = t.findSibling(e.RealPath, id, e.Fingerprint, e.Offset, true)
+		}
+		if !ok {
+			t.ev.Anomaly(SkipLostFile, 1)
+			t.log.Warn("checkpointed file not found, its unread lines are lost", "path", e.Path, "offset", e.Offset)
+			continue
+		}
+		t.resumeSibling(e, s)
+	}
+	t.saved = nil
+}
+
+func (t *Tailer) resumeSibling(e checkpoint.Entry, s sibling) {
+	r := &reader{
+		path: e.Path, realPath: e.RealPath, id: s.id, fp: e.Fingerprint, f: s.f, off: e.Offset,
+		dec: newDecoder(t.cfg.Format, t.maxLine, t.ev), state: stateDraining, static: true,
+		drainAt: time.Now(), lastData: time.Now(),
+	}
+	r.dec.format = e.Format
+	r.dec.restore(e.Partials)
+	t.open++
+	t.ev.Opened()
+	r.trk = newTrack(r.id, r.path, r.realPath, r.position())
+	t.reg.add(r.trk)
+	t.byID[r.id] = r
+	if next := t.byPath[e.Path]; next != nil && next.pred == nil {
+		r.succ, next.pred = next, r
+		t.insertBefore(r, next)
+		return
+	}
+	t.readers = append(t.readers, r)
+	if t.byPath[e.Path] == nil {
+		t.byPath[e.Path] = r
+	}
+}
+
+func (t *Tailer) insertBefore(r, next *reader) {
+	for i, x := range t.readers {
+		if x == next {
+			t.readers = append(t.readers[:i], append([]*reader{r}, t.readers[i:]...)...)
+			return
+		}
+	}
+	t.readers = append(t.readers, r)
+}

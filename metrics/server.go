@@ -1,0 +1,88 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Readiness is what /readyz reports: ready once every named component has
+// said so, with the reason of each that has not.
+type Readiness struct {
+	mu      sync.Mutex
+	waiting map[string]string
+}
+
+// NewReadiness returns a Readiness that waits for the named components.
+func NewReadiness(components ...string) *Readiness {
+	r := &Readiness{waiting: map[string]string{}}
+	for _, c := range components {
+		r.waiting[c] = "starting"
+	}
+	return r
+}
+
+// Set marks a component ready (reason "") or not ready with a reason.
+func (r *Readiness) Set(component, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if reason == "" {
+		delete(r.waiting, component)
+		return
+	}
+	r.waiting[component] = reason
+}
+
+func (r *Readiness) report() (bool, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.waiting) == 0 {
+		return true, "ok\n"
+	}
+	s := ""
+	for c, why := range r.waiting {
+		s += fmt.Sprintf("%s: %s\n", c, why)
+	}
+	return false, s
+}
+
+// Serve listens on addr until ctx is done. The listener is opened before
+// Serve returns its first error, so a taken port fails start-up.
+func Serve(ctx context.Context, addr string, m *Registry, ready *Readiness) (<-chan error, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listener %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.Reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		ok, body := ready.report()
+		if !ok {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		fmt.Fprint(w, body)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan error, 1)
+	go func() {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		done <- err
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	return done, nil
+}

@@ -1,0 +1,104 @@
+package stdout
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/sluicelog/sluice/record"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type line struct {
+	Time    time.Time         `json:"time"`
+	Stream  string            `json:"stream"`
+	Message string            `json:"message"`
+	Path    string            `json:"path"`
+	Offset  int64             `json:"offset"`
+	Flags   []string          `json:"flags"`
+	Attrs   map[string]string `json:"attrs"`
+}
+
+func TestSendWritesOneDecodableLinePerRecord(t *testing.T) {
+	ts := time.Date(2026, 11, 26, 0, 54, 7, 123456789, time.FixedZone("x", 3600))
+	recs := []record.Record{
+		{Time: ts, Stream: "stdout", Body: []byte(`plain "quoted" \ back`), Path: `C:\var\log\containers\a.log`, Offset: 7},
+		{Time: ts, Stream: "stderr", Body: []byte("ctl\x01\t\r\nbad\xffutf8 é"), Path: "/p", Offset: 9,
+			Flags: record.FlagSplit | record.FlagInvalidUTF8, Attrs: []record.Attr{{Key: "namespace", Value: "kube-system"}}},
+		{Time: ts, Body: nil, Path: "/p"},
+	}
+	var out bytes.Buffer
+	if err := New(&out).Send(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != len(recs) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(recs), out.String())
+	}
+	for i, l := range lines {
+		var got line
+		if err := json.Unmarshal([]byte(l), &got); err != nil {
+			t.Fatalf("line %d not JSON: %v\n%s", i, err, l)
+		}
+		want := strings.ToValidUTF8(string(recs[i].Body), "\ufffd")
+		if got.Message != want || got.Path != recs[i].Path || got.Offset != recs[i].Offset || !got.Time.Equal(ts) || got.Stream != recs[i].Stream {
+			t.Fatalf("line %d = %+v, want body %q of %+v", i, got, want, recs[i])
+		}
+	}
+	var second line
+	_ = json.Unmarshal([]byte(lines[1]), &second)
+	if strings.Join(second.Flags, ",") != "split,invalid_utf8" || second.Attrs["namespace"] != "kube-system" {
+		t.Fatalf("flags/attrs = %v %v", second.Flags, second.Attrs)
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+func TestSendReportsWriteError(t *testing.T) {
+	err := New(failWriter{}).Send(context.Background(), []record.Record{{Body: []byte("x")}})
+	if err == nil || !strings.Contains(err.Error(), "broken pipe") {
+		t.Fatalf("err = %v, want the write error", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := New(&bytes.Buffer{}).Send(ctx, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func FuzzAppendJSON(f *testing.F) {
+	f.Add([]byte("hello"), "stdout")
+	f.Add([]byte("\xff\xfe\x00\"\\\u2028"), "std\x00err")
+	f.Fuzz(func(t *testing.T, body []byte, stream string) {
+		b := AppendJSON(nil, &record.Record{Body: body, Stream: stream, Path: string(body)})
+		var got line
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("invalid JSON %q: %v", b, err)
+		}
+		if got.Message != strings.ToValidUTF8(string(body), "\ufffd") && utf8Valid(body) {
+			t.Fatalf("message %q != body %q", got.Message, body)
+		}
+	})
+}
+
+func utf8Valid(b []byte) bool { return strings.ToValidUTF8(string(b), "") == string(b) }
+
+func BenchmarkAppendJSON(b *testing.B) {
+	r := record.Record{Time: time.Now(), Stream: "stdout", Path: "/var/log/containers/app-7d9f_default_app-0123456789.log",
+		Body: []byte(`level=info ts=2026-11-26T00:54:07Z caller=main.go:42 msg="request served" status=200 duration=1.2ms`)}
+	var buf []byte
+	b.SetBytes(int64(len(r.Body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendJSON(buf[:0], &r)
+	}
+}
