@@ -60,9 +60,11 @@ func (e malformed) Unwrap() error { return ErrMalformed }
 // Parse parses one line, appending the unescaped message to dst[:0] and returning it in Line.Msg. It does not allocate when dst has room.
 //
 // A "log" value that ends with "\n" is a full line and loses the "\n", and a
-// '\r' before it (a CRLF line end); any other value is a partial line, which
-// Docker writes for each 16 KiB piece of a longer line, and is kept whole.
-// "Room" means a capacity of at least the raw length of the "log" value.
+// '\r' before it (a CRLF line end); any other value is a partial line and is
+// kept whole: Docker writes one for each 16 KiB piece of a longer line, and
+// for output that a container ended without a newline.
+// "Room" means a capacity of at least the raw length of the "log" value (and
+// of any key, stream or time value written with escapes, which Docker never does).
 func Parse(b []byte, dst []byte) (Line, error) {
 	f, scratch, err := scan(b, dst[:0])
 	if err != nil {

@@ -65,14 +65,6 @@ func (d *decoder) feed(p []byte, off int64, complete bool) {
 		d.cont.active = !complete
 		return
 	}
-	p, nul := trimNUL(p)
-	if nul > 0 {
-		d.ev.Anomaly(SkipNULBytes, nul)
-		off += int64(nul)
-		if len(p) == 0 {
-			return
-		}
-	}
 	if complete && len(p) > 0 && p[len(p)-1] == '\r' {
 		p = p[:len(p)-1]
 	}

@@ -76,7 +76,12 @@ func (t *Tailer) openNew(path string, start bool, pred *reader) {
 	}
 	f, err := osfile.Open(path)
 	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
+		switch st, serr := os.Stat(path); {
+		case errors.Is(err, os.ErrNotExist):
+		case serr == nil && !st.Mode().IsRegular():
+			// Windows refuses to open a folder as a file; say why it is skipped.
+			t.noteOnce(path, SkipNotRegular, "not a regular file", nil)
+		default:
 			t.noteOnce(path, SkipUnreadable, "cannot open file", err)
 		}
 		return

@@ -87,6 +87,15 @@ func (r *reader) fill(ctx context.Context, t *Tailer, b *batcher, budget int) (i
 func (r *reader) decodeChunk(ctx context.Context, t *Tailer, b *batcher, data []byte) (int, int, error) {
 	used, lines := 0, 0
 	for {
+		if !r.dec.cont.active {
+			// Skipped even without a newline after them, so a file of NULs
+			// is consumed instead of waiting for a line end forever.
+			if _, nul := trimNUL(data[used:]); nul > 0 {
+				t.ev.Anomaly(SkipNULBytes, nul)
+				r.off += int64(nul)
+				used += nul
+			}
+		}
 		line, n, complete, ok := nextLine(data[used:], t.maxLine)
 		if !ok {
 			return used, lines, nil

@@ -26,7 +26,13 @@ import (
 // enters a folder that is already on the path being walked, so link cycles
 // end. A folder reached through two links is walked, and listed, twice.
 func (s *Set) Expand() ([]string, []error) {
-	x := expander{set: s, fold: s.flavor.fold(), sep: nativeSep(s.flavor)}
+	return s.expand(os.ReadDir, os.Stat)
+}
+
+// expand is Expand with the two filesystem calls it makes, so that tests
+// can count them.
+func (s *Set) expand(readDir func(string) ([]fs.DirEntry, error), stat func(string) (fs.FileInfo, error)) ([]string, []error) {
+	x := expander{set: s, fold: s.flavor.fold(), sep: nativeSep(s.flavor), readDir: readDir, stat: stat}
 	for _, w := range s.walks() {
 		x.run(w)
 	}
@@ -99,11 +105,13 @@ type frame struct {
 }
 
 type expander struct {
-	set   *Set
-	fold  bool
-	sep   byte
-	found []string
-	errs  []error
+	set     *Set
+	fold    bool
+	sep     byte
+	readDir func(string) ([]fs.DirEntry, error)
+	stat    func(string) (fs.FileInfo, error)
+	found   []string
+	errs    []error
 }
 
 // run walks from w's start folder. A missing start folder may differ only
@@ -114,11 +122,11 @@ type expander struct {
 func (x *expander) run(w walk) {
 	n := len(w.prefix)
 	dir := render(w.root, w.prefix, x.sep)
-	fi, err := os.Stat(dir)
+	fi, err := x.stat(dir)
 	for x.fold && n > 0 && isNotExist(err) {
 		n--
 		dir = render(w.root, w.prefix[:n], x.sep)
-		fi, err = os.Stat(dir)
+		fi, err = x.stat(dir)
 	}
 	if err != nil {
 		if !isNotExist(err) {
@@ -140,7 +148,7 @@ func (x *expander) run(w walk) {
 }
 
 func (x *expander) walkDir(dir string, chain []frame, states []state) {
-	entries, err := os.ReadDir(dir)
+	entries, err := x.readDir(dir)
 	if err != nil {
 		x.errs = append(x.errs, fmt.Errorf("glob expand: %w", err)) // entries read before the error are still used
 	}
@@ -190,14 +198,14 @@ func (x *expander) descend(path string, e fs.DirEntry, chain []frame, states []s
 	if t&(fs.ModeSymlink|fs.ModeIrregular) == 0 {
 		return
 	}
-	fi, err := os.Stat(path)
+	fi, err := x.stat(path)
 	if err != nil {
 		if !isNotExist(err) { // a dangling link is ordinary: its target was rotated away
 			x.errs = append(x.errs, fmt.Errorf("glob expand: %w", err))
 		}
 		return
 	}
-	if !fi.IsDir() || hasAny(states) && onChain(chain, fi) {
+	if !fi.IsDir() || hasAny(states) && x.onChain(chain, fi) {
 		return
 	}
 	x.walkDir(path, append(chain, frame{path: path, info: fi}), states)
@@ -251,10 +259,10 @@ func hasAny(states []state) bool {
 // onChain reports whether fi is one of the folders being walked, stat'ing
 // those not yet known. A real folder tree has no cycle, so only folders
 // entered through a link need this check.
-func onChain(chain []frame, fi fs.FileInfo) bool {
+func (x *expander) onChain(chain []frame, fi fs.FileInfo) bool {
 	for i := range chain {
 		if chain[i].info == nil {
-			info, err := os.Stat(chain[i].path)
+			info, err := x.stat(chain[i].path)
 			if err != nil {
 				continue
 			}

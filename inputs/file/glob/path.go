@@ -58,13 +58,15 @@ func splitRoot(path string, f Flavor) (root, string) {
 	case len(p) >= 4 && w.isSep(p[0]) && w.isSep(p[3]) &&
 		(w.isSep(p[1]) && (p[2] == '?' || p[2] == '.') || p[1] == '?' && p[2] == '?'):
 		return splitDevice(p[4:]) // \\?\, \\.\ and \??\ with either separator, as Go accepts
+	case len(p) == 3 && w.isSep(p[0]) && w.isSep(p[1]) && (p[2] == '?' || p[2] == '.'):
+		return root{kind: rootDevice}, "" // \? or \. alone: the device namespace itself
 	case len(p) >= 2 && w.isSep(p[0]) && w.isSep(p[1]):
 		host, rest := cutElem(p[2:], w)
 		share, rest := cutElem(rest, w)
 		return root{kind: rootUNC, host: host, share: share}, rest
 	case len(p) >= 1 && w.isSep(p[0]):
 		return root{kind: rootSlash}, p[1:]
-	case len(p) >= 2 && p[1] == ':' && isLetter(p[0]):
+	case hasDrive(p):
 		if len(p) >= 3 && w.isSep(p[2]) {
 			return root{kind: rootDriveSlash, drive: p[0]}, p[3:]
 		}
@@ -78,7 +80,7 @@ func splitRoot(path string, f Flavor) (root, string) {
 func splitDevice(p string) (root, string) {
 	name, rest := cutElem(p, Windows)
 	switch {
-	case len(name) == 2 && name[1] == ':' && isLetter(name[0]):
+	case len(name) == 2 && hasDrive(name):
 		return root{kind: rootDriveSlash, drive: name[0]}, rest
 	case equal(name, "UNC", true):
 		host, rest := cutElem(rest, Windows)
@@ -88,7 +90,10 @@ func splitDevice(p string) (root, string) {
 	return root{kind: rootDevice, host: name}, rest
 }
 
-func isLetter(c byte) bool { return 'a' <= lowerASCII(c) && lowerASCII(c) <= 'z' }
+// hasDrive reports whether s starts with a drive letter and a colon.
+func hasDrive(s string) bool {
+	return len(s) >= 2 && s[1] == ':' && 'a' <= lowerASCII(s[0]) && lowerASCII(s[0]) <= 'z'
+}
 
 // cutElem splits s at its first separator.
 func cutElem(s string, f Flavor) (elem, rest string) {
@@ -169,6 +174,9 @@ func Clean(path string, f Flavor) string {
 		elems = append(elems, e)
 	}
 	elems = resolveDots(elems, func(s string) string { return s }, r.rooted())
+	if f == Windows && r.kind == rootNone && len(elems) > 0 && hasDrive(elems[0]) {
+		elems = append([]string{"."}, elems...) // .\C:x must not become the drive-relative C:x
+	}
 	return render(r, elems, f.sep())
 }
 
@@ -185,11 +193,14 @@ func render(r root, elems []string, sep byte) string {
 		b.WriteString(string(r.drive) + ":" + s)
 	case rootUNC:
 		b.WriteString(s + s + r.host + s)
-		if r.share != "" {
+		if r.share != "" || len(elems) > 0 { // an empty share still separates the elements from the host
 			b.WriteString(r.share + s)
 		}
 	case rootDevice:
-		b.WriteString(s + s + "?" + s + r.host + s)
+		b.WriteString(s + s + "?" + s)
+		if r.host != "" || len(elems) > 0 {
+			b.WriteString(r.host + s)
+		}
 	}
 	for i, e := range elems {
 		if i > 0 {

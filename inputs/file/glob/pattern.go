@@ -27,7 +27,7 @@ type rawElem struct {
 // *PatternError naming the pattern and the offset of the problem.
 func Compile(pattern string, f Flavor) (*Pattern, error) {
 	if !f.valid() {
-		return nil, fmt.Errorf("glob pattern %q: unknown flavour %v", pattern, f)
+		return nil, fmt.Errorf("glob pattern %s: unknown flavour %v", quote(pattern), f)
 	}
 	r, rest := splitRoot(pattern, f)
 	var raws []rawElem

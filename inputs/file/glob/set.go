@@ -25,7 +25,7 @@ func NewSet(include, exclude []string, f Flavor) (*Set, error) {
 	for _, src := range include {
 		p, err := Compile(src, f)
 		if err == nil && !p.root.rooted() {
-			err = fmt.Errorf("glob pattern %q: not absolute", src)
+			err = fmt.Errorf("glob pattern %s: not absolute", quote(src))
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("include: %w", err))

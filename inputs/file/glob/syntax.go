@@ -2,6 +2,9 @@ package glob
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -14,7 +17,16 @@ type PatternError struct {
 
 // Error names the pattern, the problem and the offset.
 func (e *PatternError) Error() string {
-	return fmt.Sprintf("glob pattern %q: %s at offset %d", e.Pattern, e.Problem, e.Offset)
+	return fmt.Sprintf("glob pattern %s: %s at offset %d", quote(e.Pattern), e.Problem, e.Offset)
+}
+
+// quote puts s in double quotes, escaping only when s has something that
+// does not print: %q would double every backslash of a Windows path.
+func quote(s string) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+		return `"` + s + `"`
+	}
+	return strconv.Quote(s)
 }
 
 // maxAlternatives bounds what {} expansion may produce for one element, so
@@ -134,7 +146,7 @@ func (p *parser) class() (*class, error) {
 			p.pos++
 			hiPos := p.pos
 			if hi = p.rune(); hi < lo {
-				return nil, p.errorf(hiPos, "reversed range %q-%q", lo, hi)
+				return nil, p.errorf(hiPos, "reversed range %c-%c", lo, hi)
 			}
 		}
 		c.ranges = append(c.ranges, runeRange{lo, hi})

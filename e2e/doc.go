@@ -1,0 +1,18 @@
+// Package e2e holds end-to-end tests that build the sluice binary and run it
+// as a node would: against kubelet-style log folders that a writer fills and
+// rotates, with kills, restarts and hostile input, reading back what sluice
+// wrote and what it reports on /metrics.
+//
+// The tests need Linux: they build sluice with the go command, signal it,
+// may run it as an unprivileged user and read /proc. On other systems (the
+// Windows test run under Wine has no Go toolchain) the package compiles and
+// every test skips, saying so.
+//
+// What the tests guarantee to check: with rename+create rotation every line
+// arrives exactly once and in file order; with copytruncate at least once,
+// in order apart from duplicates; across SIGKILL and restart at least once,
+// with torn output lines only where a kill cut the last write; hostile input
+// is counted, never stops the pipeline, and memory stays bounded. Deadlines
+// in the tests bound waiting only; nothing asserts on speed except that the
+// writer itself reached the line rate the rotation tests are meant to show.
+package e2e
