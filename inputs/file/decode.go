@@ -65,9 +65,6 @@ func (d *decoder) feed(p []byte, off int64, complete bool) {
 		d.cont.active = !complete
 		return
 	}
-	if complete && len(p) > 0 && p[len(p)-1] == '\r' {
-		p = p[:len(p)-1]
-	}
 	if d.format == "" {
 		if len(p) == 0 {
 			d.ev.Anomaly(SkipEmptyLine, 1)
@@ -102,6 +99,11 @@ func detect(p []byte) string {
 }
 
 func (d *decoder) raw(p []byte, off int64, complete bool) {
+	// CRI and Docker parsers handle "\r\n" themselves; raw files from
+	// Windows programs end lines with it too.
+	if complete && len(p) > 0 && p[len(p)-1] == '\r' {
+		p = p[:len(p)-1]
+	}
 	if len(p) == 0 {
 		d.ev.Anomaly(SkipEmptyLine, 1)
 		return

@@ -1,6 +1,7 @@
 package glob
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -134,11 +135,10 @@ func (q seq) match(s string, fold bool) bool {
 			if len(c.toks) == 0 {
 				return true
 			}
-			n := utf8.RuneCountInString(s) - c.runes
-			if n < 0 {
+			if s, ok = lastRunes(s, c.runes); !ok {
 				return false
 			}
-			s, ok = c.prefix(skipRunes(s, n), fold)
+			s, ok = c.prefix(s, fold)
 			return ok && s == ""
 		default:
 			if s, ok = c.find(s, fold); !ok {
@@ -151,7 +151,15 @@ func (q seq) match(s string, fold bool) bool {
 
 // find matches c at the leftmost place in s and returns what follows.
 func (c *chunk) find(s string, fold bool) (string, bool) {
+	lead := c.lead(fold)
 	for {
+		if lead != 0 {
+			i := strings.IndexByte(s, lead)
+			if i < 0 {
+				return "", false
+			}
+			s = s[i:]
+		}
 		if rest, ok := c.prefix(s, fold); ok {
 			return rest, true
 		}
@@ -186,12 +194,34 @@ func (c *chunk) prefix(s string, fold bool) (string, bool) {
 	return s, true
 }
 
-func skipRunes(s string, n int) string {
-	for ; n > 0; n-- {
-		_, w := utf8.DecodeRuneInString(s)
-		s = s[w:]
+// lead returns the byte every match of c starts with, or 0 if there is
+// none: an ASCII byte that has no other case, since an ASCII letter may
+// match a non-ASCII rune ('k' the Kelvin sign) when folding. An ASCII byte
+// is always a rune boundary, so find can jump to it.
+func (c *chunk) lead(fold bool) byte {
+	if len(c.toks) == 0 || c.toks[0].kind != tokLit {
+		return 0
 	}
-	return s
+	b := c.toks[0].lit[0]
+	if b >= utf8.RuneSelf || fold && 'a' <= lowerASCII(b) && lowerASCII(b) <= 'z' {
+		return 0
+	}
+	return b
+}
+
+// lastRunes returns the last n runes of s. Decoding backwards finds the
+// same rune boundaries as decoding forwards, invalid bytes included, so this
+// agrees with prefix, which decodes forwards.
+func lastRunes(s string, n int) (string, bool) {
+	i := len(s)
+	for ; n > 0; n-- {
+		if i == 0 {
+			return "", false
+		}
+		_, w := utf8.DecodeLastRuneInString(s[:i])
+		i -= w
+	}
+	return s[i:], true
 }
 
 type runeRange struct{ lo, hi rune }

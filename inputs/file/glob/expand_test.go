@@ -179,6 +179,9 @@ func TestExpandWindowsCase(t *testing.T) {
 		forWindows(dir) + `\VAR\LOG\pods\*\app\0.LOG`,
 	}, nil, Windows)
 	noErrors(t, errs)
+	// The case of the result depends on the file system: Windows finds the
+	// base in the pattern's case, Linux through the names on disk.
+	slices.SortFunc(got, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 	if len(got) != 2 || !strings.EqualFold(got[0], "Var/Log/Containers/A.LOG") || !strings.EqualFold(got[1], "Var/Log/Pods/ns_p_1/App/0.log") {
 		t.Errorf("Expand() = %q, want Var/Log/Containers/A.LOG and Var/Log/Pods/ns_p_1/App/0.log in any case", got)
 	}

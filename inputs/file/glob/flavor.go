@@ -1,6 +1,9 @@
 package glob
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Flavor selects the path rules patterns and paths follow. It is a value, not
 // a build tag, so that Windows rules are exercised by tests on Linux too.
@@ -42,12 +45,19 @@ func (f Flavor) sep() byte {
 	return '/'
 }
 
-// indexSep returns the index of the first separator in s, or -1.
+// indexSep returns the index of the first separator in s, or -1. It uses
+// strings.IndexByte, which is vectorised, because every Match scans the
+// whole path this way.
 func (f Flavor) indexSep(s string) int {
-	for i := 0; i < len(s); i++ {
-		if f.isSep(s[i]) {
-			return i
+	i := strings.IndexByte(s, '/')
+	if f == Windows {
+		head := s
+		if i >= 0 {
+			head = s[:i]
+		}
+		if j := strings.IndexByte(head, '\\'); j >= 0 {
+			return j
 		}
 	}
-	return -1
+	return i
 }

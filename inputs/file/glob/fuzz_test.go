@@ -14,6 +14,7 @@ func FuzzMatch(f *testing.F) {
 		f.Add(c.pattern, c.path)
 	}
 	f.Add(`/./??/x`, `/??/x`)
+	f.Add(`x`, `/./??/x`)
 	f.Add(`a/{b,{c,d}e,}/[!x-z]*?`, `/a/de/w1`)
 	f.Add(`**/**/..`, `..\..`)
 	f.Fuzz(func(t *testing.T, pattern, path string) {

@@ -174,42 +174,52 @@ func Clean(path string, f Flavor) string {
 		elems = append(elems, e)
 	}
 	elems = resolveDots(elems, func(s string) string { return s }, r.rooted())
-	if f == Windows && r.kind == rootNone && len(elems) > 0 && hasDrive(elems[0]) {
-		elems = append([]string{"."}, elems...) // .\C:x must not become the drive-relative C:x
+	out := render(r, elems, f.sep())
+	if again, _ := splitRoot(out, f); again.kind != r.kind {
+		// The first element reads as an anchor once what stood before it is
+		// gone: .\C:x would become the drive-relative C:x, \.\??\x the
+		// device path \??\x. A "." keeps it an element.
+		out = render(r, append([]string{"."}, elems...), f.sep())
 	}
-	return render(r, elems, f.sep())
+	return out
 }
 
 // render writes a root and elements with sep between them.
 func render(r root, elems []string, sep byte) string {
-	var b strings.Builder
+	out := r.format(sep, len(elems) > 0) + strings.Join(elems, string(sep))
+	if out == "" {
+		return "."
+	}
+	return out
+}
+
+// format writes r as the start of a path; more tells that elements follow,
+// which an empty UNC share or device name must still be separated from.
+func (r root) format(sep byte, more bool) string {
 	s := string(sep)
 	switch r.kind {
 	case rootSlash:
-		b.WriteString(s)
+		return s
 	case rootDrive:
-		b.WriteString(string(r.drive) + ":")
+		return string(r.drive) + ":"
 	case rootDriveSlash:
-		b.WriteString(string(r.drive) + ":" + s)
+		return string(r.drive) + ":" + s
 	case rootUNC:
-		b.WriteString(s + s + r.host + s)
-		if r.share != "" || len(elems) > 0 { // an empty share still separates the elements from the host
-			b.WriteString(r.share + s)
+		out := s + s
+		if r.host == "." || r.host == "?" {
+			out = s + s + "?" + s + "UNC" + s // \\.\share would read as a device path
 		}
+		out += r.host + s
+		if r.share != "" || more {
+			out += r.share + s
+		}
+		return out
 	case rootDevice:
-		b.WriteString(s + s + "?" + s)
-		if r.host != "" || len(elems) > 0 {
-			b.WriteString(r.host + s)
+		out := s + s + "?" + s
+		if r.host != "" || more {
+			out += r.host + s
 		}
+		return out
 	}
-	for i, e := range elems {
-		if i > 0 {
-			b.WriteByte(sep)
-		}
-		b.WriteString(e)
-	}
-	if b.Len() == 0 {
-		return "."
-	}
-	return b.String()
+	return ""
 }
