@@ -47,8 +47,7 @@ func (r *reader) turn(ctx context.Context, t *Tailer, budget int) (bool, error) 
 	if r.f == nil || (r.pred != nil && r.pred.state != stateDone) {
 		return false, nil
 	}
-	b := &batcher{out: t.out, maxRecs: t.cfg.BatchSize, maxBytes: 1 << 20, path: r.path}
-	r.dec.emit, r.dec.now = b.add, time.Now()
+	b := r.begin(t)
 	consumed, err := r.fill(ctx, t, b, budget)
 	if err == nil && !b.empty() {
 		err = b.send(ctx, r.trk.sent(r.position()))
@@ -123,8 +122,7 @@ func (r *reader) finishTail(ctx context.Context, t *Tailer) error {
 	if r.f == nil {
 		return nil
 	}
-	b := &batcher{out: t.out, maxRecs: t.cfg.BatchSize, maxBytes: 1 << 20, path: r.path}
-	r.dec.emit, r.dec.now = b.add, time.Now()
+	b := r.begin(t)
 	n, err := r.f.ReadAt(t.buf[:t.maxLine], r.off)
 	if err != nil && !errors.Is(err, io.EOF) {
 		t.readError(r, err)
@@ -171,11 +169,19 @@ func (r *reader) close(t *Tailer) {
 
 // flush runs fn with a fresh batch for r and sends what it emitted.
 func (r *reader) flush(ctx context.Context, t *Tailer, fn func()) error {
-	b := &batcher{out: t.out, maxRecs: t.cfg.BatchSize, maxBytes: 1 << 20, path: r.path}
-	r.dec.emit, r.dec.now = b.add, time.Now()
+	b := r.begin(t)
 	fn()
 	if b.empty() {
 		return nil
 	}
 	return b.send(ctx, r.trk.sent(r.position()))
+}
+
+// begin points the tailer's batcher at r. One batcher serves every file, so
+// an idle turn allocates nothing.
+func (r *reader) begin(t *Tailer) *batcher {
+	b := &t.batch
+	b.path, b.recs, b.bytes = r.path, nil, 0
+	r.dec.emit, r.dec.now = t.emit, time.Now()
+	return b
 }

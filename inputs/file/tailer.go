@@ -62,6 +62,8 @@ type Tailer struct {
 	skipped map[string]string // paths not read, with the reason, so each is counted once
 	open    int
 	reg     registry
+	batch   batcher             // reused by every read turn
+	emit    func(record.Record) // batch.add, bound once
 	saved   []checkpoint.Entry // loaded at start, matched during the first discovery
 }
 
@@ -84,11 +86,14 @@ func New(cfg Config) (*Tailer, error) {
 	if bufSize < 256<<10 {
 		bufSize = 256 << 10
 	}
-	return &Tailer{
+	t := &Tailer{
 		cfg: cfg, set: set, out: make(chan *record.Batch, 4), ev: cfg.Events, log: cfg.Logger,
 		maxLine: cfg.MaxLineSize, buf: make([]byte, bufSize),
 		byPath: map[string]*reader{}, byID: map[osfile.ID]*reader{}, skipped: map[string]string{},
-	}, nil
+	}
+	t.batch = batcher{out: t.out, maxRecs: cfg.BatchSize, maxBytes: 1 << 20}
+	t.emit = t.batch.add
+	return t, nil
 }
 
 // Out delivers batches in file order per file. It is closed when Run returns.

@@ -6,13 +6,14 @@
 //
 // Syntax, in both flavours:
 //
-//   - any run of characters within one path element
-//     ?       one character (a rune) within an element
-//     [abc]   one of a, b, c; [a-z] a range; [!a] or [^a] anything but a;
-//     a ']' first in the class is a member
-//     {a,b}   either alternative; alternatives nest and may hold wildcards,
-//     as in *.{log,txt}
-//     **      as a whole element: zero or more elements
+//	syntax  matches
+//	*       any run of characters within one path element
+//	?       one character (a rune) within an element
+//	[abc]   one of a, b, c; [a-z] a range; [!a] or [^a] anything but a;
+//	        a ']' first in the class is a member
+//	{a,b}   either alternative; alternatives nest and may hold wildcards,
+//	        as in *.{log,txt}
+//	**      as a whole element: zero or more elements
 //
 // There is no escape character, since "\" is a Windows separator: write a
 // literal '*', '?', '[' or '{' as a class such as [*]. Classes and

@@ -6,13 +6,14 @@ import (
 )
 
 // Flavor selects the path rules patterns and paths follow. It is a value, not
-// a build tag, so that Windows rules are exercised by tests on Linux too.
+// a build tag, so that Windows rules are exercised by tests on Linux too. The
+// zero Flavor is invalid, so a forgotten setting fails Compile.
 type Flavor int
 
 const (
-	// Unix: case-sensitive, "/" is the only separator, "\" is an ordinary character.
+	// Unix is case-sensitive, with "/" the only separator and "\" an ordinary character.
 	Unix Flavor = iota + 1
-	// Windows: case-insensitive, "\" and "/" are separators, drive letters, UNC and \\?\ paths.
+	// Windows folds case, takes "\" and "/" as separators, and knows drives, UNC and \\?\ paths.
 	Windows
 )
 

@@ -185,6 +185,10 @@ func unixCases() []matchCase {
 		{"*.tmp, case-sensitive", `*.tmp`, `/var/log/a.TMP`, false},
 		{"invalid UTF-8 equals itself", "/logs/\xff.log", "/logs/\xff.log", true},
 		{"invalid UTF-8 byte is one character", "/logs/?.log", "/logs/\xff.log", true},
+		{"truncated sequence is two characters", "/logs/*??", "/logs/\xe2\x82", true},
+		{"truncated sequence is not three characters", "/logs/*???", "/logs/\xe2\x82", false},
+		{"valid rune after invalid bytes", "/logs/*?", "/logs/\xff\xe2\x82\xac", true},
+		{"star before an invalid byte", "/logs/a*\xff", "/logs/a\xe2\xff", true},
 	}
 }
 
