@@ -64,7 +64,7 @@ type Tailer struct {
 	reg     registry
 	batch   batcher             // reused by every read turn
 	emit    func(record.Record) // batch.add, bound once
-	saved   []checkpoint.Entry // loaded at start, matched during the first discovery
+	saved   []checkpoint.Entry  // loaded at start, matched during the first discovery
 }
 
 // New checks cfg and compiles its patterns. Batches arrive on Out.
