@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,20 +47,27 @@ func (r *Readiness) report() (bool, string) {
 	if len(r.waiting) == 0 {
 		return true, "ok\n"
 	}
-	s := ""
+	lines := make([]string, 0, len(r.waiting))
 	for c, why := range r.waiting {
-		s += fmt.Sprintf("%s: %s\n", c, why)
+		lines = append(lines, c+": "+why+"\n")
 	}
-	return false, s
+	sort.Strings(lines)
+	return false, strings.Join(lines, "")
 }
 
-// Serve listens on addr until ctx is done. The listener is opened before
-// Serve returns its first error, so a taken port fails start-up.
-func Serve(ctx context.Context, addr string, m *Registry, ready *Readiness) (<-chan error, error) {
+// Listen opens the listener first, so a taken port fails start-up instead
+// of a background goroutine.
+func Listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics listener %s: %w", addr, err)
 	}
+	return ln, nil
+}
+
+// Serve answers /metrics, /healthz and /readyz on ln until ctx is done, then
+// shuts down and returns the server's error, if any.
+func Serve(ctx context.Context, ln net.Listener, m *Registry, ready *Readiness) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.Reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
@@ -70,19 +79,14 @@ func Serve(ctx context.Context, addr string, m *Registry, ready *Readiness) (<-c
 		fmt.Fprint(w, body)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	done := make(chan error, 1)
-	go func() {
-		err := srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		done <- err
-	}()
-	go func() {
-		<-ctx.Done()
+	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
-	}()
-	return done, nil
+	})
+	defer stop()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }

@@ -30,10 +30,18 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	srvCtx, stopSrv := context.WithCancel(context.Background())
 	defer stopSrv()
 	if cfg.Metrics.Address != "" {
-		done, err := metrics.Serve(srvCtx, cfg.Metrics.Address, m, ready)
+		ln, err := metrics.Listen(cfg.Metrics.Address)
 		if err != nil {
 			return err
 		}
+		log.Info("serving metrics", "address", ln.Addr().String())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := metrics.Serve(srvCtx, ln, m, ready); err != nil {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
 		defer func() { stopSrv(); <-done }()
 	}
 	tailer, err := file.New(tailerConfig(cfg, log, m))
