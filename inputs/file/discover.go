@@ -292,9 +292,14 @@ func (t *Tailer) noteOnce(key, reason, msg string, err error) {
 	t.log.Warn(msg, "path", key, "reason", reason, "err", err)
 }
 
+// readError counts every failed read but logs a file's first one only: a
+// failing disk would otherwise log on every poll.
 func (t *Tailer) readError(r *reader, err error) {
 	t.ev.Anomaly(SkipReadError, 1)
-	t.log.Warn("read error", "path", r.path, "err", err)
+	if !r.readFailed {
+		r.readFailed = true
+		t.log.Warn("read error", "path", r.path, "err", err)
+	}
 }
 
 func realPath(p string) string {

@@ -22,23 +22,24 @@ const (
 
 // reader tails one file. Only the tailer's goroutine touches it.
 type reader struct {
-	path     string // path it was discovered at (or the rotated path it drains)
-	realPath string
-	id       osfile.ID
-	fp       fingerprint.Fingerprint
-	f        *os.File // nil while parked to bound open handles
-	off      int64    // next byte to read: everything before has been decoded
-	dec      decoder
-	trk      *track
-	state    readerState
-	static   bool // a copy that no one writes: close at its end without waiting
-	pred     *reader
-	succ     *reader
-	drainAt  time.Time // when draining started
-	lastData time.Time // last read that returned bytes
-	atEOF    bool
-	fresh    bool // read since the last discovery, so no stat is needed
-	size     int64
+	path       string // path it was discovered at (or the rotated path it drains)
+	realPath   string
+	id         osfile.ID
+	fp         fingerprint.Fingerprint
+	f          *os.File // nil while parked to bound open handles
+	off        int64    // next byte to read: everything before has been decoded
+	dec        decoder
+	trk        *track
+	state      readerState
+	static     bool // a copy that no one writes: close at its end without waiting
+	pred       *reader
+	succ       *reader
+	drainAt    time.Time // when draining started
+	lastData   time.Time // last read that returned bytes
+	atEOF      bool
+	fresh      bool // read since the last discovery, so no stat is needed
+	size       int64
+	readFailed bool // a read error was logged for this file
 }
 
 // turn reads up to budget bytes, emitting batches. It reports whether any
