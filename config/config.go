@@ -118,7 +118,7 @@ func Parse(raw []byte) (Config, error) {
 	dec.KnownFields(true)
 	// An empty file decodes as io.EOF and means "all defaults".
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("decode: %w", err)
+		return Config{}, fmt.Errorf("decode: %w", nameKeys(err, expanded))
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err

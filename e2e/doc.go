@@ -12,7 +12,9 @@
 // arrives exactly once and in file order; with copytruncate at least once,
 // in order apart from duplicates; across SIGKILL and restart at least once,
 // with torn output lines only where a kill cut the last write; hostile input
-// is counted, never stops the pipeline, and memory stays bounded. Deadlines
-// in the tests bound waiting only; nothing asserts on speed except that the
-// writer itself reached the line rate the rotation tests are meant to show.
+// is counted, never stops the pipeline, and memory stays bounded; a blocked
+// output loses no line, even of a file rotated away before sluice saw it;
+// a file is known by its content as well as its inode. Deadlines in the
+// tests bound waiting only; nothing asserts on speed except that the writer
+// itself reached the line rate the rotation tests are meant to show.
 package e2e

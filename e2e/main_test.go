@@ -39,12 +39,12 @@ func runTests(m *testing.M) int {
 		sluiceBin = bin
 	}
 	code := m.Run()
-	if code != 0 {
-		return code
-	}
 	if err := leftoverChildren(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: processes left behind:", err)
 		return 1
+	}
+	if code != 0 {
+		return code // goroutines of a failed test may legitimately linger
 	}
 	if err := goleak.Find(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: goroutines left behind:", err)
@@ -74,6 +74,16 @@ func buildSluice(dir string) (string, error) {
 	}
 	fmt.Fprintf(os.Stderr, "e2e: built %s (race detector: %v) in %v\n", bin, raceEnabled, time.Since(start).Round(time.Millisecond))
 	return bin, nil
+}
+
+// sluiceCommand prepares the binary under test with args. A race-enabled
+// binary would sleep a second at exit; it is told not to.
+func sluiceCommand(args ...string) *exec.Cmd {
+	cmd := exec.Command(sluiceBin, args...)
+	if raceEnabled {
+		cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+	}
+	return cmd
 }
 
 // requireSluice skips a test where the binary cannot be built and run.

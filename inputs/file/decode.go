@@ -60,6 +60,10 @@ func newDecoder(format string, max int, ev Events) decoder {
 // false when the line was cut at max and continues.
 func (d *decoder) feed(p []byte, off int64, complete bool) {
 	if d.cont.active {
+		if len(p) == 0 && complete {
+			d.cont.active = false // the cut fell just before the newline
+			return
+		}
 		d.out(d.cont.time, d.cont.stream, p, off, record.FlagSplit)
 		d.ev.Anomaly(SkipSplitLine, 1)
 		d.cont.active = !complete

@@ -55,7 +55,9 @@ func (t *Tailer) check(ctx context.Context, r *reader) {
 		if r.state == stateLive {
 			t.drain(ctx, r)
 		}
-		t.openNew(r.path, false, r)
+		// While sluice was held back (a slow sink), the path may have been
+		// rotated more than once: the files in between are drained in order.
+		t.openNew(r.path, false, t.chainRotated(r, r.modTime()))
 		return
 	}
 	if r.f == nil {

@@ -15,7 +15,9 @@ func nextLine(data []byte, max int) (line []byte, n int, complete, ok bool) {
 	if i := bytes.IndexByte(window, '\n'); i >= 0 {
 		return data[:i], i + 1, true, true
 	}
-	if len(data) >= max {
+	// Cut only with more than max bytes in hand: exactly max may still be
+	// followed by its newline, and the line is then whole.
+	if len(data) > max {
 		return data[:max], max, false, true
 	}
 	return nil, 0, false, false

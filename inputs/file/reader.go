@@ -113,7 +113,10 @@ func (r *reader) decodeChunk(ctx context.Context, t *Tailer, b *batcher, data []
 }
 
 // position is the checkpointable state after what has been decoded so far.
+// A file opened while short has a short fingerprint; it is grown here, before
+// it is saved, because an empty one would match any content at restart.
 func (r *reader) position() position {
+	r.refreshFingerprint(fingerprint.DefaultSize)
 	return position{fp: r.fp, offset: r.off, format: r.dec.format, partials: r.dec.snapshot(r.path)}
 }
 
@@ -185,4 +188,16 @@ func (r *reader) begin(t *Tailer) *batcher {
 	b.path, b.recs, b.bytes = r.path, nil, 0
 	r.dec.emit, r.dec.now = t.emit, time.Now()
 	return b
+}
+
+// modTime is when r's file was last written, from the handle; zero if unknown.
+func (r *reader) modTime() time.Time {
+	if r.f == nil {
+		return time.Time{}
+	}
+	st, err := r.f.Stat()
+	if err != nil {
+		return time.Time{}
+	}
+	return st.ModTime()
 }

@@ -56,6 +56,9 @@ type sibling struct {
 // by rotation) or, when copy is set, for a copy whose head matches fp and
 // that holds at least minSize bytes (copytruncate).
 func (t *Tailer) findSibling(realPath string, id osfile.ID, fp fingerprint.Fingerprint, minSize int64, copy bool) (sibling, bool) {
+	if copy && fp.Len() == 0 {
+		return sibling{}, false // an empty head would match any copy
+	}
 	for _, p := range rotatedSiblings(realPath) {
 		sid, err := osfile.StatID(p)
 		if err != nil || t.byID[sid] != nil || (sid != id && !copy) {
@@ -83,17 +86,15 @@ func (t *Tailer) truncated(ctx context.Context, r *reader) error {
 	t.ev.Truncated()
 	t.log.Info("file truncated", "path", r.path, "offset", r.off, "size", r.size)
 	if s, ok := t.findSibling(r.realPath, osfile.ID{}, r.fp, r.off, true); ok {
-		c := &reader{
-			path: r.path, realPath: r.realPath, id: s.id, fp: r.fp, f: s.f, off: r.off, dec: r.dec,
-			state: stateDraining, static: true, drainAt: time.Now(), lastData: time.Now(), succ: r, pred: r.pred,
+		c := t.addRotated(r.path, r.realPath, s, r.off, r.fp)
+		c.dec = r.dec
+		c.trk.setStart(c.position())
+		c.pred, c.succ = r.pred, r
+		if r.pred != nil {
+			r.pred.succ = c
 		}
-		t.open++
-		t.ev.Opened()
-		c.trk = newTrack(c.id, c.path, c.realPath, c.position())
-		t.reg.add(c.trk)
-		t.insertBefore(c, r)
-		t.byID[c.id] = c
 		r.pred = c
+		t.moveBefore(c, r)
 		r.dec = newDecoder(t.cfg.Format, t.maxLine, t.ev)
 	} else if err := r.flush(ctx, t, r.dec.flushJoins); err != nil {
 		return err
@@ -142,27 +143,90 @@ func (t *Tailer) resumeUnmatched(ctx context.Context) {
 }
 
 func (t *Tailer) resumeSibling(e checkpoint.Entry, s sibling) {
+	r := t.addRotated(e.Path, e.RealPath, s, e.Offset, e.Fingerprint)
+	r.dec.format = e.Format
+	r.dec.restore(e.Partials)
+	r.trk.setStart(r.position())
+	next := t.byPath[e.Path]
+	if next != nil && next.pred != nil {
+		next = nil // already follows another file; order between the two is unknown
+	}
+	last := t.chainRotated(r, r.modTime())
+	if next != nil {
+		last.succ, next.pred = next, last
+		t.moveBefore(next, last)
+		return
+	}
+	if t.byPath[e.Path] == nil {
+		t.byPath[e.Path] = last
+	}
+}
+
+// addRotated starts draining a rotated file that no one writes any more.
+func (t *Tailer) addRotated(path, realPath string, s sibling, off int64, fp fingerprint.Fingerprint) *reader {
 	r := &reader{
-		path: e.Path, realPath: e.RealPath, id: s.id, fp: e.Fingerprint, f: s.f, off: e.Offset,
+		path: path, realPath: realPath, id: s.id, fp: fp, f: s.f, off: off,
 		dec: newDecoder(t.cfg.Format, t.maxLine, t.ev), state: stateDraining, static: true,
 		drainAt: time.Now(), lastData: time.Now(),
 	}
-	r.dec.format = e.Format
-	r.dec.restore(e.Partials)
 	t.open++
 	t.ev.Opened()
 	r.trk = newTrack(r.id, r.path, r.realPath, r.position())
 	t.reg.add(r.trk)
 	t.byID[r.id] = r
-	if next := t.byPath[e.Path]; next != nil && next.pred == nil {
-		r.succ, next.pred = next, r
-		t.insertBefore(r, next)
-		return
-	}
 	t.readers = append(t.readers, r)
-	if t.byPath[e.Path] == nil {
-		t.byPath[e.Path] = r
+	return r
+}
+
+// chainRotated queues, after r, the rotated siblings of r's file that are
+// unknown and were last written after r's file: files the path named between
+// r's and the current one. It returns the last reader of the chain.
+func (t *Tailer) chainRotated(r *reader, after time.Time) *reader {
+	if after.IsZero() {
+		return r
 	}
+	type cand struct {
+		s     sibling
+		mtime time.Time
+	}
+	var cands []cand
+	for _, p := range rotatedSiblings(r.realPath) {
+		if id, err := osfile.StatID(p); err != nil || t.byID[id] != nil {
+			continue
+		}
+		f, err := osfile.Open(p)
+		if err != nil {
+			continue
+		}
+		id, err := osfile.IDOf(f)
+		st, serr := f.Stat()
+		if err != nil || serr != nil || t.byID[id] != nil || !st.ModTime().After(after) {
+			f.Close()
+			continue
+		}
+		cands = append(cands, cand{sibling{path: p, f: f, id: id}, st.ModTime()})
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].mtime.Before(cands[j].mtime) })
+	last := r
+	for _, c := range cands {
+		fp, _ := fingerprint.New(c.s.f, fingerprint.DefaultSize)
+		m := t.addRotated(r.path, r.realPath, c.s, 0, fp)
+		m.pred, last.succ = last, m
+		t.log.Info("draining a file rotated while reading was held back", "path", r.path, "rotated", c.s.path)
+		last = m
+	}
+	return last
+}
+
+// moveBefore places r just before next in reading order.
+func (t *Tailer) moveBefore(r, next *reader) {
+	for i, x := range t.readers {
+		if x == r {
+			t.readers = append(t.readers[:i], t.readers[i+1:]...)
+			break
+		}
+	}
+	t.insertBefore(r, next)
 }
 
 func (t *Tailer) insertBefore(r, next *reader) {

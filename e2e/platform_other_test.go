@@ -30,3 +30,5 @@ func exitSignal(*os.ProcessState) string { return "" }
 func peakRSS(int) (int64, error) { return 0, errUnsupported }
 
 func leftoverChildren() error { return nil }
+
+func makeFIFO(string) error { return errUnsupported }

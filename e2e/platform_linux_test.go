@@ -109,3 +109,6 @@ func leftoverChildren() error {
 	}
 	return nil
 }
+
+// makeFIFO creates a named pipe at path.
+func makeFIFO(path string) error { return syscall.Mkfifo(path, 0o666) }
