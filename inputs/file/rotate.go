@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sluicelog/sluice/inputs/file/checkpoint"
 	"github.com/sluicelog/sluice/inputs/file/fingerprint"
 	"github.com/sluicelog/sluice/inputs/file/osfile"
 )
@@ -124,8 +123,10 @@ func (t *Tailer) reopenMoved(r *reader) {
 // resumeUnmatched handles checkpointed files that the first discovery did
 // not find at their path: they were rotated (or copied and truncated) while
 // sluice was stopped. Each is drained from its saved offset before the file
-// that now has its path.
-func (t *Tailer) resumeUnmatched(ctx context.Context) {
+// that now has its path, oldest first, since a path may have been rotated
+// more than once before the stop.
+func (t *Tailer) resumeUnmatched() {
+	var found []*reader
 	for _, e := range t.saved {
 		id := osfile.ID{Dev: e.Dev, Ino: e.Ino}
 		s, ok := t.findSibling(e.RealPath, id, e.Fingerprint, e.Offset, false)
@@ -134,31 +135,52 @@ func (t *Tailer) resumeUnmatched(ctx context.Context) {
 		}
 		if !ok {
 			t.ev.Anomaly(SkipLostFile, 1)
-			t.log.Warn("checkpointed file not found, its unread lines are lost", "path", e.Path, "offset", e.Offset)
+			t.log.Warn("checkpointed file not found, lines after its checkpoint may be lost", "path", e.Path, "offset", e.Offset)
 			continue
 		}
-		t.resumeSibling(e, s)
+		// Added (and so reserved by identity) before any chaining, so the
+		// search for files in between never takes one of these from offset 0.
+		r := t.addRotated(e.Path, e.RealPath, s, e.Offset, e.Fingerprint)
+		r.dec.format = e.Format
+		r.dec.restore(e.Partials)
+		r.trk.setStart(r.position())
+		found = append(found, r)
 	}
 	t.saved = nil
+	sort.SliceStable(found, func(i, j int) bool { return found[i].modTime().Before(found[j].modTime()) })
+	tails := map[string]*reader{}
+	for _, r := range found {
+		if prev := tails[r.path]; prev != nil {
+			prev.succ, r.pred = r, prev
+		}
+		tails[r.path] = r
+	}
+	for path, last := range tails {
+		last = t.chainRotated(last, last.modTime())
+		switch next := t.byPath[path]; {
+		case next == nil:
+			t.byPath[path] = last
+		case next.pred == nil:
+			last.succ, next.pred = next, last
+		}
+	}
+	t.orderChains()
 }
 
-func (t *Tailer) resumeSibling(e checkpoint.Entry, s sibling) {
-	r := t.addRotated(e.Path, e.RealPath, s, e.Offset, e.Fingerprint)
-	r.dec.format = e.Format
-	r.dec.restore(e.Partials)
-	r.trk.setStart(r.position())
-	next := t.byPath[e.Path]
-	if next != nil && next.pred != nil {
-		next = nil // already follows another file; order between the two is unknown
+// orderChains puts every file after the files it continues, so one poll
+// reads a chain from oldest to newest instead of waiting a poll per link.
+func (t *Tailer) orderChains() {
+	ordered := make([]*reader, 0, len(t.readers))
+	for _, r := range t.readers {
+		if r.pred != nil {
+			continue
+		}
+		for c := r; c != nil; c = c.succ {
+			ordered = append(ordered, c)
+		}
 	}
-	last := t.chainRotated(r, r.modTime())
-	if next != nil {
-		last.succ, next.pred = next, last
-		t.moveBefore(next, last)
-		return
-	}
-	if t.byPath[e.Path] == nil {
-		t.byPath[e.Path] = last
+	if len(ordered) == len(t.readers) {
+		t.readers = ordered
 	}
 }
 

@@ -111,7 +111,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 	}
 	t.saved = entries
 	t.discover(ctx, true)
-	t.resumeUnmatched(ctx)
+	t.resumeUnmatched()
 	saveDone := make(chan struct{})
 	saveCtx, stopSave := context.WithCancel(context.Background())
 	go func() { defer close(saveDone); t.saveLoop(saveCtx) }()
