@@ -26,7 +26,18 @@ type Config struct {
 	Log             Log           `yaml:"log"`
 	Metrics         Metrics       `yaml:"metrics"`
 	Inputs          Inputs        `yaml:"inputs"`
+	Buffer          Buffer        `yaml:"buffer"`
 	Outputs         Outputs       `yaml:"outputs"`
+}
+
+// Buffer configures the disk-backed buffer between inputs and outputs.
+type Buffer struct {
+	Path          string        `yaml:"path"` // default <data_dir>/buffer
+	SegmentSize   ByteSize      `yaml:"segment_size"`
+	MaxSize       ByteSize      `yaml:"max_size"`
+	Fsync         string        `yaml:"fsync"` // interval or always
+	FsyncInterval time.Duration `yaml:"fsync_interval"`
+	OnFull        string        `yaml:"on_full"` // block or drop_oldest
 }
 
 // Log configures sluice's own logs.
@@ -78,6 +89,10 @@ func Default() Config {
 		ShutdownTimeout: 20 * time.Second,
 		Log:             Log{Level: "info", Format: "json"},
 		Metrics:         Metrics{Address: "127.0.0.1:2020"},
+		Buffer: Buffer{
+			SegmentSize: 16 << 20, MaxSize: 256 << 20,
+			Fsync: "interval", FsyncInterval: time.Second, OnFull: "block",
+		},
 		Inputs: Inputs{Files: Files{
 			Include:          []string{defaultInclude},
 			ReadFrom:         "head",

@@ -59,6 +59,15 @@ func TestParse(t *testing.T) {
 		{name: "no output", yaml: "log:\n  level: debug\n", wantErr: []string{"outputs"}},
 		{name: "unset env", yaml: "data_dir: ${SLUICE_NOT_SET_ANYWHERE}\noutputs:\n  stdout: {}\n", wantErr: []string{"SLUICE_NOT_SET_ANYWHERE"}},
 		{name: "empty file needs an output", yaml: "", wantErr: []string{"no output"}},
+		{name: "buffer values", yaml: "buffer: {max_size: 1GiB, segment_size: 8MiB, fsync: always, on_full: drop_oldest}\noutputs:\n  stdout: {}\n",
+			check: func(t *testing.T, c Config) {
+				if c.Buffer.MaxSize != 1<<30 || c.Buffer.SegmentSize != 8<<20 || c.Buffer.Fsync != "always" || c.Buffer.OnFull != "drop_oldest" {
+					t.Fatalf("buffer = %+v", c.Buffer)
+				}
+			}},
+		{name: "bad on_full", yaml: "buffer: {on_full: panic}\noutputs:\n  stdout: {}\n", wantErr: []string{"buffer.on_full", "panic"}},
+		{name: "buffer smaller than two segments", yaml: "buffer: {max_size: 20MiB}\noutputs:\n  stdout: {}\n", wantErr: []string{"buffer.max_size"}},
+		{name: "bad fsync", yaml: "buffer: {fsync: never}\noutputs:\n  stdout: {}\n", wantErr: []string{"buffer.fsync"}},
 		{name: "bad log level", yaml: "log: {level: loud}\noutputs:\n  stdout: {}\n", wantErr: []string{"log.level"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -41,6 +41,22 @@ func (c *Config) Validate() error {
 			bad(key, "must be positive")
 		}
 	}
+	b := c.Buffer
+	if b.Fsync != "interval" && b.Fsync != "always" {
+		bad("buffer.fsync", "%q is not interval or always", b.Fsync)
+	}
+	if b.OnFull != "block" && b.OnFull != "drop_oldest" {
+		bad("buffer.on_full", "%q is not block or drop_oldest", b.OnFull)
+	}
+	if b.SegmentSize < 64<<10 {
+		bad("buffer.segment_size", "%d is below the minimum of 64KiB", b.SegmentSize)
+	}
+	if b.MaxSize < 2*b.SegmentSize {
+		bad("buffer.max_size", "%d must hold at least two segments of %d", b.MaxSize, b.SegmentSize)
+	}
+	if b.FsyncInterval <= 0 {
+		bad("buffer.fsync_interval", "must be positive")
+	}
 	if c.DataDir == "" {
 		bad("data_dir", "must be set")
 	}

@@ -82,8 +82,14 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("sluice peak RSS (VmHWM): %.1f MiB", float64(rss)/(1<<20))
-	if rss > rssBound {
-		t.Errorf("sluice peak RSS %.1f MiB, want at most %d MiB", float64(rss)/(1<<20), rssBound>>20)
+	bound := int64(rssBound)
+	if raceEnabled {
+		// The race detector's shadow memory multiplies every allocation;
+		// the bound still shows the 50 MiB line is never held whole twice.
+		bound *= 2
+	}
+	if int64(rss) > bound {
+		t.Errorf("sluice peak RSS %.1f MiB, want at most %d MiB", float64(rss)/(1<<20), bound>>20)
 	}
 	checks, failures := health.stop()
 	t.Logf("/healthz: %d checks, %d failed", checks, len(failures))

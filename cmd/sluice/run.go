@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/sluicelog/sluice/buffer"
 	"github.com/sluicelog/sluice/config"
 	"github.com/sluicelog/sluice/inputs/file"
 	"github.com/sluicelog/sluice/inputs/file/glob"
@@ -20,13 +23,22 @@ import (
 	"github.com/sluicelog/sluice/record"
 )
 
-// run wires inputs to outputs and returns after a clean shutdown: inputs stop
-// when ctx is done, outputs get cfg.ShutdownTimeout to drain, and the
-// checkpoint is saved last so it covers everything acknowledged.
+// run wires inputs → buffer → outputs and returns after a clean shutdown:
+// inputs stop when ctx is done, what they queued is appended, sinks get
+// cfg.ShutdownTimeout to catch up, then the buffer is synced and closed (which
+// makes the inputs' last records durable) and the checkpoint is saved last,
+// so it covers everything the buffer holds.
 func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) error {
 	log := newLogger(cfg.Log, stderr)
 	m := metrics.New()
 	ready := metrics.NewReadiness("inputs", "outputs")
+	var bufRef atomic.Pointer[buffer.Buffer]
+	bufEvents := m.Buffer(func() buffer.Stats {
+		if b := bufRef.Load(); b != nil {
+			return b.Stats()
+		}
+		return buffer.Stats{}
+	})
 	srvCtx, stopSrv := context.WithCancel(context.Background())
 	defer stopSrv()
 	if cfg.Metrics.Address != "" {
@@ -48,28 +60,46 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	sink, closeSink, err := openStdout(cfg.Outputs.Stdout, stdoutW)
+	sinks, closeSinks, err := openSinks(cfg.Outputs, stdoutW)
 	if err != nil {
 		return err
 	}
-	defer closeSink()
+	defer closeSinks()
+	buf, err := buffer.Open(bufferConfig(cfg, sinks, log, bufEvents))
+	if err != nil {
+		return err
+	}
+	bufRef.Store(buf)
+	defer buf.Close()
+
+	// Everything below stops by the shutdown deadline at the latest.
+	stopCtx, stopAll := context.WithCancel(context.Background())
+	defer stopAll()
+	appended := make(chan struct{})
+	go func() { defer close(appended); appendAll(stopCtx, buf, tailer.Out(), log) }()
+	var sinkWG sync.WaitGroup
+	for _, s := range sinks {
+		r, err := buf.Reader(s.name)
+		if err != nil {
+			return err
+		}
+		sinkWG.Add(1)
+		go func() { defer sinkWG.Done(); defer r.Close(); deliver(stopCtx, s.name, s.sink, r, m, log) }()
+	}
 	ready.Set("outputs", "")
 	ready.Set("inputs", "")
-
-	deliverCtx, stopDeliver := context.WithCancel(context.Background())
-	defer stopDeliver()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		deliver(deliverCtx, "stdout", sink, tailer.Out(), m, log)
-	}()
 	log.Info("sluice started", "version", version, "include", cfg.Inputs.Files.Include)
+
 	runErr := tailer.Run(ctx)
-	// Inputs have stopped; give the sink a bounded time for what is queued.
-	timer := time.AfterFunc(cfg.ShutdownTimeout, stopDeliver)
-	wg.Wait()
-	timer.Stop()
+	deadline := time.AfterFunc(cfg.ShutdownTimeout, stopAll)
+	defer deadline.Stop()
+	<-appended
+	waitDrained(stopCtx, buf)
+	stopAll()
+	sinkWG.Wait()
+	if err := buf.Close(); err != nil {
+		log.Error("close buffer", "err", err)
+	}
 	if err := tailer.Save(); err != nil {
 		log.Error("save final checkpoint", "err", err)
 	}
@@ -77,30 +107,117 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	return runErr
 }
 
-// deliver sends every batch, retrying with backoff until it is accepted or
-// ctx ends; only an accepted batch is acknowledged.
-func deliver(ctx context.Context, name string, sink outputs.Sink, in <-chan *record.Batch, m *metrics.Registry, log *slog.Logger) {
+// appendAll moves the inputs' batches into the buffer. A batch is
+// acknowledged to its input only when the buffer made it durable; a failed
+// append (a full or broken disk) is retried, which holds the inputs back.
+func appendAll(ctx context.Context, buf *buffer.Buffer, in <-chan *record.Batch, log *slog.Logger) {
 	for b := range in {
 		wait := 100 * time.Millisecond
 		for {
-			err := sink.Send(ctx, b.Records)
+			err := buf.Append(ctx, b.Records, b.Ack)
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+			log.Warn("buffer append failed, retrying", "err", err, "wait", wait)
+			if !pause(ctx, wait) {
+				break
+			}
+			wait = min(wait*2, 10*time.Second)
+		}
+	}
+}
+
+// deliver sends what the buffer holds for one sink, committing its cursor
+// only after the sink accepted a batch; a failed batch is retried with
+// backoff, so a dead sink holds back only its own cursor.
+func deliver(ctx context.Context, name string, sink outputs.Sink, r *buffer.Reader, m *metrics.Registry, log *slog.Logger) {
+	for {
+		recs, pos, err := r.Read(ctx, 1024, 1<<20)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, buffer.ErrClosed) {
+				log.Error("buffer read failed", "sink", name, "err", err)
+			}
+			return
+		}
+		wait := 100 * time.Millisecond
+		for {
+			err := sink.Send(ctx, recs)
 			if err == nil {
-				b.Ack()
-				m.Sent(name, len(b.Records))
+				r.Commit(pos)
+				m.Sent(name, len(recs))
 				break
 			}
 			if ctx.Err() != nil {
 				return
 			}
 			m.SendFailed(name)
-			log.Warn("send failed, retrying", "sink", name, "records", len(b.Records), "err", err, "wait", wait)
-			select {
-			case <-ctx.Done():
+			log.Warn("send failed, retrying", "sink", name, "records", len(recs), "err", err, "wait", wait)
+			if !pause(ctx, wait) {
 				return
-			case <-time.After(wait + rand.N(wait/2)):
 			}
 			wait = min(wait*2, 10*time.Second)
 		}
+	}
+}
+
+// waitDrained returns once every sink has committed everything, or ctx ends.
+func waitDrained(ctx context.Context, buf *buffer.Buffer) {
+	for ctx.Err() == nil {
+		drained := true
+		for _, l := range buf.Stats().Lag {
+			drained = drained && l.Records == 0
+		}
+		if drained {
+			return
+		}
+		pause(ctx, 20*time.Millisecond)
+	}
+}
+
+// pause waits d plus jitter; false if ctx ended first.
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d + rand.N(d/2+1))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+type namedSink struct {
+	name string
+	sink outputs.Sink
+}
+
+func openSinks(c config.Outputs, stdoutW io.Writer) ([]namedSink, func(), error) {
+	var sinks []namedSink
+	closeAll := func() {}
+	if c.Stdout != nil {
+		s, closeFn, err := openStdout(c.Stdout, stdoutW)
+		if err != nil {
+			return nil, nil, err
+		}
+		sinks, closeAll = append(sinks, namedSink{"stdout", s}), closeFn
+	}
+	return sinks, closeAll, nil
+}
+
+func bufferConfig(cfg config.Config, sinks []namedSink, log *slog.Logger, ev buffer.Events) buffer.Config {
+	b := cfg.Buffer
+	dir := b.Path
+	if dir == "" {
+		dir = filepath.Join(cfg.DataDir, "buffer")
+	}
+	names := make([]string, len(sinks))
+	for i, s := range sinks {
+		names[i] = s.name
+	}
+	return buffer.Config{
+		Dir: dir, SegmentSize: int64(b.SegmentSize), MaxBytes: int64(b.MaxSize),
+		Fsync: b.Fsync, SyncEvery: b.FsyncInterval, OnFull: b.OnFull,
+		Sinks: names, Events: ev, Logger: log.With("component", "buffer"),
 	}
 }
 

@@ -1,0 +1,397 @@
+// Package buffer is sluice's disk-backed ring buffer between inputs and
+// outputs.
+//
+// Records are appended to segment files (buffer/segment) under one folder,
+// each framed with its length and a CRC32C. Every configured sink reads
+// through its own cursor, which is persisted; a segment is deleted once every
+// cursor has passed it.
+//
+// Guarantees: Append's durable callback runs only after the records are
+// fsynced, so an input that checkpoints from it never skips a line the
+// buffer could lose. A cursor moves only on Commit, after the sink accepted
+// the records, so after a crash a sink re-reads at most what it had not
+// committed. Records keep their append order. The folder holds at most
+// MaxBytes plus one batch: when full, Append blocks (the default) or drops
+// the oldest segment and counts, per sink, the records that sink lost.
+//
+// Known limitations: fsync runs with the buffer's lock held, so appends and
+// reads pause for its duration (see the fsync latency metric). After a crash
+// new records always go to a fresh segment, so a torn segment is never
+// appended to.
+package buffer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sluicelog/sluice/buffer/codec"
+	"github.com/sluicelog/sluice/buffer/segment"
+	"github.com/sluicelog/sluice/record"
+)
+
+// ErrClosed is returned by calls on a closed buffer.
+var ErrClosed = errors.New("buffer closed")
+
+type segInfo struct {
+	index   uint64
+	size    int64 // bytes of complete frames, header included
+	records int64
+}
+
+type pendingSync struct {
+	upto Position
+	fn   func()
+}
+
+// Buffer is the disk-backed ring buffer. It is safe for concurrent use: one
+// appender and one Reader per sink is the intended shape.
+type Buffer struct {
+	cfg Config
+	ev  Events
+
+	mu      sync.Mutex
+	cond    *sync.Cond // broadcast on append (readers wait), free (appenders wait) and close
+	segs    []*segInfo // ascending; the last is being written when w != nil
+	w       *segment.Writer
+	total   int64
+	synced  Position
+	pending []pendingSync
+	cursors map[string]*cursor
+	trash   []uint64 // segments whose removal failed (Windows: still open); retried
+	closed  bool
+
+	enc      []byte
+	payloads [][]byte
+
+	stop     context.CancelFunc
+	loopDone chan struct{}
+}
+
+// Open recovers the buffer in cfg.Dir: it repairs the last segment's torn
+// tail, counts what it must skip, loads each sink's cursor and starts a new
+// segment for appends.
+func Open(cfg Config) (*Buffer, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.Dir, "cursors"), 0o755); err != nil {
+		return nil, fmt.Errorf("create buffer folder: %w", err)
+	}
+	b := &Buffer{cfg: cfg, ev: cfg.Events, cursors: map[string]*cursor{}}
+	b.cond = sync.NewCond(&b.mu)
+	if err := b.recoverSegments(); err != nil {
+		return nil, err
+	}
+	b.recoverCursors()
+	next := uint64(1)
+	if n := len(b.segs); n > 0 {
+		next = b.segs[n-1].index + 1
+	}
+	if err := b.newSegment(next); err != nil {
+		return nil, err
+	}
+	b.synced = b.end()
+	ctx, cancel := context.WithCancel(context.Background())
+	b.stop, b.loopDone = cancel, make(chan struct{})
+	go func() { defer close(b.loopDone); b.loop(ctx) }()
+	return b, nil
+}
+
+// recoverSegments repairs the newest segment and measures every segment.
+func (b *Buffer) recoverSegments() error {
+	idxs, err := segment.List(b.cfg.Dir)
+	if err != nil {
+		return fmt.Errorf("list buffer segments: %w", err)
+	}
+	for i, idx := range idxs {
+		if i == len(idxs)-1 {
+			cut, corrupt, err := segment.Repair(b.cfg.Dir, idx)
+			if err != nil {
+				b.cfg.Logger.Error("buffer segment unusable, removed", "segment", segment.Name(idx), "err", err)
+				b.ev.Corrupt(b.fileSize(idx))
+				b.remove(idx)
+				continue
+			}
+			if cut > 0 || len(corrupt) > 0 {
+				b.cfg.Logger.Warn("buffer segment repaired", "segment", segment.Name(idx), "truncated_bytes", cut, "corrupt_frames", len(corrupt))
+				b.ev.Corrupt(cut)
+			}
+		}
+		s, err := b.measure(idx)
+		if err != nil {
+			b.cfg.Logger.Error("buffer segment unreadable, removed", "segment", segment.Name(idx), "err", err)
+			b.remove(idx)
+			continue
+		}
+		b.segs = append(b.segs, s)
+		b.total += s.size
+	}
+	return nil
+}
+
+// measure counts a segment's readable records and its size.
+func (b *Buffer) measure(idx uint64) (*segInfo, error) {
+	r, err := segment.OpenReader(b.cfg.Dir, idx, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	s := &segInfo{index: idx, size: segment.HeaderSize}
+	for r.Next() {
+		s.records++
+		s.size = r.End()
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	b.ev.Corrupt(r.Skipped())
+	if fs := b.fileSize(idx); fs > s.size {
+		s.size = fs // skipped corrupt frames still take room until the segment goes
+	}
+	return s, nil
+}
+
+func (b *Buffer) fileSize(idx uint64) int64 {
+	st, err := os.Stat(filepath.Join(b.cfg.Dir, segment.Name(idx)))
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// recoverCursors loads each sink's cursor, falling back to the oldest
+// segment when it is missing, corrupt or points at a segment that is gone.
+func (b *Buffer) recoverCursors() {
+	oldest := b.oldest()
+	for _, name := range b.cfg.Sinks {
+		pos, ok, err := loadCursor(b.cfg.Dir, name)
+		if err != nil {
+			b.cfg.Logger.Warn("buffer cursor unreadable, the sink restarts at the oldest record", "sink", name, "err", err)
+		}
+		s := b.seg(pos.Segment)
+		switch {
+		case !ok || s == nil:
+			pos = oldest
+		case pos.Offset > s.size || pos.Records > s.records:
+			pos = Position{Segment: s.index, Offset: s.size, Records: s.records}
+		}
+		b.cursors[name] = &cursor{name: name, committed: pos, saved: pos}
+	}
+	for _, p := range staleCursors(b.cfg.Dir, b.cfg.Sinks) {
+		os.Remove(p)
+	}
+}
+
+// oldest is the position before the first record in the buffer.
+func (b *Buffer) oldest() Position {
+	if len(b.segs) == 0 {
+		return Position{Segment: 1, Offset: segment.HeaderSize}
+	}
+	return Position{Segment: b.segs[0].index, Offset: segment.HeaderSize}
+}
+
+func (b *Buffer) end() Position {
+	s := b.segs[len(b.segs)-1]
+	return Position{Segment: s.index, Offset: s.size, Records: s.records}
+}
+
+func (b *Buffer) seg(idx uint64) *segInfo {
+	for _, s := range b.segs {
+		if s.index == idx {
+			return s
+		}
+	}
+	return nil
+}
+
+func (b *Buffer) newSegment(idx uint64) error {
+	w, err := segment.Create(b.cfg.Dir, idx)
+	if err != nil {
+		b.ev.DiskError("create")
+		return fmt.Errorf("create buffer segment: %w", err)
+	}
+	b.w = w
+	b.segs = append(b.segs, &segInfo{index: idx, size: w.Size()})
+	b.total += w.Size()
+	return nil
+}
+
+// Append writes recs as one batch. durable runs once they are fsynced: at
+// once with fsync always, from the sync loop otherwise. Append waits while
+// the buffer is full in block mode; a disk error is returned and the caller
+// retries, which stops the inputs rather than losing or corrupting data.
+func (b *Buffer) Append(ctx context.Context, recs []record.Record, durable func()) error {
+	b.encode(recs)
+	need := int64(len(b.enc) + segment.FrameOverhead*len(recs))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.makeRoom(ctx, need); err != nil {
+		return err
+	}
+	if b.w == nil || (b.w.Size()+need > b.cfg.SegmentSize && b.w.Size() > segment.HeaderSize) {
+		if err := b.rotate(); err != nil {
+			return err
+		}
+	}
+	before := b.w.Size()
+	if _, err := b.w.AppendBatch(b.payloads); err != nil {
+		b.writeFailed(before, err)
+		return fmt.Errorf("append to buffer: %w", err)
+	}
+	s := b.segs[len(b.segs)-1]
+	s.size, s.records = b.w.Size(), s.records+int64(len(recs))
+	b.total += s.size - before
+	b.ev.Appended(len(recs), int(s.size-before))
+	b.cond.Broadcast()
+	if b.cfg.Fsync == FsyncAlways {
+		if err := b.syncLocked(); err != nil {
+			return err
+		}
+		if durable != nil {
+			durable()
+		}
+		return nil
+	}
+	if durable != nil {
+		b.pending = append(b.pending, pendingSync{upto: b.end(), fn: durable})
+	}
+	return nil
+}
+
+func (b *Buffer) encode(recs []record.Record) {
+	b.enc, b.payloads = b.enc[:0], b.payloads[:0]
+	ends := make([]int, 0, len(recs))
+	for i := range recs {
+		b.enc = codec.Append(b.enc, &recs[i])
+		ends = append(ends, len(b.enc))
+	}
+	start := 0
+	for _, e := range ends {
+		b.payloads = append(b.payloads, b.enc[start:e])
+		start = e
+	}
+}
+
+// makeRoom waits or drops until need more bytes fit under MaxBytes. A batch
+// larger than the whole cap is let in when the buffer is otherwise empty, so
+// it cannot wait forever.
+func (b *Buffer) makeRoom(ctx context.Context, need int64) error {
+	stop := context.AfterFunc(ctx, func() {
+		b.mu.Lock()
+		b.cond.Broadcast()
+		b.mu.Unlock()
+	})
+	defer stop()
+	for {
+		if b.closed {
+			return ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if b.total+need <= b.cfg.MaxBytes || len(b.segs) == 1 {
+			return nil
+		}
+		if b.cfg.OnFull == OnFullDropOldest {
+			b.dropOldest()
+			continue
+		}
+		b.cond.Wait()
+	}
+}
+
+// rotate seals the current segment (synced, so its callbacks fire) and
+// starts the next.
+func (b *Buffer) rotate() error {
+	next := b.segs[len(b.segs)-1].index + 1
+	if b.w != nil {
+		if err := b.syncLocked(); err != nil {
+			return err
+		}
+		b.w.Close()
+		b.w = nil
+	}
+	return b.newSegment(next)
+}
+
+// writeFailed keeps what is already durable intact after a failed write
+// (ENOSPC, EIO): the torn frame is cut off and appends move to a new segment
+// once the caller retries.
+func (b *Buffer) writeFailed(goodSize int64, err error) {
+	b.ev.DiskError("write")
+	b.cfg.Logger.Error("buffer write failed, inputs wait until it succeeds", "err", err)
+	path := filepath.Join(b.cfg.Dir, segment.Name(b.w.Index()))
+	b.w.Close()
+	b.w = nil
+	if terr := os.Truncate(path, goodSize); terr != nil {
+		b.cfg.Logger.Error("cannot cut the failed write off the buffer segment", "err", terr)
+	}
+}
+
+// syncLocked fsyncs the current segment and runs the callbacks it covers.
+func (b *Buffer) syncLocked() error {
+	if b.w != nil {
+		start := time.Now()
+		if err := b.w.Sync(); err != nil {
+			b.ev.DiskError("sync")
+			return fmt.Errorf("sync buffer segment: %w", err)
+		}
+		b.ev.Synced(time.Since(start))
+	}
+	b.synced = b.end()
+	n := 0
+	for n < len(b.pending) && !b.synced.Before(b.pending[n].upto) {
+		b.pending[n].fn()
+		n++
+	}
+	b.pending = append(b.pending[:0], b.pending[n:]...)
+	return nil
+}
+
+// loop syncs on the interval and saves cursors that moved.
+func (b *Buffer) loop(ctx context.Context) {
+	t := time.NewTicker(b.cfg.SyncEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		b.mu.Lock()
+		if len(b.pending) > 0 {
+			if err := b.syncLocked(); err != nil {
+				b.cfg.Logger.Error("buffer sync failed", "err", err)
+			}
+		}
+		b.saveCursors()
+		b.free()
+		b.mu.Unlock()
+	}
+}
+
+// Close syncs, saves cursors and stops the sync loop. Pending durable
+// callbacks run if the final sync succeeds.
+func (b *Buffer) Close() error {
+	b.stop()
+	<-b.loopDone
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	b.cond.Broadcast()
+	err := b.syncLocked()
+	b.saveCursors()
+	if b.w != nil {
+		err = errors.Join(err, b.w.Close())
+		b.w = nil
+	}
+	return err
+}

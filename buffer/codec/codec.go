@@ -1,0 +1,157 @@
+// Package codec encodes records for the disk buffer.
+//
+// The encoding is versioned by its first byte, compact (varints), and
+// decoding never trusts a length: a payload that passed its frame's CRC but
+// was written by a different version, or is short, is an error, never a
+// panic or an out-of-range slice.
+package codec
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sluicelog/sluice/record"
+)
+
+// Version is the first byte of every encoded record.
+const Version = 1
+
+// ErrCorrupt is wrapped by every decoding error.
+var ErrCorrupt = errors.New("codec: corrupt record")
+
+// Append appends the encoding of r to b.
+func Append(b []byte, r *record.Record) []byte {
+	b = append(b, Version)
+	var ts int64
+	if !r.Time.IsZero() {
+		ts = r.Time.UnixNano()
+	}
+	b = binary.AppendVarint(b, ts)
+	b = appendBytes(b, r.Stream)
+	b = appendBytes(b, r.Body)
+	b = appendBytes(b, r.Path)
+	b = binary.AppendVarint(b, r.Offset)
+	b = append(b, byte(r.Flags))
+	b = binary.AppendUvarint(b, uint64(len(r.Attrs)))
+	for _, a := range r.Attrs {
+		b = appendBytes(b, a.Key)
+		b = appendBytes(b, a.Value)
+	}
+	return b
+}
+
+func appendBytes[T string | []byte](b []byte, s T) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// Decoder decodes records, sharing strings it has seen before (stream
+// names, paths, attribute keys) so a batch of one file's lines costs one
+// allocation for its path, not one per record.
+type Decoder struct {
+	strs map[string]string
+}
+
+// Decode decodes p into r. r.Body aliases p, so callers that keep it beyond
+// p's lifetime copy it.
+func (d *Decoder) Decode(p []byte, r *record.Record) error {
+	in := reader{b: p}
+	if v := in.byte(); v != Version {
+		return fmt.Errorf("%w: version %d, want %d", ErrCorrupt, v, Version)
+	}
+	ts := in.varint()
+	*r = record.Record{Stream: d.str(in.bytes()), Body: in.bytes(), Path: d.str(in.bytes()), Offset: in.varint()}
+	if ts != 0 {
+		r.Time = time.Unix(0, ts).UTC()
+	}
+	r.Flags = record.Flags(in.byte())
+	n := in.uvarint()
+	if n > uint64(len(p)) {
+		return fmt.Errorf("%w: %d attributes in %d bytes", ErrCorrupt, n, len(p))
+	}
+	if n > 0 {
+		r.Attrs = make([]record.Attr, n)
+		for i := range r.Attrs {
+			r.Attrs[i] = record.Attr{Key: d.str(in.bytes()), Value: string(in.bytes())}
+		}
+	}
+	if in.err != nil {
+		return in.err
+	}
+	if len(in.b) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(in.b))
+	}
+	return nil
+}
+
+// str interns short repeated strings; the map is bounded so a stream of
+// distinct values cannot grow it without limit.
+func (d *Decoder) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := d.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if d.strs == nil || len(d.strs) >= 4096 {
+		d.strs = make(map[string]string, 64)
+	}
+	d.strs[s] = s
+	return s
+}
+
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: short %s", ErrCorrupt, what)
+	}
+	r.b = nil
+}
+
+func (r *reader) byte() byte {
+	if len(r.b) < 1 {
+		r.fail("byte")
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *reader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail("varint")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail("uvarint")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) bytes() []byte {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.fail("string")
+		return nil
+	}
+	s := r.b[:n:n]
+	r.b = r.b[n:]
+	return s
+}

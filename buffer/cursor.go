@@ -1,0 +1,99 @@
+package buffer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Position is a place in the buffer: the byte offset in a segment just
+// after the last record consumed, and how many records of that segment lie
+// before it (for lag and drop counts).
+type Position struct {
+	Segment uint64 `json:"segment"`
+	Offset  int64  `json:"offset"`
+	Records int64  `json:"records"`
+}
+
+// Before reports whether p is earlier in the buffer than q.
+func (p Position) Before(q Position) bool {
+	return p.Segment < q.Segment || (p.Segment == q.Segment && p.Offset < q.Offset)
+}
+
+// cursor is one sink's committed position.
+type cursor struct {
+	name      string
+	committed Position
+	saved     Position // last position written to disk
+}
+
+const cursorVersion = 1
+
+type cursorFile struct {
+	Version int      `json:"version"`
+	Pos     Position `json:"position"`
+}
+
+func cursorPath(dir, name string) string {
+	return filepath.Join(dir, "cursors", name+".json")
+}
+
+// loadCursor reads a sink's saved position. A missing or unreadable file
+// returns ok=false: the sink restarts from the oldest segment, which gives
+// duplicates, never loss.
+func loadCursor(dir, name string) (Position, bool, error) {
+	b, err := os.ReadFile(cursorPath(dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Position{}, false, nil
+	}
+	if err != nil {
+		return Position{}, false, fmt.Errorf("read cursor %s: %w", name, err)
+	}
+	var f cursorFile
+	if err := json.Unmarshal(b, &f); err != nil || f.Version != cursorVersion {
+		return Position{}, false, fmt.Errorf("cursor %s is corrupt (version %d): %v", name, f.Version, err)
+	}
+	return f.Pos, true, nil
+}
+
+// saveCursor replaces a sink's cursor file atomically.
+func saveCursor(dir, name string, p Position) error {
+	b, _ := json.Marshal(cursorFile{Version: cursorVersion, Pos: p})
+	path := cursorPath(dir, name)
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("write cursor %s: %w", name, err)
+	}
+	_, werr := f.Write(b)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return fmt.Errorf("write cursor %s: %w", name, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("replace cursor %s: %w", name, err)
+	}
+	return nil
+}
+
+// staleCursors lists cursor files of sinks no longer configured; they would
+// otherwise hold segments forever.
+func staleCursors(dir string, sinks []string) []string {
+	entries, _ := os.ReadDir(filepath.Join(dir, "cursors"))
+	keep := map[string]bool{}
+	for _, s := range sinks {
+		keep[s+".json"] = true
+	}
+	var out []string
+	for _, e := range entries {
+		if !keep[e.Name()] && (strings.HasSuffix(e.Name(), ".json") || strings.HasSuffix(e.Name(), ".tmp")) {
+			out = append(out, filepath.Join(dir, "cursors", e.Name()))
+		}
+	}
+	return out
+}

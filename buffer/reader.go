@@ -1,0 +1,187 @@
+package buffer
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sluicelog/sluice/buffer/codec"
+	"github.com/sluicelog/sluice/buffer/segment"
+	"github.com/sluicelog/sluice/record"
+)
+
+// Reader reads the buffer for one sink, from its committed cursor. It is not
+// safe for concurrent use; each sink has one.
+type Reader struct {
+	b    *Buffer
+	c    *cursor
+	pos  Position // read position, at or after the committed one
+	seg  *segment.Reader
+	dec  codec.Decoder
+	seen int // corruptions already counted for seg
+}
+
+// Reader returns the reader of a configured sink.
+func (b *Buffer) Reader(sink string) (*Reader, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, ok := b.cursors[sink]
+	if !ok {
+		return nil, fmt.Errorf("buffer: no cursor for sink %q", sink)
+	}
+	return &Reader{b: b, c: c, pos: c.committed}, nil
+}
+
+// Read returns up to maxRecords records (and about maxBytes of bodies) after
+// the read position, waiting until there is at least one or ctx ends. The
+// returned Position is what to Commit once a sink accepted them all; records'
+// bodies are freshly allocated and belong to the caller.
+func (r *Reader) Read(ctx context.Context, maxRecords, maxBytes int) ([]record.Record, Position, error) {
+	for {
+		limit, sealed, err := r.wait(ctx)
+		if err != nil {
+			return nil, r.pos, err
+		}
+		recs, exhausted, err := r.readSegment(limit, maxRecords, maxBytes)
+		if err != nil {
+			return nil, r.pos, err
+		}
+		if len(recs) > 0 {
+			return recs, r.pos, nil
+		}
+		if sealed && exhausted {
+			r.next()
+		}
+	}
+}
+
+// wait blocks until the read position has data after it, and returns the
+// readable size of its segment and whether that segment is complete.
+func (r *Reader) wait(ctx context.Context) (int64, bool, error) {
+	b := r.b
+	stop := context.AfterFunc(ctx, func() {
+		b.mu.Lock()
+		b.cond.Broadcast()
+		b.mu.Unlock()
+	})
+	defer stop()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for {
+		if b.closed {
+			return 0, false, ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, false, err
+		}
+		if r.pos.Segment < b.segs[0].index || r.c.committed.Segment > r.pos.Segment {
+			// drop_oldest moved the cursor past what this reader was on.
+			r.close()
+			r.pos = r.c.committed
+		}
+		s := b.seg(r.pos.Segment)
+		if s == nil {
+			r.close()
+			r.pos = b.oldest()
+			continue
+		}
+		sealed := s != b.segs[len(b.segs)-1]
+		if r.pos.Offset < s.size || sealed {
+			return s.size, sealed, nil
+		}
+		b.cond.Wait()
+	}
+}
+
+// readSegment reads records of the current segment up to limit; exhausted
+// means it stopped because the segment had no more, not because of a maximum.
+func (r *Reader) readSegment(limit int64, maxRecords, maxBytes int) ([]record.Record, bool, error) {
+	if r.seg == nil {
+		s, err := segment.OpenReader(r.b.cfg.Dir, r.pos.Segment, r.pos.Offset)
+		if err != nil {
+			return nil, false, fmt.Errorf("open buffer segment %s: %w", segment.Name(r.pos.Segment), err)
+		}
+		r.seg, r.seen = s, 0
+	}
+	r.seg.SetLimit(limit)
+	var recs []record.Record
+	var arena []byte
+	size, exhausted := 0, false
+	for len(recs) < maxRecords && size < maxBytes {
+		if !r.seg.Next() {
+			exhausted = true
+			break
+		}
+		var rec record.Record
+		p := r.seg.Record()
+		r.pos.Offset, r.pos.Records = r.seg.End(), r.pos.Records+1
+		if err := r.dec.Decode(p, &rec); err != nil {
+			r.corrupt(int64(len(p)))
+			continue
+		}
+		if arena == nil {
+			arena = make([]byte, 0, max(maxBytes, len(rec.Body)))
+		}
+		if len(arena)+len(rec.Body) > cap(arena) {
+			arena = make([]byte, 0, max(maxBytes, len(rec.Body)))
+		}
+		start := len(arena)
+		arena = append(arena, rec.Body...)
+		rec.Body = arena[start:len(arena):len(arena)]
+		recs = append(recs, rec)
+		size += len(rec.Body)
+	}
+	if c := r.seg.Corruptions(); len(c) > r.seen {
+		for _, e := range c[r.seen:] {
+			r.b.cfg.Logger.Warn("corrupt buffer frame skipped", "err", e)
+		}
+		r.seen = len(c)
+		r.pos.Offset = max(r.pos.Offset, r.seg.End())
+	}
+	return recs, exhausted, r.seg.Err()
+}
+
+func (r *Reader) corrupt(n int64) {
+	r.b.mu.Lock()
+	r.b.ev.Corrupt(n)
+	r.b.mu.Unlock()
+}
+
+// next moves to the start of the following segment.
+func (r *Reader) next() {
+	r.close()
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	for _, s := range r.b.segs {
+		if s.index > r.pos.Segment {
+			r.pos = Position{Segment: s.index, Offset: segment.HeaderSize}
+			return
+		}
+	}
+}
+
+func (r *Reader) close() {
+	if r.seg != nil {
+		r.seg.Close()
+		r.seg = nil
+	}
+}
+
+// Commit records that the sink accepted everything before pos. The cursor
+// is saved at once when it leaves a segment, so that segment can be freed.
+func (r *Reader) Commit(pos Position) {
+	b := r.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !r.c.committed.Before(pos) {
+		return
+	}
+	leaving := pos.Segment > r.c.committed.Segment
+	r.c.committed = pos
+	if leaving {
+		b.saveCursors()
+		b.free()
+	}
+}
+
+// Close releases the reader's open segment.
+func (r *Reader) Close() { r.close() }

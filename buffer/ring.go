@@ -1,0 +1,125 @@
+package buffer
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/sluicelog/sluice/buffer/segment"
+)
+
+// saveCursors writes every cursor that moved since it was last saved.
+func (b *Buffer) saveCursors() {
+	for _, c := range b.cursors {
+		if c.committed == c.saved {
+			continue
+		}
+		if err := saveCursor(b.cfg.Dir, c.name, c.committed); err != nil {
+			b.ev.DiskError("cursor")
+			b.cfg.Logger.Error("save buffer cursor", "sink", c.name, "err", err)
+			continue
+		}
+		c.saved = c.committed
+	}
+}
+
+// free deletes segments every cursor has passed, as saved on disk: a cursor
+// file must never name a segment that is gone while an older one exists.
+func (b *Buffer) free() {
+	min := ^uint64(0)
+	for _, c := range b.cursors {
+		if c.saved.Segment < min {
+			min = c.saved.Segment
+		}
+	}
+	freed := false
+	for len(b.segs) > 1 && b.segs[0].index < min {
+		b.dropFirst()
+		freed = true
+	}
+	b.retryTrash()
+	if freed {
+		b.cond.Broadcast()
+	}
+}
+
+// dropOldest makes room in drop_oldest mode: the oldest segment goes, and
+// each sink that had not read all of it is told how many records it lost.
+func (b *Buffer) dropOldest() {
+	s := b.segs[0]
+	next := b.segs[1]
+	for _, c := range b.cursors {
+		if c.committed.Segment != s.index {
+			continue
+		}
+		if lost := s.records - c.committed.Records; lost > 0 {
+			b.ev.Dropped(c.name, lost)
+			b.cfg.Logger.Warn("buffer full, oldest records dropped", "sink", c.name, "records", lost)
+		}
+		c.committed = Position{Segment: next.index, Offset: segment.HeaderSize}
+	}
+	b.saveCursors()
+	b.dropFirst()
+}
+
+func (b *Buffer) dropFirst() {
+	s := b.segs[0]
+	b.segs = b.segs[1:]
+	b.total -= s.size
+	b.remove(s.index)
+}
+
+// remove deletes a segment file; on Windows a reader may still hold it
+// open, so failures are retried later.
+func (b *Buffer) remove(idx uint64) {
+	err := os.Remove(filepath.Join(b.cfg.Dir, segment.Name(idx)))
+	if err != nil && !os.IsNotExist(err) {
+		b.trash = append(b.trash, idx)
+	}
+}
+
+func (b *Buffer) retryTrash() {
+	old := b.trash
+	b.trash = nil
+	for _, idx := range old {
+		b.remove(idx)
+	}
+}
+
+// Stats is a snapshot for metrics.
+type Stats struct {
+	Bytes, Records int64
+	Segments       int
+	Durable        Position
+	Lag            map[string]Lag
+}
+
+// Lag is what one sink has not committed yet.
+type Lag struct {
+	Bytes, Records int64
+}
+
+// Stats returns the buffer's current size, durable position and each sink's lag.
+func (b *Buffer) Stats() Stats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := Stats{Bytes: b.total, Segments: len(b.segs), Durable: b.synced, Lag: map[string]Lag{}}
+	for _, s := range b.segs {
+		st.Records += s.records
+	}
+	for _, c := range b.cursors {
+		var l Lag
+		for _, s := range b.segs {
+			if s.index < c.committed.Segment {
+				continue
+			}
+			l.Bytes += s.size - segment.HeaderSize
+			l.Records += s.records
+			if s.index == c.committed.Segment {
+				l.Bytes -= c.committed.Offset - segment.HeaderSize
+				l.Records -= c.committed.Records
+			}
+		}
+		st.Lag[c.name] = l
+	}
+	return st
+}

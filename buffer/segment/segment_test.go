@@ -1,0 +1,307 @@
+package segment
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/sluicelog/sluice/internal/testdir"
+)
+
+func TestName(t *testing.T) {
+	tests := []struct {
+		index uint64
+		name  string
+	}{
+		{0, "00000000000000000000.seg"},
+		{42, "00000000000000000042.seg"},
+		{math.MaxUint64, "18446744073709551615.seg"},
+	}
+	for _, tt := range tests {
+		if got := Name(tt.index); got != tt.name {
+			t.Errorf("Name(%d) = %q, want %q", tt.index, got, tt.name)
+		}
+		if got, ok := ParseName(tt.name); !ok || got != tt.index {
+			t.Errorf("ParseName(%q) = %d, %v, want %d, true", tt.name, got, ok, tt.index)
+		}
+	}
+}
+
+func TestParseNameRejects(t *testing.T) {
+	for _, name := range []string{
+		"",
+		"42.seg",
+		"0000000000000000042.seg",   // 19 digits
+		"000000000000000000042.seg", // 21 digits
+		"18446744073709551616.seg",  // over uint64
+		"+0000000000000000042.seg",
+		"0000000000000000004a.seg",
+		"00000000000000000042.SEG",
+		"00000000000000000042.seg.tmp",
+		"00000000000000000042.sex",
+		"00000000000000000042",
+	} {
+		if index, ok := ParseName(name); ok {
+			t.Errorf("ParseName(%q) = %d, true, want false", name, index)
+		}
+	}
+}
+
+func TestList(t *testing.T) {
+	dir := testdir.New(t)
+	for _, name := range []string{Name(20), Name(3), Name(1), "foo.seg", Name(7) + ".tmp", "checkpoint.json"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, Name(5)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got, err := List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint64{1, 3, 20}; !slices.Equal(got, want) {
+		t.Fatalf("List = %v, want %v", got, want)
+	}
+	if _, err := List(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("List of a missing folder: %v, want fs.ErrNotExist", err)
+	}
+}
+
+// roundTripPayloads returns payloads of the sizes worth testing, including
+// empty ones and ones larger than the reader's window.
+func roundTripPayloads() [][]byte {
+	rng := rand.New(rand.NewPCG(1, 2))
+	sizes := []int{0, 1, 2, 7, 8, 9, 255, 256, 4096, 1 << 20, 0, 3, 300_000, 1, defaultWindow - FrameOverhead, defaultWindow}
+	for range 500 {
+		sizes = append(sizes, rng.IntN(10_000))
+	}
+	payloads := make([][]byte, len(sizes))
+	for i, n := range sizes {
+		payloads[i] = make([]byte, n)
+		for j := range payloads[i] {
+			payloads[i][j] = byte(rng.Uint32())
+		}
+	}
+	return payloads
+}
+
+func TestRoundTrip(t *testing.T) {
+	dir := testdir.New(t)
+	payloads := roundTripPayloads()
+	offs := writeSegment(t, dir, 42, payloads)
+
+	res := readAll(t, dir, 42)
+	if !equalRecords(res.recs, payloads) {
+		t.Fatalf("read %d records, wrote %d, or their bytes differ", len(res.recs), len(payloads))
+	}
+	if !slices.Equal(res.offs, offs) {
+		t.Fatalf("reader offsets differ from Append's")
+	}
+	if res.skipped != 0 || len(res.corrupt) != 0 {
+		t.Fatalf("skipped %d bytes, corruptions at %v, want none", res.skipped, res.corrupt)
+	}
+	checkAgainstFile(t, readFile(t, dir, 42), res)
+
+	// A reader opened at a frame's offset, as a cursor would, starts there.
+	for _, k := range []int{0, 1, 9, 10, len(payloads) - 1} {
+		r, err := OpenReader(dir, 42, offs[k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var from readResult
+		drain(t, r, &from)
+		r.Close()
+		if !equalRecords(from.recs, payloads[k:]) {
+			t.Fatalf("reading from offset %d (record %d): %d records, want %d", offs[k], k, len(from.recs), len(payloads)-k)
+		}
+	}
+}
+
+func TestAppendBatchWritesTheSameBytes(t *testing.T) {
+	dir := testdir.New(t)
+	payloads := roundTripPayloads()
+	offs := writeSegment(t, dir, 1, payloads)
+
+	w, err := Create(dir, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var batchOffs []int64
+	rest := payloads
+	for _, n := range []int{1, 3, 0, 50, 7, 200} {
+		n = min(n, len(rest))
+		o, err := w.AppendBatch(rest[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o) != n {
+			t.Fatalf("AppendBatch of %d payloads returned %d offsets", n, len(o))
+		}
+		batchOffs = append(batchOffs, o...)
+		rest = rest[n:]
+	}
+	o, err := w.AppendBatch(rest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batchOffs = append(batchOffs, o...)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readFile(t, dir, 1), readFile(t, dir, 2)) {
+		t.Fatal("AppendBatch wrote other bytes than Append")
+	}
+	if !slices.Equal(batchOffs, offs) {
+		t.Fatal("AppendBatch returned other offsets than Append")
+	}
+}
+
+func TestWriterSize(t *testing.T) {
+	dir := testdir.New(t)
+	w, err := Create(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if w.Index() != 1 || w.Size() != HeaderSize {
+		t.Fatalf("new writer: index %d size %d, want 1 and %d", w.Index(), w.Size(), HeaderSize)
+	}
+	off, err := w.Append([]byte("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off != HeaderSize || w.Size() != HeaderSize+FrameOverhead+5 {
+		t.Fatalf("after one append: offset %d size %d", off, w.Size())
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, Name(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() != w.Size() {
+		t.Fatalf("file has %d bytes, Size says %d", fi.Size(), w.Size())
+	}
+}
+
+func TestAppendTooLarge(t *testing.T) {
+	dir := testdir.New(t)
+	w, err := Create(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	big := make([]byte, MaxRecord+1)
+	if _, err := w.Append(big); err == nil {
+		t.Fatal("Append of MaxRecord+1 bytes succeeded")
+	}
+	if _, err := w.AppendBatch([][]byte{[]byte("a"), big}); err == nil {
+		t.Fatal("AppendBatch holding MaxRecord+1 bytes succeeded")
+	}
+	if w.Size() != HeaderSize {
+		t.Fatalf("refused appends wrote: size %d", w.Size())
+	}
+	// The writer is still usable, and MaxRecord itself is allowed.
+	if _, err := w.Append(big[:MaxRecord]); err != nil {
+		t.Fatalf("Append of MaxRecord bytes: %v", err)
+	}
+	if _, err := w.Append([]byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	res := readAll(t, dir, 1)
+	if len(res.recs) != 2 || len(res.recs[0]) != MaxRecord || string(res.recs[1]) != "after" {
+		t.Fatalf("read back %d records", len(res.recs))
+	}
+}
+
+func TestCreateExisting(t *testing.T) {
+	dir := testdir.New(t)
+	writeSegment(t, dir, 3, [][]byte{[]byte("keep me")})
+	if w, err := Create(dir, 3); !errors.Is(err, fs.ErrExist) {
+		if err == nil {
+			w.Close()
+		}
+		t.Fatalf("Create of an existing segment: %v, want fs.ErrExist", err)
+	}
+	if res := readAll(t, dir, 3); len(res.recs) != 1 {
+		t.Fatal("Create of an existing segment damaged it")
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := testdir.New(t)
+	if _, err := OpenReader(dir, 9, 0); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenReader of a missing segment: %v, want fs.ErrNotExist", err)
+	}
+	if _, err := OpenForAppend(dir, 9); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenForAppend of a missing segment: %v, want fs.ErrNotExist", err)
+	}
+	if _, _, err := Repair(dir, 9); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Repair of a missing segment: %v, want fs.ErrNotExist", err)
+	}
+	writeSegment(t, dir, 1, nil)
+	for _, off := range []int64{-1, 1, HeaderSize - 1} {
+		if r, err := OpenReader(dir, 1, off); err == nil {
+			r.Close()
+			t.Errorf("OpenReader at offset %d succeeded", off)
+		}
+	}
+}
+
+func TestClosed(t *testing.T) {
+	dir := testdir.New(t)
+	w, err := Create(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := w.Append(nil); err == nil {
+		t.Error("Append after Close succeeded")
+	}
+	if err := w.Sync(); err == nil {
+		t.Error("Sync after Close succeeded")
+	}
+	r, err := OpenReader(dir, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r.Next() {
+		t.Error("Next after Close returned true")
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestCorruptionErrMessage(t *testing.T) {
+	err := error(&CorruptionErr{Segment: 42, Offset: 1234, Err: errors.New("crc mismatch")})
+	if got, want := err.Error(), "corrupt segment 00000000000000000042.seg at offset 1234: crc mismatch"; got != want {
+		t.Fatalf("Error() = %q, want %q", got, want)
+	}
+	wrapped := &CorruptionErr{Dir: "buf", Segment: 1, Err: fs.ErrInvalid}
+	if !errors.Is(wrapped, fs.ErrInvalid) {
+		t.Fatal("Unwrap does not reach the reason")
+	}
+	if got, want := wrapped.Error(), "corrupt segment "+filepath.Join("buf", Name(1))+" at offset 0: "+fs.ErrInvalid.Error(); got != want {
+		t.Fatalf("Error() = %q, want %q", got, want)
+	}
+}
