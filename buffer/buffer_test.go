@@ -77,7 +77,10 @@ func readN(t *testing.T, r *Reader, n int, commit bool) []record.Record {
 		if err != nil {
 			t.Fatalf("read after %d of %d records: %v", len(out), n, err)
 		}
-		out = append(out, got...)
+		for _, rec := range got {
+			rec.Body = append([]byte(nil), rec.Body...) // valid only until the next Read
+			out = append(out, rec)
+		}
 		if commit {
 			r.Commit(pos)
 		}

@@ -18,6 +18,9 @@ type Reader struct {
 	seg  *segment.Reader
 	dec  codec.Decoder
 	seen int // corruptions already counted for seg
+
+	recs  []record.Record // reused by every Read
+	arena []byte          // bodies of recs, reused
 }
 
 // Reader returns the reader of a configured sink.
@@ -33,8 +36,9 @@ func (b *Buffer) Reader(sink string) (*Reader, error) {
 
 // Read returns up to maxRecords records (and about maxBytes of bodies) after
 // the read position, waiting until there is at least one or ctx ends. The
-// returned Position is what to Commit once a sink accepted them all; records'
-// bodies are freshly allocated and belong to the caller.
+// returned Position is what to Commit once a sink accepted them all. The
+// records and their bodies are valid until the next Read: a sink that keeps
+// them longer copies them (reusing them keeps the read path allocation-free).
 func (r *Reader) Read(ctx context.Context, maxRecords, maxBytes int) ([]record.Record, Position, error) {
 	for {
 		limit, sealed, err := r.wait(ctx)
@@ -103,33 +107,33 @@ func (r *Reader) readSegment(limit int64, maxRecords, maxBytes int) ([]record.Re
 		r.seg, r.seen = s, 0
 	}
 	r.seg.SetLimit(limit)
-	var recs []record.Record
-	var arena []byte
+	recs, arena := r.recs[:0], r.arena[:0]
 	size, exhausted := 0, false
 	for len(recs) < maxRecords && size < maxBytes {
 		if !r.seg.Next() {
 			exhausted = true
 			break
 		}
-		var rec record.Record
 		p := r.seg.Record()
 		r.pos.Offset, r.pos.Records = r.seg.End(), r.pos.Records+1
-		if err := r.dec.Decode(p, &rec); err != nil {
+		recs = append(recs, record.Record{})
+		rec := &recs[len(recs)-1]
+		if err := r.dec.Decode(p, rec); err != nil {
+			recs = recs[:len(recs)-1]
 			r.corrupt(int64(len(p)))
 			continue
 		}
-		if arena == nil {
-			arena = make([]byte, 0, max(maxBytes, len(rec.Body)))
-		}
 		if len(arena)+len(rec.Body) > cap(arena) {
-			arena = make([]byte, 0, max(maxBytes, len(rec.Body)))
+			// Earlier records point into the old slab: replace it, and keep
+			// the larger one for the next Read.
+			arena = make([]byte, 0, max(2*cap(arena), len(rec.Body), 64<<10))
 		}
 		start := len(arena)
 		arena = append(arena, rec.Body...)
 		rec.Body = arena[start:len(arena):len(arena)]
-		recs = append(recs, rec)
 		size += len(rec.Body)
 	}
+	r.recs, r.arena = recs, arena
 	if c := r.seg.Corruptions(); len(c) > r.seen {
 		for _, e := range c[r.seen:] {
 			r.b.cfg.Logger.Warn("corrupt buffer frame skipped", "err", e)

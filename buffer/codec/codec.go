@@ -47,11 +47,12 @@ func appendBytes[T string | []byte](b []byte, s T) []byte {
 	return append(b, s...)
 }
 
-// Decoder decodes records, sharing strings it has seen before (stream
+// Decoder decodes records, sharing strings it has seen recently (stream
 // names, paths, attribute keys) so a batch of one file's lines costs one
 // allocation for its path, not one per record.
 type Decoder struct {
-	strs map[string]string
+	recent [8]string // a small ring: a linear scan beats a map for so few
+	next   int
 }
 
 // Decode decodes p into r. r.Body aliases p, so callers that keep it beyond
@@ -86,20 +87,19 @@ func (d *Decoder) Decode(p []byte, r *record.Record) error {
 	return nil
 }
 
-// str interns short repeated strings; the map is bounded so a stream of
-// distinct values cannot grow it without limit.
+// str returns b as a string, reusing a recent equal one.
 func (d *Decoder) str(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if s, ok := d.strs[string(b)]; ok {
-		return s
+	for _, s := range d.recent {
+		if s == string(b) {
+			return s
+		}
 	}
 	s := string(b)
-	if d.strs == nil || len(d.strs) >= 4096 {
-		d.strs = make(map[string]string, 64)
-	}
-	d.strs[s] = s
+	d.recent[d.next] = s
+	d.next = (d.next + 1) % len(d.recent)
 	return s
 }
 
