@@ -125,6 +125,7 @@ func (b *Buffer) recoverSegments() error {
 		s, err := b.measure(idx)
 		if err != nil {
 			b.cfg.Logger.Error("buffer segment unreadable, removed", "segment", segment.Name(idx), "err", err)
+			b.ev.Corrupt(b.fileSize(idx))
 			b.remove(idx)
 			continue
 		}
@@ -175,10 +176,14 @@ func (b *Buffer) recoverCursors() {
 		}
 		s := b.seg(pos.Segment)
 		switch {
-		case !ok || s == nil:
+		case !ok || s == nil || pos.Offset < segment.HeaderSize:
 			pos = oldest
-		case pos.Offset > s.size || pos.Records > s.records:
+		case pos.Offset > s.size:
 			pos = Position{Segment: s.index, Offset: s.size, Records: s.records}
+		case pos.Records > s.records:
+			// Corruption can hide frames from the count; the offset stays
+			// right, only the lag figure would be off.
+			pos.Records = s.records
 		}
 		b.cursors[name] = &cursor{name: name, committed: pos, saved: pos}
 	}
@@ -299,6 +304,13 @@ func (b *Buffer) makeRoom(ctx context.Context, need int64) error {
 		}
 		if b.cfg.OnFull == OnFullDropOldest {
 			b.dropOldest()
+			continue
+		}
+		// Commits since the last sync-loop tick may already free a segment.
+		before := len(b.segs)
+		b.saveCursors()
+		b.free()
+		if len(b.segs) < before {
 			continue
 		}
 		b.cond.Wait()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -33,9 +34,18 @@ type cursor struct {
 
 const cursorVersion = 1
 
+// cursorFile carries a checksum of the position: a flipped bit that still
+// parses as JSON must not move a sink past records it never read.
 type cursorFile struct {
 	Version int      `json:"version"`
 	Pos     Position `json:"position"`
+	Check   uint32   `json:"check"`
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func (p Position) check() uint32 {
+	return crc32.Checksum(fmt.Appendf(nil, "%d:%d:%d", p.Segment, p.Offset, p.Records), castagnoli)
 }
 
 func cursorPath(dir, name string) string {
@@ -54,15 +64,15 @@ func loadCursor(dir, name string) (Position, bool, error) {
 		return Position{}, false, fmt.Errorf("read cursor %s: %w", name, err)
 	}
 	var f cursorFile
-	if err := json.Unmarshal(b, &f); err != nil || f.Version != cursorVersion {
-		return Position{}, false, fmt.Errorf("cursor %s is corrupt (version %d): %v", name, f.Version, err)
+	if err := json.Unmarshal(b, &f); err != nil || f.Version != cursorVersion || f.Check != f.Pos.check() {
+		return Position{}, false, fmt.Errorf("cursor %s is corrupt (version %d, checksum %08x): %v", name, f.Version, f.Check, err)
 	}
 	return f.Pos, true, nil
 }
 
 // saveCursor replaces a sink's cursor file atomically.
 func saveCursor(dir, name string, p Position) error {
-	b, _ := json.Marshal(cursorFile{Version: cursorVersion, Pos: p})
+	b, _ := json.Marshal(cursorFile{Version: cursorVersion, Pos: p, Check: p.check()})
 	path := cursorPath(dir, name)
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)

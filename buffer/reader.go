@@ -45,6 +45,11 @@ func (r *Reader) Read(ctx context.Context, maxRecords, maxBytes int) ([]record.R
 		if err != nil {
 			return nil, r.pos, err
 		}
+		if sealed {
+			// Nothing writes a sealed segment: a length running past its
+			// end is corruption to skip, not a frame still being written.
+			limit = -1
+		}
 		recs, exhausted, err := r.readSegment(limit, maxRecords, maxBytes)
 		if err != nil {
 			return nil, r.pos, err

@@ -27,8 +27,8 @@ func (b *Buffer) saveCursors() {
 func (b *Buffer) free() {
 	min := ^uint64(0)
 	for _, c := range b.cursors {
-		if c.saved.Segment < min {
-			min = c.saved.Segment
+		if seg := b.passed(c.saved); seg < min {
+			min = seg
 		}
 	}
 	freed := false
@@ -40,6 +40,19 @@ func (b *Buffer) free() {
 	if freed {
 		b.cond.Broadcast()
 	}
+}
+
+// passed is the oldest segment a cursor still needs: a cursor at the very
+// end of a sealed segment needs only the next one, or a sink that has read
+// everything would pin its last segment until new records arrive, and a
+// full buffer would wait for records that cannot be appended.
+func (b *Buffer) passed(p Position) uint64 {
+	for i, s := range b.segs {
+		if s.index == p.Segment && p.Offset >= s.size && i+1 < len(b.segs) {
+			return b.segs[i+1].index
+		}
+	}
+	return p.Segment
 }
 
 // dropOldest makes room in drop_oldest mode: the oldest segment goes, and

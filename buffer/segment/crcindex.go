@@ -15,7 +15,7 @@ import (
 //
 // The index keeps the CRC of every block-aligned prefix of the region being
 // scanned; a candidate frame's CRC then needs its unaligned head and tail
-// (under a block each) and a few polynomial multiplications.
+// (under a block each) and two polynomial multiplications.
 
 // crcBlock is the granularity of the index: 4 bytes of index per 4 KiB of file.
 const crcBlock = 4096
@@ -67,11 +67,6 @@ func xPow8n(n int64) uint32 {
 	return p
 }
 
-// crcCombine returns the CRC32C of A‖B from crc(A), crc(B) and the length of B.
-func crcCombine(crcA, crcB uint32, lenB int64) uint32 {
-	return mulModP(xPow8n(lenB), crcA) ^ crcB
-}
-
 // crcIndex holds the CRC32C of the block-aligned prefixes of a region of a
 // file whose bytes no longer change (below the reader's end).
 type crcIndex struct {
@@ -79,9 +74,10 @@ type crcIndex struct {
 	sums []uint32 // sums[k] is the CRC32C of file[base : base+k*crcBlock]
 }
 
-// rangeCRC returns the CRC32C of file[a:b], where a and b are multiples of
-// crcBlock, reading through buf what the index does not cover yet.
-func (x *crcIndex) rangeCRC(f io.ReaderAt, a, b int64, buf *[]byte) (uint32, error) {
+// prefixes returns the CRC32C of the region's prefixes that end at a and at
+// b, multiples of crcBlock, reading through buf what the index does not cover
+// yet. The CRC of file[a:b] is then sb ⊕ sa·x^(8(b-a)).
+func (x *crcIndex) prefixes(f io.ReaderAt, a, b int64, buf *[]byte) (sa, sb uint32, err error) {
 	switch {
 	case len(x.sums) == 0 || a < x.base || a > x.covered():
 		x.base, x.sums = a, append(x.sums[:0], 0) // start afresh at a
@@ -91,10 +87,9 @@ func (x *crcIndex) rangeCRC(f io.ReaderAt, a, b int64, buf *[]byte) (uint32, err
 		x.base += drop * crcBlock
 	}
 	if err := x.cover(f, b, buf); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	sa, sb := x.sums[(a-x.base)/crcBlock], x.sums[(b-x.base)/crcBlock]
-	return sb ^ mulModP(xPow8n(b-a), sa), nil
+	return x.sums[(a-x.base)/crcBlock], x.sums[(b-x.base)/crcBlock], nil
 }
 
 // cover extends the index to the prefix ending at to, a multiple of crcBlock.

@@ -28,8 +28,12 @@ const (
 //
 // With a limit (SetLimit), the Reader reads no frame that ends past it and
 // reads no byte at or past it, so it can follow a segment while a Writer
-// appends to it. Without one, it reads to the end of the file, and a frame
-// cut short there is a torn tail: the file must not be growing then.
+// appends to it: a frame that does not fit below the limit is waited for,
+// never reported. Without a limit, it reads to the end of the file, and a
+// frame cut short there is a torn tail, skipped and reported: read a sealed
+// segment (one no Writer appends to any more) without a limit, or a corrupt
+// length near its end would look like a frame still being written and hide
+// the frames behind it.
 type Reader struct {
 	f     *os.File
 	dir   string
@@ -78,6 +82,9 @@ func newReader(f *os.File, dir string, index uint64, offset int64) *Reader {
 }
 
 // SetLimit makes the reader read no frame that ends past n (a size the Writer reported); a negative n removes the limit.
+//
+// n should be a value of Writer.Size, which always falls between frames.
+// Remove the limit once the segment is sealed.
 func (r *Reader) SetLimit(n int64) {
 	if n = max(n, -1); n != r.limit {
 		r.limit, r.eof = n, -1

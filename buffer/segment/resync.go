@@ -114,7 +114,7 @@ func (r *Reader) candidate(q int64, length uint32) (valid, ok bool) {
 
 // candidateIndexed is candidate for a frame longer than directFrame. Its
 // payload is split at block boundaries: the head and the tail are read and
-// summed, the middle comes from the CRC index, and the three are combined.
+// summed, the middle comes from the CRC index.
 func (r *Reader) candidateIndexed(q int64, length uint32) (valid, ok bool) {
 	start := q + FrameOverhead
 	end := start + int64(length)
@@ -129,24 +129,24 @@ func (r *Reader) candidateIndexed(q int64, length uint32) (valid, ok bool) {
 		return false, true
 	}
 	_, want := frameHeader(w)
-	lengthCRC := crc32.Update(0, castagnoli, w[:4])
-	head := crc32.Update(0, castagnoli, w[FrameOverhead:a-q])
+	head := frameCRC(w[:4], w[FrameOverhead:a-q]) // length field and payload up to a
 
-	mid, err := r.sums.rangeCRC(r.f, a, b, &r.side)
+	sa, sb, err := r.sums.prefixes(r.f, a, b, &r.side)
 	if err != nil {
 		return false, r.indexErr(err)
 	}
+	// Appending file[a:b] to what head covers shifts head by its length and
+	// adds its CRC, sb ⊕ sa·shift; multiplication distributes over ⊕.
+	sum := mulModP(xPow8n(b-a), head^sa) ^ sb
+
 	if cap(r.side) < crcBlock {
 		r.side = make([]byte, indexChunk)
 	}
-	t := r.side[:end-b]
-	if _, err := r.f.ReadAt(t, b); err != nil {
+	tail := r.side[:end-b]
+	if _, err := r.f.ReadAt(tail, b); err != nil {
 		return false, r.indexErr(err)
 	}
-	tail := crc32.Update(0, castagnoli, t)
-
-	payload := crcCombine(crcCombine(head, mid, b-a), tail, end-b)
-	return crcCombine(lengthCRC, payload, int64(length)) == want, true
+	return crc32.Update(sum, castagnoli, tail) == want, true
 }
 
 // indexErr keeps an I/O error from reading for the CRC index and reports

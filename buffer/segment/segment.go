@@ -19,8 +19,11 @@
 //     behind it;
 //   - every [Writer.Append] and [Writer.AppendBatch] is one write call, so a
 //     reader bounded by [Reader.SetLimit] to a size the writer reported sees
-//     whole frames only, and a crash leaves at most one torn frame at the end,
-//     which [Repair] removes;
+//     whole frames only;
+//   - a crash can damage only what follows the last [Writer.Sync]: a torn
+//     last frame, or zeroed or stale bytes where the file system had not
+//     written the data yet; [Repair] cuts such a tail off, and readers skip
+//     what lies before a valid frame;
 //   - a record is durable once [Writer.Sync] has returned after its append;
 //     [Create] syncs the new file's header and, on Unix, its folder entry.
 //
@@ -33,9 +36,9 @@
 //     limit holds the reader at that frame until the limit passes the claimed
 //     end (at most [MaxRecord] + [FrameOverhead] bytes later) or is removed
 //     with SetLimit(-1): a frame that ends past the limit cannot be told from
-//     one that is still being written. Appending to a segment whose repair
-//     reported corruption in the middle therefore risks such a hold; a new
-//     segment does not.
+//     one that is still being written. So a sealed segment is read without a
+//     limit, and appending to a segment whose repair reported corruption in
+//     the middle risks such a hold, where a new segment does not.
 //   - Resynchronising over random bytes costs a few microseconds for each
 //     position whose length field is plausible (about one position in 64), so
 //     a segment overwritten with megabytes of random data is read at tens of

@@ -305,3 +305,44 @@ func TestCorruptionErrMessage(t *testing.T) {
 		t.Fatalf("Error() = %q, want %q", got, want)
 	}
 }
+
+// TestRemoveWhileOpen removes a segment that a reader and a writer still
+// hold, as drop_oldest and the end of a segment's life do. On Windows this
+// needs FILE_SHARE_DELETE on every handle. The reader goes on reading what
+// it opened.
+func TestRemoveWhileOpen(t *testing.T) {
+	dir := testdir.New(t)
+	payloads := [][]byte{text(0, 100), text(1, 200), text(2, 300)}
+	writeSegment(t, dir, 1, payloads)
+	r, err := OpenReader(dir, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	w, err := OpenForAppend(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if !r.Next() {
+		t.Fatal("no first record")
+	}
+	path := filepath.Join(dir, Name(1))
+	if err := os.Remove(path); err != nil {
+		t.Fatalf("remove a segment held open: %v", err)
+	}
+	var res readResult
+	drain(t, r, &res)
+	if !equalRecords(res.recs, payloads[1:]) {
+		t.Fatalf("after removal read %s", describe(res.recs))
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("removed segment still there once closed: %v", err)
+	}
+}

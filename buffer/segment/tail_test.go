@@ -2,6 +2,7 @@ package segment
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -217,5 +218,35 @@ func TestReadError(t *testing.T) {
 				t.Fatal("Next went on after an I/O error")
 			}
 		})
+	}
+}
+
+// TestSealedSegmentWithoutLimit pins down why a sealed segment is read
+// without a limit: a corrupt length that points past the end of the file
+// looks, under a limit at the file's size, like a frame still being
+// written, and the reader waits there; without a limit it is skipped and
+// the frames behind it are read.
+func TestSealedSegmentWithoutLimit(t *testing.T) {
+	payloads := [][]byte{text(0, 10), text(1, 20), text(2, 30), text(3, 40)}
+	data, o := segmentBytes(payloads)
+	binary.LittleEndian.PutUint32(data[o[1]:], 1<<20) // plausible, past the end
+	dir := testdir.New(t)
+	writeFile(t, dir, 1, data)
+	r, err := OpenReader(dir, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+
+	r.SetLimit(int64(len(data)))
+	var res readResult
+	drain(t, r, &res)
+	if !equalRecords(res.recs, payloads[:1]) || len(res.corrupt) != 0 {
+		t.Fatalf("under a limit: records %s, corruptions %v; want the first record, waiting", describe(res.recs), res.corrupt)
+	}
+	r.SetLimit(-1)
+	drain(t, r, &res)
+	if want := pick(payloads, []int{0, 2, 3}); !equalRecords(res.recs, want) || !slices.Equal(res.corrupt, []int64{o[1]}) {
+		t.Fatalf("without a limit: records %s, corruptions %v", describe(res.recs), res.corrupt)
 	}
 }
