@@ -29,7 +29,9 @@ func (p Position) Before(q Position) bool {
 type cursor struct {
 	name      string
 	committed Position
-	saved     Position // last position written to disk
+	written   Position // in the cursor file, perhaps not fsynced yet
+	saved     Position // in the cursor file and fsynced: what freeing relies on
+	read      Position // how far the sink's Reader has read; records up to here are in flight, not lost
 }
 
 const cursorVersion = 1
@@ -70,8 +72,10 @@ func loadCursor(dir, name string) (Position, bool, error) {
 	return f.Pos, true, nil
 }
 
-// saveCursor replaces a sink's cursor file atomically.
-func saveCursor(dir, name string, p Position) error {
+// saveCursor replaces a sink's cursor file atomically. Without sync the new
+// file survives a killed process (the page cache keeps it) but perhaps not a
+// power loss; the sync loop makes it durable.
+func saveCursor(dir, name string, p Position, sync bool) error {
 	b, _ := json.Marshal(cursorFile{Version: cursorVersion, Pos: p, Check: p.check()})
 	path := cursorPath(dir, name)
 	tmp := path + ".tmp"
@@ -80,7 +84,10 @@ func saveCursor(dir, name string, p Position) error {
 		return fmt.Errorf("write cursor %s: %w", name, err)
 	}
 	_, werr := f.Write(b)
-	serr := f.Sync()
+	var serr error
+	if sync {
+		serr = f.Sync()
+	}
 	cerr := f.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return fmt.Errorf("write cursor %s: %w", name, err)

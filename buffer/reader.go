@@ -55,6 +55,9 @@ func (r *Reader) Read(ctx context.Context, maxRecords, maxBytes int) ([]record.R
 			return nil, r.pos, err
 		}
 		if len(recs) > 0 {
+			r.b.mu.Lock()
+			r.c.read = r.pos
+			r.b.mu.Unlock()
 			return recs, r.pos, nil
 		}
 		if sealed && exhausted {
@@ -189,7 +192,15 @@ func (r *Reader) Commit(pos Position) {
 	if leaving {
 		b.saveCursors()
 		b.free()
+		return
 	}
+	// Written at once, synced by the loop: a killed sluice then re-sends at
+	// most the batch in flight, not a sync interval's worth.
+	if err := saveCursor(b.cfg.Dir, r.c.name, pos, false); err != nil {
+		b.ev.DiskError("cursor")
+		return
+	}
+	r.c.written = pos
 }
 
 // Close releases the reader's open segment.

@@ -13,12 +13,12 @@ func (b *Buffer) saveCursors() {
 		if c.committed == c.saved {
 			continue
 		}
-		if err := saveCursor(b.cfg.Dir, c.name, c.committed); err != nil {
+		if err := saveCursor(b.cfg.Dir, c.name, c.committed, true); err != nil {
 			b.ev.DiskError("cursor")
 			b.cfg.Logger.Error("save buffer cursor", "sink", c.name, "err", err)
 			continue
 		}
-		c.saved = c.committed
+		c.saved, c.written = c.committed, c.committed
 	}
 }
 
@@ -61,10 +61,21 @@ func (b *Buffer) dropOldest() {
 	s := b.segs[0]
 	next := b.segs[1]
 	for _, c := range b.cursors {
-		if c.committed.Segment != s.index {
+		if c.committed.Segment > s.index {
 			continue
 		}
-		if lost := s.records - c.committed.Records; lost > 0 {
+		// A cursor still naming an earlier segment (one it finished, freed
+		// since) has read nothing of this one.
+		var done int64
+		if c.committed.Segment == s.index {
+			done = c.committed.Records
+		}
+		if c.read.Segment > s.index {
+			done = s.records
+		} else if c.read.Segment == s.index {
+			done = max(done, c.read.Records) // read but not committed: in flight, still delivered
+		}
+		if lost := s.records - done; lost > 0 {
 			b.ev.Dropped(c.name, lost)
 			b.cfg.Logger.Warn("buffer full, oldest records dropped", "sink", c.name, "records", lost)
 		}
