@@ -19,6 +19,9 @@ func TestBackpressureRotatedTwice(t *testing.T) {
 	requireSluice(t)
 	const n = 20_000 // lines per file: far more than fits in the pipe and sluice's queue
 	e := newEnv(t, envOptions{fifo: true})
+	// A buffer far smaller than the lines, so the blocked output holds the
+	// input back, as a slow sink does once the buffer is full.
+	e.useSmallBuffer("")
 	path := filepath.Join(e.container("default", "bp", "app"), "0.log")
 	sink := e.holdSink()
 	s := e.start(false)
