@@ -63,6 +63,7 @@ var (
 	descRecords  = prometheus.NewDesc("sluice_buffer_records", "Records held by the disk buffer.", nil, nil)
 	descSegments = prometheus.NewDesc("sluice_buffer_segments", "Segment files of the disk buffer.", nil, nil)
 	descDurable  = prometheus.NewDesc("sluice_buffer_durable_segment", "Segment index up to which the buffer is fsynced.", nil, nil)
+	descDurOff   = prometheus.NewDesc("sluice_buffer_durable_offset_bytes", "Byte offset in that segment up to which the buffer is fsynced.", nil, nil)
 	descLagBytes = prometheus.NewDesc("sluice_buffer_lag_bytes", "Buffer bytes a sink has not committed.", []string{"sink"}, nil)
 	descLagRecs  = prometheus.NewDesc("sluice_buffer_lag_records", "Buffer records a sink has not committed.", []string{"sink"}, nil)
 )
@@ -72,7 +73,7 @@ type statsCollector struct{ stats func() buffer.Stats }
 
 // Describe implements prometheus.Collector.
 func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descBytes, descRecords, descSegments, descDurable, descLagBytes, descLagRecs} {
+	for _, d := range []*prometheus.Desc{descBytes, descRecords, descSegments, descDurable, descDurOff, descLagBytes, descLagRecs} {
 		ch <- d
 	}
 }
@@ -84,6 +85,7 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descRecords, prometheus.GaugeValue, float64(s.Records))
 	ch <- prometheus.MustNewConstMetric(descSegments, prometheus.GaugeValue, float64(s.Segments))
 	ch <- prometheus.MustNewConstMetric(descDurable, prometheus.GaugeValue, float64(s.Durable.Segment))
+	ch <- prometheus.MustNewConstMetric(descDurOff, prometheus.GaugeValue, float64(s.Durable.Offset))
 	for sink, l := range s.Lag {
 		ch <- prometheus.MustNewConstMetric(descLagBytes, prometheus.GaugeValue, float64(l.Bytes), sink)
 		ch <- prometheus.MustNewConstMetric(descLagRecs, prometheus.GaugeValue, float64(l.Records), sink)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/sluicelog/sluice/buffer"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -90,5 +92,40 @@ func TestListenTakenPort(t *testing.T) {
 func TestCheckpointAgeBeforeFirstSave(t *testing.T) {
 	if got := New().checkpointAge(); got != -1 {
 		t.Fatalf("age = %v, want -1", got)
+	}
+}
+
+func TestBufferMetrics(t *testing.T) {
+	m := New()
+	ev := m.Buffer(func() buffer.Stats {
+		return buffer.Stats{Bytes: 4096, Records: 10, Segments: 2, Durable: buffer.Position{Segment: 3, Offset: 512},
+			Lag: map[string]buffer.Lag{"stdout": {Bytes: 100, Records: 1}}}
+	})
+	ev.Appended(10, 4000)
+	ev.Dropped("stdout", 7)
+	ev.Corrupt(33)
+	ev.DiskError("write")
+	ev.Synced(2 * time.Millisecond)
+	ln, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, m, NewReadiness()) }()
+	_, body := get(t, "http://"+ln.Addr().String()+"/metrics")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"sluice_buffer_appended_records_total 10", "sluice_buffer_bytes 4096", "sluice_buffer_records 10",
+		"sluice_buffer_durable_segment 3", "sluice_buffer_durable_offset_bytes 512",
+		`sluice_buffer_lag_records{sink="stdout"} 1`, `sluice_buffer_dropped_records_total{sink="stdout"} 7`,
+		"sluice_buffer_corrupt_bytes_total 33", `sluice_buffer_disk_errors_total{op="write"} 1`, "sluice_buffer_fsync_seconds_count 1",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 }
