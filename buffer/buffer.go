@@ -343,6 +343,34 @@ func (b *Buffer) writeFailed(goodSize int64, err error) {
 	if terr := os.Truncate(path, goodSize); terr != nil {
 		b.cfg.Logger.Error("cannot cut the failed write off the buffer segment", "err", terr)
 	}
+	if serr := syncFile(path); serr != nil {
+		b.unsynced(serr)
+	}
+}
+
+// syncFile fsyncs a closed segment, so records written to it before a
+// failure can still be reported durable.
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// unsynced handles a failed fsync: the kernel may have dropped the dirty
+// pages, so nothing pending may be reported durable. The callbacks are
+// dropped, never run: those inputs re-read the lines after a restart
+// (duplicates, never loss), and appends move to a new segment.
+func (b *Buffer) unsynced(err error) {
+	b.ev.DiskError("sync")
+	b.cfg.Logger.Error("buffer fsync failed; records since the last sync will be read again from their files after a restart", "err", err)
+	b.pending = nil
+	if b.w != nil {
+		b.w.Close()
+		b.w = nil
+	}
 }
 
 // syncLocked fsyncs the current segment and runs the callbacks it covers.
@@ -350,7 +378,7 @@ func (b *Buffer) syncLocked() error {
 	if b.w != nil {
 		start := time.Now()
 		if err := b.w.Sync(); err != nil {
-			b.ev.DiskError("sync")
+			b.unsynced(err)
 			return fmt.Errorf("sync buffer segment: %w", err)
 		}
 		b.ev.Synced(time.Since(start))

@@ -88,12 +88,15 @@ func (t *Tailer) truncated(ctx context.Context, r *reader) error {
 		c := t.addRotated(r.path, r.realPath, s, r.off, r.fp)
 		c.dec = r.dec
 		c.trk.setStart(c.position())
-		c.pred, c.succ = r.pred, r
+		c.pred = r.pred
 		if r.pred != nil {
 			r.pred.succ = c
 		}
-		r.pred = c
-		t.moveBefore(c, r)
+		// Fallen behind by more than one copytruncate: the later copies
+		// were written after this one and are read before the file.
+		last := t.chainRotated(c, c.modTime())
+		last.succ, r.pred = r, last
+		t.orderChains()
 		r.dec = newDecoder(t.cfg.Format, t.maxLine, t.ev)
 	} else if err := r.flush(ctx, t, r.dec.flushJoins); err != nil {
 		return err
