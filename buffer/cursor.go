@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sluicelog/sluice/internal/atomicfile"
 )
 
 // Position is a place in the buffer: the byte offset in a segment just
@@ -72,28 +74,13 @@ func loadCursor(dir, name string) (Position, bool, error) {
 	return f.Pos, true, nil
 }
 
-// saveCursor replaces a sink's cursor file atomically. Without sync the new
-// file survives a killed process (the page cache keeps it) but perhaps not a
-// power loss; the sync loop makes it durable.
+// saveCursor replaces a sink's cursor file atomically. Without sync it
+// survives a killed process but perhaps not a power loss; the sync loop
+// makes it durable.
 func saveCursor(dir, name string, p Position, sync bool) error {
 	b, _ := json.Marshal(cursorFile{Version: cursorVersion, Pos: p, Check: p.check()})
-	path := cursorPath(dir, name)
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("write cursor %s: %w", name, err)
-	}
-	_, werr := f.Write(b)
-	var serr error
-	if sync {
-		serr = f.Sync()
-	}
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		return fmt.Errorf("write cursor %s: %w", name, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("replace cursor %s: %w", name, err)
+	if err := atomicfile.Write(cursorPath(dir, name), b, sync); err != nil {
+		return fmt.Errorf("save cursor %s: %w", name, err)
 	}
 	return nil
 }

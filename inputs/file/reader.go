@@ -126,29 +126,27 @@ func (r *reader) finishTail(ctx context.Context, t *Tailer) error {
 	if r.f == nil {
 		return nil
 	}
-	b := r.begin(t)
-	n, err := r.f.ReadAt(t.buf[:t.maxLine], r.off)
-	if err != nil && !errors.Is(err, io.EOF) {
-		t.readError(r, err)
-	}
-	if n > 0 {
-		before := len(b.recs)
-		r.dec.feed(t.buf[:n], r.off, true)
-		r.off += int64(n)
-		if len(b.recs) > before {
-			b.recs[len(b.recs)-1].Flags |= record.FlagNoNewline
+	return r.flush(ctx, t, func() {
+		n, err := r.f.ReadAt(t.buf[:t.maxLine], r.off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			t.readError(r, err)
 		}
-	}
-	if r.succ != nil {
-		r.dec.handOver(&r.succ.dec)
-		r.succ.trk.setStart(r.succ.position())
-	} else {
-		r.dec.flushJoins()
-	}
-	if b.empty() {
-		return nil
-	}
-	return b.send(ctx, r.trk.sent(r.position()))
+		if n > 0 {
+			b := &t.batch
+			before := len(b.recs)
+			r.dec.feed(t.buf[:n], r.off, true)
+			r.off += int64(n)
+			if len(b.recs) > before {
+				b.recs[len(b.recs)-1].Flags |= record.FlagNoNewline
+			}
+		}
+		if r.succ != nil {
+			r.dec.handOver(&r.succ.dec)
+			r.succ.trk.setStart(r.succ.position())
+		} else {
+			r.dec.flushJoins()
+		}
+	})
 }
 
 // refreshFingerprint grows a short fingerprint once the file has more bytes,

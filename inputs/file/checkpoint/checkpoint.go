@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sluicelog/sluice/inputs/file/fingerprint"
+	"github.com/sluicelog/sluice/internal/atomicfile"
 )
 
 // Version is the format written by Save. Load refuses other versions rather
@@ -87,31 +88,8 @@ func Save(path string, entries []Entry) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create checkpoint folder %s: %w", dir, err)
 	}
-	tmp := path + ".tmp"
-	if err := writeSynced(tmp, b); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("replace checkpoint %s: %w", path, err)
-	}
-	return syncDir(dir)
-}
-
-func writeSynced(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
+	if err := atomicfile.Write(path, b, true); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	return nil
 }
