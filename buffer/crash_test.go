@@ -277,7 +277,7 @@ func TestCrashDuringAppend(t *testing.T) {
 			t.Fatalf("kill %d after %v: Open: %v", i, life, err)
 		}
 		lag := b.Stats().Lag["a"].Records
-		got, err := readAllNow(b, "a")
+		got, err := readAllNow(b, "a", lag)
 		if cerr := b.Close(); err == nil {
 			err = cerr
 		}
@@ -340,9 +340,12 @@ func span(recs []record.Record) string {
 	return fmt.Sprintf("%d..%d", recs[0].Offset, recs[len(recs)-1].Offset)
 }
 
-// readAllNow reads everything a sink has left in b, without committing:
-// until a read finds nothing for a moment. The records are copies.
-func readAllNow(b *Buffer, sink string) ([]record.Record, error) {
+// readAllNow reads, without committing, what a sink has left in b: at
+// least want records, then whatever more comes at once. A slow Read (a
+// loaded machine, the race detector) is waited for up to 10 s until want
+// records are in, so only a buffer that holds fewer than it says ends the
+// read short.
+func readAllNow(b *Buffer, sink string, want int64) ([]record.Record, error) {
 	r, err := b.Reader(sink)
 	if err != nil {
 		return nil, err
@@ -350,7 +353,11 @@ func readAllNow(b *Buffer, sink string) ([]record.Record, error) {
 	defer r.Close()
 	var out []record.Record
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		wait := 50 * time.Millisecond
+		if int64(len(out)) < want {
+			wait = 10 * time.Second
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		recs, _, err := r.Read(ctx, 10_000, 4<<20)
 		cancel()
 		if errors.Is(err, context.DeadlineExceeded) {

@@ -3,6 +3,7 @@ package buffer
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sluicelog/sluice/buffer/codec"
 	"github.com/sluicelog/sluice/buffer/segment"
@@ -64,6 +65,60 @@ func (r *Reader) Read(ctx context.Context, maxRecords, maxBytes int) ([]record.R
 			r.next()
 		}
 	}
+}
+
+// Fill waits until there is something to read, then up to linger more
+// until at least minBytes are unread, so that a sink fed slowly sends full
+// batches instead of one request per record, while a backlog goes out at
+// once. It returns ctx's error or ErrClosed like Read.
+func (r *Reader) Fill(ctx context.Context, minBytes int64, linger time.Duration) error {
+	for {
+		size, sealed, err := r.wait(ctx)
+		if err != nil {
+			return err
+		}
+		if !sealed || r.pos.Offset < size {
+			break
+		}
+		r.next() // at the end of a segment nothing appends to any more
+	}
+	if linger <= 0 {
+		return nil
+	}
+	b := r.b
+	wake := func() {
+		b.mu.Lock()
+		b.cond.Broadcast()
+		b.mu.Unlock()
+	}
+	t := time.AfterFunc(linger, wake)
+	defer t.Stop()
+	stop := context.AfterFunc(ctx, wake)
+	defer stop()
+	deadline := time.Now().Add(linger)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for !b.closed && ctx.Err() == nil && time.Now().Before(deadline) && r.unreadLocked() < minBytes {
+		b.cond.Wait()
+	}
+	if b.closed {
+		return ErrClosed
+	}
+	return ctx.Err()
+}
+
+// unreadLocked is the size of the frames after the read position.
+func (r *Reader) unreadLocked() int64 {
+	var n int64
+	for _, s := range r.b.segs {
+		switch {
+		case s.index == r.pos.Segment:
+			n += max(s.size-r.pos.Offset, 0)
+		case s.index > r.pos.Segment:
+			n += max(s.size-segment.HeaderSize, 0)
+		}
+	}
+	return n
 }
 
 // wait blocks until the read position has data after it, and returns the
@@ -180,6 +235,8 @@ func (r *Reader) close() {
 
 // Commit records that the sink accepted everything before pos. The cursor
 // is saved at once when it leaves a segment, so that segment can be freed.
+// Unlike Read, Commit may be called from another goroutine, so a sink can
+// commit finished requests while the next Read waits.
 func (r *Reader) Commit(pos Position) {
 	b := r.b
 	b.mu.Lock()

@@ -72,16 +72,6 @@ type Files struct {
 	BatchSize        int           `yaml:"batch_size"`
 }
 
-// Outputs lists the configured sinks; a nil entry is not configured.
-type Outputs struct {
-	Stdout *Stdout `yaml:"stdout"`
-}
-
-// Stdout writes one JSON object per record to standard output.
-type Stdout struct {
-	Path string `yaml:"path"` // write here instead of standard output when set
-}
-
 // Default returns the configuration used for keys the file leaves out.
 func Default() Config {
 	return Config{
@@ -129,6 +119,7 @@ func Parse(raw []byte) (Config, error) {
 		return Config{}, err
 	}
 	cfg := Default()
+	presetOutputs(expanded, &cfg)
 	dec := yaml.NewDecoder(bytes.NewReader(expanded))
 	dec.KnownFields(true)
 	// An empty file decodes as io.EOF and means "all defaults".

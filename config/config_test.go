@@ -47,6 +47,44 @@ func TestParse(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "loki with only a url gets the defaults",
+			yaml: "outputs:\n  loki:\n    url: http://127.0.0.1:9428/insert/loki/api/v1/push\n",
+			check: func(t *testing.T, c Config) {
+				l := c.Outputs.Loki
+				if l == nil || l.Encoding != "protobuf" || l.Timeout != 10*time.Second || l.BatchSize != 1<<20 ||
+					l.BatchWait != time.Second || l.MaxInFlight != 1 || strings.Join(l.Labels, ",") != "namespace,pod,container" ||
+					l.StaticLabels["job"] != "sluice" || l.DeadLetter.MaxSize != 100<<20 {
+					t.Fatalf("loki defaults = %+v", l)
+				}
+				if c.Outputs.Stdout != nil {
+					t.Fatalf("stdout configured without being named: %+v", c.Outputs.Stdout)
+				}
+			},
+		},
+		{
+			name: "loki values override defaults, zero included",
+			yaml: "outputs:\n  loki:\n    url: https://loki:3100/loki/api/v1/push\n    tenant_id: ${SLUICE_TEST_DIR}\n    batch_wait: 0s\n    batch_size: 256KiB\n    max_in_flight: 4\n    labels: [namespace]\n    basic_auth: {username: u, password_file: /run/secrets/p}\n    dead_letter: {path: /var/lib/sluice/dead.jsonl}\n",
+			check: func(t *testing.T, c Config) {
+				l := c.Outputs.Loki
+				if l.TenantID != "/tmp/state" || l.BatchWait != 0 || l.BatchSize != 256<<10 || l.MaxInFlight != 4 ||
+					strings.Join(l.Labels, ",") != "namespace" || l.BasicAuth.PasswordFile != "/run/secrets/p" ||
+					l.DeadLetter.Path != "/var/lib/sluice/dead.jsonl" || l.DeadLetter.MaxSize != 100<<20 || l.MinBackoff != 500*time.Millisecond {
+					t.Fatalf("loki = %+v", l)
+				}
+			},
+		},
+		{name: "loki needs a url", yaml: "outputs:\n  loki: {}\n", wantErr: []string{"outputs.loki.url"}},
+		{name: "loki url scheme", yaml: "outputs:\n  loki: {url: 'ftp://x/push'}\n", wantErr: []string{"outputs.loki.url", "ftp://x/push"}},
+		{name: "loki unknown key in delivery", yaml: "outputs:\n  loki:\n    url: http://x/push\n    batch_sise: 1MiB\n", wantErr: []string{"line 4", "batch_sise"}},
+		{name: "loki bad batch size", yaml: "outputs:\n  loki:\n    url: http://x/push\n    batch_size: lots\n", wantErr: []string{"line 4", "outputs.loki.batch_size"}},
+		{name: "loki bad encoding", yaml: "outputs:\n  loki: {url: 'http://x/push', encoding: xml}\n", wantErr: []string{"outputs.loki.encoding"}},
+		{name: "loki bad label", yaml: "outputs:\n  loki: {url: 'http://x/push', labels: [pod.name]}\n", wantErr: []string{"outputs.loki.labels", "pod.name"}},
+		{name: "loki no labels at all", yaml: "outputs:\n  loki: {url: 'http://x/push', labels: [], static_labels: {}}\n", wantErr: []string{"at least one label"}},
+		{name: "loki password twice", yaml: "outputs:\n  loki: {url: 'http://x/push', basic_auth: {username: u, password: p, password_file: f}}\n", wantErr: []string{"outputs.loki.basic_auth"}},
+		{name: "loki cert without key", yaml: "outputs:\n  loki: {url: 'http://x/push', tls: {cert_file: c}}\n", wantErr: []string{"outputs.loki.tls"}},
+		{name: "loki backoff order", yaml: "outputs:\n  loki: {url: 'http://x/push', min_backoff: 10s, max_backoff: 1s}\n", wantErr: []string{"outputs.loki.max_backoff"}},
+		{name: "loki in flight bound", yaml: "outputs:\n  loki: {url: 'http://x/push', max_in_flight: 0}\n", wantErr: []string{"outputs.loki.max_in_flight"}},
 		{name: "unknown key names key and line", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    inclde: ['/x']\n", wantErr: []string{"line 5", "inclde"}},
 		{name: "wrong type names line", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    poll_interval: soon\n", wantErr: []string{"line 5", "inputs.files.poll_interval", "soon"}},
 		{name: "wrong type in list names index", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    include:\n      - {a: b}\n", wantErr: []string{"line 6", "inputs.files.include[0]"}},

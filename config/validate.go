@@ -68,8 +68,6 @@ func (c *Config) Validate() error {
 	if c.Log.Format != "json" && c.Log.Format != "text" {
 		bad("log.format", "%q is not json or text", c.Log.Format)
 	}
-	if c.Outputs.Stdout == nil {
-		bad("outputs", "no output is configured")
-	}
+	c.Outputs.validate(bad)
 	return errors.Join(errs...)
 }

@@ -20,7 +20,8 @@ type Registry struct {
 	opened, rotations prometheus.Counter
 	truncations       prometheus.Counter
 	anomalies         *prometheus.CounterVec
-	sent, sendErrors  *prometheus.CounterVec
+	out               *outputMetrics
+	enrichMisses      *prometheus.CounterVec
 
 	mu             sync.Mutex
 	lastCheckpoint time.Time
@@ -42,14 +43,18 @@ func New() *Registry {
 		Name: "sluice_input_anomalies_total",
 		Help: "Input that was not a clean line, by reason (kept as raw, cut, or dropped).",
 	}, []string{"reason"})
-	m.sent = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_output_records_total", Help: "Records accepted by a sink."}, []string{"sink"})
-	m.sendErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_output_errors_total", Help: "Failed sends to a sink."}, []string{"sink"})
 	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "sluice_input_checkpoint_age_seconds",
 		Help: "Seconds since the file checkpoint was last saved; -1 before the first save.",
 	}, m.checkpointAge)
 	m.Reg.MustRegister(m.lines, m.bytes, m.openFiles, m.opened, m.rotations, m.truncations, m.anomalies,
-		m.sent, m.sendErrors, age, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		age, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.out = newOutputMetrics(m.Reg)
+	m.enrichMisses = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sluice_enrich_misses_total",
+		Help: "Sources whose records went out without pod metadata, by reason.",
+	}, []string{"reason"})
+	m.Reg.MustRegister(m.enrichMisses)
 	return m
 }
 
@@ -81,11 +86,8 @@ func (m *Registry) CheckpointSaved(at time.Time) {
 	m.mu.Unlock()
 }
 
-// Sent counts records a sink accepted.
-func (m *Registry) Sent(sink string, n int) { m.sent.WithLabelValues(sink).Add(float64(n)) }
-
-// SendFailed counts a failed send to a sink.
-func (m *Registry) SendFailed(sink string) { m.sendErrors.WithLabelValues(sink).Inc() }
+// Miss implements enrich.Events.
+func (m *Registry) Miss(reason string) { m.enrichMisses.WithLabelValues(reason).Inc() }
 
 func (m *Registry) checkpointAge() float64 {
 	m.mu.Lock()

@@ -46,8 +46,12 @@ func TestEndpoints(t *testing.T) {
 	m.Anomaly("split_line", 2)
 	m.Rotated()
 	m.Truncated()
-	m.Sent("stdout", 3)
-	m.SendFailed("stdout")
+	out := m.Output("loki")
+	out.Sent(3, 300, 20*time.Millisecond)
+	out.Failed("429", true, time.Millisecond)
+	out.Failed("400", false, time.Millisecond)
+	out.Rejected("line_too_long", 5)
+	m.Miss("path_unparsed")
 	m.CheckpointSaved(time.Now().Add(-2 * time.Second))
 
 	if code, body := get(t, base+"/healthz"); code != 200 || body != "ok\n" {
@@ -65,8 +69,11 @@ func TestEndpoints(t *testing.T) {
 	for _, want := range []string{
 		"sluice_input_lines_total 3", "sluice_input_bytes_total 120", "sluice_input_files_open 1",
 		`sluice_input_anomalies_total{reason="split_line"} 2`, "sluice_input_rotations_total 1",
-		"sluice_input_truncations_total 1", `sluice_output_records_total{sink="stdout"} 3`,
-		`sluice_output_errors_total{sink="stdout"} 1`, "sluice_input_checkpoint_age_seconds 2.",
+		"sluice_input_truncations_total 1", `sluice_output_records_total{sink="loki"} 3`,
+		`sluice_output_bytes_total{sink="loki"} 300`, `sluice_output_requests_total{sink="loki",status="ok"} 1`,
+		`sluice_output_requests_total{sink="loki",status="429"} 1`, `sluice_output_requests_total{sink="loki",status="400"} 1`,
+		`sluice_output_retries_total{sink="loki"} 1`, `sluice_output_rejected_records_total{reason="line_too_long",sink="loki"} 5`,
+		`sluice_output_request_duration_seconds_count{sink="loki"} 3`, `sluice_enrich_misses_total{reason="path_unparsed"} 1`, "sluice_input_checkpoint_age_seconds 2.",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)

@@ -1,16 +1,110 @@
-// Package outputs defines what a sink is. It imports nothing daemon-only, so
-// the Fluent Bit plugin can link it alone.
+// Package outputs defines what a sink is and delivers a source's records to
+// one: batching by bytes and time, a bounded number of requests in flight,
+// retries with exponential backoff and jitter, and commits in source order.
+//
+// It imports nothing daemon-only (no buffer, no inputs, no metrics library),
+// so the Fluent Bit plugin can link it alone.
+//
+// Guarantee: a batch is committed to its source only after its request was
+// accepted or permanently rejected (and then counted, logged and written to
+// the dead-letter file when one is configured); commits happen in the order
+// the batches were read, whatever order their requests finish in. A request
+// that fails in a retryable way is retried until it succeeds or the run is
+// cancelled: sluice never drops a retryable batch on its own.
 package outputs
 
 import (
 	"context"
+	"io"
+	"time"
 
 	"github.com/sluicelog/sluice/record"
 )
 
-// Sink delivers records somewhere. Send returns nil only once every record
-// has been accepted, which is what lets the caller acknowledge the batch;
-// after an error nothing may be assumed delivered and the caller retries.
-type Sink interface {
-	Send(ctx context.Context, recs []record.Record) error
+// Sink turns records into requests and sends them. Encode is called by one
+// goroutine at a time; Send may run concurrently for different requests.
+type Sink[R Request] interface {
+	// Encode builds one request from recs. It copies what it keeps, because
+	// recs and their bodies are reused once it returns. Records it cannot
+	// encode are counted and skipped by the sink, never a reason to fail.
+	Encode(recs []record.Record) R
+	// Send delivers req once and classifies the outcome. It does not retry.
+	Send(ctx context.Context, req R) Result
+}
+
+// Request is an encoded batch, owned by the sink that built it.
+type Request interface {
+	// Records is the number of records the request carries.
+	Records() int
+	// Bytes is the size of the records' bodies, before any compression.
+	Bytes() int
+	// Sample returns one entry's text, shortened, for logs about a failure.
+	Sample() string
+	// WriteEntries writes the request's entries as JSON lines; it is how a
+	// permanently rejected request reaches the dead-letter file.
+	WriteEntries(w io.Writer) error
+	// Release hands the request's memory back to its sink; the request is
+	// not used after it.
+	Release()
+}
+
+// Outcome classifies a request's result.
+type Outcome uint8
+
+const (
+	// Accepted means the server took every record.
+	Accepted Outcome = iota
+	// Retryable means sending the same request again may succeed.
+	Retryable
+	// Permanent means the request will never be accepted as it is.
+	Permanent
+)
+
+// Result is what one attempt to send a request came to.
+type Result struct {
+	Outcome Outcome
+	// Status labels the attempt in metrics: the HTTP status code, or
+	// "timeout", "network" or "tls" when there was none.
+	Status string
+	// Reason is a short, low-cardinality cause of a permanent failure, such
+	// as "line_too_long"; it labels the rejected-records counter.
+	Reason string
+	// Wait is how long the server asked to be left alone (Retry-After);
+	// zero leaves the wait to the backoff.
+	Wait time.Duration
+	// Err describes a failure; nil when accepted.
+	Err error
+}
+
+// Events receives a sink's delivery events; the daemon counts them as
+// metrics, the Fluent Bit plugin may ignore them.
+type Events interface {
+	// Sent reports an accepted request.
+	Sent(records, bytes int, latency time.Duration)
+	// Failed reports a failed attempt; retry tells whether it will be retried.
+	Failed(status string, retry bool, latency time.Duration)
+	// Rejected reports records dropped for good, by reason.
+	Rejected(reason string, records int)
+}
+
+// NopEvents ignores every event.
+type NopEvents struct{}
+
+// Sent implements Events.
+func (NopEvents) Sent(int, int, time.Duration) {}
+
+// Failed implements Events.
+func (NopEvents) Failed(string, bool, time.Duration) {}
+
+// Rejected implements Events.
+func (NopEvents) Rejected(string, int) {}
+
+// Source is where a runner reads batches from: the daemon's disk buffer.
+type Source interface {
+	// Read waits for at least one record, then up to linger for maxBytes of
+	// them, and returns up to maxRecords records (about maxBytes of bodies).
+	// The records are valid until the next Read. commit reports that the
+	// sink is done with them; the runner calls commits in read order, from a
+	// goroutine other than Read's.
+	Read(ctx context.Context, maxRecords, maxBytes int, linger time.Duration) (recs []record.Record, commit func(), err error)
 }

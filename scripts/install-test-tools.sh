@@ -5,7 +5,8 @@
 #
 # What it sets up, under $SLUICE_TEST_TOOLS (default ~/.cache/sluice-test-tools):
 #   wineprefix/   a 64-bit Wine prefix, initialised headless
-#   bin/          go_windows_amd64_exec, which `GOOS=windows go test` calls
+#   bin/          go_windows_amd64_exec, which `GOOS=windows go test` calls, and
+#                 victoria-logs, the Loki push server that internal/vlogs starts
 #   dll/          the ProcessPrng forwarder (see build_forwarder)
 #   ready         marker written once everything above has been checked
 #
@@ -20,6 +21,11 @@ MARKER="$TOOLS/ready"
 
 # Bump when the set-up below changes, so old caches are redone.
 SETUP_VERSION=1
+
+# VictoriaLogs, pinned: the output tests push to it and query back what
+# arrived. Keep in step with Version in internal/vlogs.
+VICTORIALOGS_VERSION=v1.52.1
+VICTORIALOGS_PKG=github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs
 
 # Debian packages the tests need: Wine for the Windows test binaries, the
 # mingw-w64 binutils to build the forwarder DLL, and a C compiler because
@@ -217,6 +223,32 @@ GO
 	log "a Go Windows binary runs under Wine"
 }
 
+# victorialogs_version prints the module version recorded in a victoria-logs
+# binary. That record is the version marker: the binary prints no version of
+# its own when built by go install, and a half-written file has none.
+victorialogs_version() {
+	go version -m "$1" 2>/dev/null | awk '$1 == "mod" { print $3; exit }'
+}
+
+# install_victorialogs builds VictoriaLogs into bin/ unless the pinned version
+# is already there. It runs outside any module, with GOFLAGS cleared, so the
+# caller's go.mod and flags cannot change what is built.
+install_victorialogs() {
+	local bin="$BIN/victoria-logs"
+	command -v go >/dev/null 2>&1 || die "go not on PATH: cannot install VictoriaLogs"
+	[ -x "$bin" ] && [ "$(victorialogs_version "$bin")" = "$VICTORIALOGS_VERSION" ] && return 0
+	log "installing VictoriaLogs $VICTORIALOGS_VERSION into $BIN (a minute or two on a cold build cache)"
+	mkdir -p "$BIN"
+	# go install refuses to replace a file that is not a Go binary, such as
+	# one cut short by an earlier interrupted run.
+	rm -f "$bin"
+	(cd / && GOFLAGS= GOBIN="$BIN" go install "$VICTORIALOGS_PKG@$VICTORIALOGS_VERSION") ||
+		die "cannot install $VICTORIALOGS_PKG@$VICTORIALOGS_VERSION"
+	[ "$(victorialogs_version "$bin")" = "$VICTORIALOGS_VERSION" ] ||
+		die "$bin does not report VictoriaLogs $VICTORIALOGS_VERSION after go install"
+	log "installed $bin"
+}
+
 marker_text() {
 	printf 'setup %s\n' "$SETUP_VERSION"
 	dpkg-query -W -f='${Package} ${Version}\n' "${PACKAGES[@]}" 2>/dev/null
@@ -225,6 +257,7 @@ marker_text() {
 
 main() {
 	install_packages
+	install_victorialogs
 	wine_env
 	local want
 	want="$(marker_text)"

@@ -55,9 +55,10 @@ fuzz_targets() {
 	done | sort -u
 }
 
-# Targets whose every input opens and rewrites files run fewer times, so the
-# smoke run stays within a minute or so; SLUICE_FUZZTIME overrides them all.
-declare -A FUZZ_COUNT=([FuzzOpenCorrupt]=2000x [FuzzFlip]=2000x [FuzzReader]=5000x)
+# Targets whose every input opens and rewrites files, or builds two sinks
+# (FuzzEncode), run fewer times, so the smoke run stays within a minute or
+# so; SLUICE_FUZZTIME overrides them all.
+declare -A FUZZ_COUNT=([FuzzOpenCorrupt]=2000x [FuzzFlip]=2000x [FuzzReader]=5000x [FuzzEncode]=5000x)
 
 # run_fuzz TARGETS fuzzes each "dir name" line of TARGETS.
 run_fuzz() {

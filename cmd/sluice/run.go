@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -15,11 +14,10 @@ import (
 
 	"github.com/sluicelog/sluice/buffer"
 	"github.com/sluicelog/sluice/config"
+	"github.com/sluicelog/sluice/enrich"
 	"github.com/sluicelog/sluice/inputs/file"
 	"github.com/sluicelog/sluice/inputs/file/glob"
 	"github.com/sluicelog/sluice/metrics"
-	"github.com/sluicelog/sluice/outputs"
-	"github.com/sluicelog/sluice/outputs/stdout"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -60,11 +58,11 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	sinks, closeSinks, err := openSinks(cfg.Outputs, stdoutW)
+	sinks, err := openSinks(cfg.Outputs, stdoutW, m, log)
 	if err != nil {
 		return err
 	}
-	defer closeSinks()
+	defer closeSinks(sinks)
 	buf, err := buffer.Open(bufferConfig(cfg, sinks, log, bufEvents))
 	if err != nil {
 		return err
@@ -76,7 +74,8 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	stopCtx, stopAll := context.WithCancel(context.Background())
 	defer stopAll()
 	appended := make(chan struct{})
-	go func() { defer close(appended); appendAll(stopCtx, buf, tailer.Out(), log) }()
+	enricher := enrich.New(enrich.Config{Node: os.Getenv("NODE_NAME"), Events: m})
+	go func() { defer close(appended); appendAll(stopCtx, buf, tailer.Out(), enricher, log) }()
 	var sinkWG sync.WaitGroup
 	for _, s := range sinks {
 		r, err := buf.Reader(s.name)
@@ -84,7 +83,13 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 			return err
 		}
 		sinkWG.Add(1)
-		go func() { defer sinkWG.Done(); defer r.Close(); deliver(stopCtx, s.name, s.sink, r, m, log) }()
+		go func() {
+			defer sinkWG.Done()
+			defer r.Close()
+			if err := s.run(stopCtx, bufferSource{r}); err != nil && !errors.Is(err, buffer.ErrClosed) {
+				log.Error("output stopped", "sink", s.name, "err", err)
+			}
+		}()
 	}
 	ready.Set("outputs", "")
 	ready.Set("inputs", "")
@@ -107,11 +112,12 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	return runErr
 }
 
-// appendAll moves the inputs' batches into the buffer. A batch is
+// appendAll enriches the inputs' batches and moves them into the buffer. A batch is
 // acknowledged to its input only when the buffer made it durable; a failed
 // append (a full or broken disk) is retried, which holds the inputs back.
-func appendAll(ctx context.Context, buf *buffer.Buffer, in <-chan *record.Batch, log *slog.Logger) {
+func appendAll(ctx context.Context, buf *buffer.Buffer, in <-chan *record.Batch, en *enrich.Enricher, log *slog.Logger) {
 	for b := range in {
+		en.Enrich(b.Records)
 		wait := 100 * time.Millisecond
 		for {
 			err := buf.Append(ctx, b.Records, b.Ack)
@@ -121,39 +127,6 @@ func appendAll(ctx context.Context, buf *buffer.Buffer, in <-chan *record.Batch,
 			log.Warn("buffer append failed, retrying", "err", err, "wait", wait)
 			if !pause(ctx, wait) {
 				break
-			}
-			wait = min(wait*2, 10*time.Second)
-		}
-	}
-}
-
-// deliver sends what the buffer holds for one sink, committing its cursor
-// only after the sink accepted a batch; a failed batch is retried with
-// backoff, so a dead sink holds back only its own cursor.
-func deliver(ctx context.Context, name string, sink outputs.Sink, r *buffer.Reader, m *metrics.Registry, log *slog.Logger) {
-	for {
-		recs, pos, err := r.Read(ctx, 1024, 1<<20)
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, buffer.ErrClosed) {
-				log.Error("buffer read failed", "sink", name, "err", err)
-			}
-			return
-		}
-		wait := 100 * time.Millisecond
-		for {
-			err := sink.Send(ctx, recs)
-			if err == nil {
-				r.Commit(pos)
-				m.Sent(name, len(recs))
-				break
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			m.SendFailed(name)
-			log.Warn("send failed, retrying", "sink", name, "records", len(recs), "err", err, "wait", wait)
-			if !pause(ctx, wait) {
-				return
 			}
 			wait = min(wait*2, 10*time.Second)
 		}
@@ -186,24 +159,6 @@ func pause(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-type namedSink struct {
-	name string
-	sink outputs.Sink
-}
-
-func openSinks(c config.Outputs, stdoutW io.Writer) ([]namedSink, func(), error) {
-	var sinks []namedSink
-	closeAll := func() {}
-	if c.Stdout != nil {
-		s, closeFn, err := openStdout(c.Stdout, stdoutW)
-		if err != nil {
-			return nil, nil, err
-		}
-		sinks, closeAll = append(sinks, namedSink{"stdout", s}), closeFn
-	}
-	return sinks, closeAll, nil
-}
-
 func bufferConfig(cfg config.Config, sinks []namedSink, log *slog.Logger, ev buffer.Events) buffer.Config {
 	b := cfg.Buffer
 	dir := b.Path
@@ -231,17 +186,6 @@ func tailerConfig(cfg config.Config, log *slog.Logger, m *metrics.Registry) file
 		CheckpointPath: filepath.Join(cfg.DataDir, "checkpoints", "files.json"),
 		BatchSize:      f.BatchSize, Logger: log.With("input", "files"), Events: m,
 	}
-}
-
-func openStdout(c *config.Stdout, w io.Writer) (*stdout.Sink, func(), error) {
-	if c.Path == "" {
-		return stdout.New(w), func() {}, nil
-	}
-	f, err := os.OpenFile(c.Path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open stdout output file: %w", err)
-	}
-	return stdout.New(f), func() { f.Close() }, nil
 }
 
 func newLogger(c config.Log, w io.Writer) *slog.Logger {

@@ -1,52 +1,102 @@
 // Package stdout writes records as JSON lines to standard output or a file.
 //
-// Guarantee: Send returns nil only after every record's line has been
-// written to the underlying writer, so an acknowledgement that follows it is
-// true. Lines of one Send are written with one Write call, so concurrent
-// readers of the stream see whole lines.
+// Guarantee: Send reports Accepted only after every record's line has been
+// written to the underlying writer, so a commit that follows it is true.
+// Lines of one request are written with one Write call, so concurrent readers
+// of the stream see whole lines.
 package stdout
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sluicelog/sluice/outputs"
+	"github.com/sluicelog/sluice/outputs/internal/jsontext"
 	"github.com/sluicelog/sluice/record"
 )
 
 // Sink encodes records as one JSON object per line.
 type Sink struct {
-	mu  sync.Mutex
-	w   io.Writer
-	buf []byte
+	mu   sync.Mutex
+	w    io.Writer
+	pool sync.Pool
 }
 
-var _ outputs.Sink = (*Sink)(nil)
+var (
+	_ outputs.Sink[*Request] = (*Sink)(nil)
+	_ outputs.Request        = (*Request)(nil)
+)
 
 // New returns a sink writing to w.
 func New(w io.Writer) *Sink { return &Sink{w: w} }
 
-// Send writes recs, one JSON object per line.
-func (s *Sink) Send(ctx context.Context, recs []record.Record) error {
+// Request is a batch encoded as JSON lines.
+type Request struct {
+	s       *Sink
+	buf     []byte
+	records int
+	bytes   int
+}
+
+// Encode renders recs as JSON lines.
+func (s *Sink) Encode(recs []record.Record) *Request {
+	req, _ := s.pool.Get().(*Request)
+	if req == nil {
+		req = &Request{s: s}
+	}
+	b := req.buf[:0]
+	n := 0
+	for i := range recs {
+		b = AppendJSON(b, &recs[i])
+		n += len(recs[i].Body)
+	}
+	req.buf, req.records, req.bytes = b, len(recs), n
+	return req
+}
+
+// Send writes the request's lines with one Write call. A failed write is
+// retryable: the runner keeps the records until the writer takes them.
+func (s *Sink) Send(ctx context.Context, req *Request) outputs.Result {
 	if err := ctx.Err(); err != nil {
-		return err
+		return outputs.Result{Outcome: outputs.Retryable, Status: "cancelled", Err: err}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.buf[:0]
-	for i := range recs {
-		b = AppendJSON(b, &recs[i])
+	if _, err := s.w.Write(req.buf); err != nil {
+		return outputs.Result{Outcome: outputs.Retryable, Status: "write", Err: fmt.Errorf("write %d records: %w", req.records, err)}
 	}
-	s.buf = b
-	if _, err := s.w.Write(b); err != nil {
-		return fmt.Errorf("write %d records: %w", len(recs), err)
+	return outputs.Result{Outcome: outputs.Accepted, Status: "ok"}
+}
+
+// Records implements outputs.Request.
+func (r *Request) Records() int { return r.records }
+
+// Bytes implements outputs.Request.
+func (r *Request) Bytes() int { return r.bytes }
+
+// Sample implements outputs.Request: the first line, cut short.
+func (r *Request) Sample() string {
+	line, _, _ := bytes.Cut(r.buf, []byte{'\n'})
+	return string(line[:min(len(line), 200)])
+}
+
+// WriteEntries implements outputs.Request; the lines already are JSON.
+func (r *Request) WriteEntries(w io.Writer) error {
+	_, err := w.Write(r.buf)
+	return err
+}
+
+// Release implements outputs.Request.
+func (r *Request) Release() {
+	if cap(r.buf) > 16<<20 {
+		r.buf = nil // one huge batch should not pin its memory forever
 	}
-	return nil
+	r.s.pool.Put(r)
 }
 
 // AppendJSON appends r as a JSON object and a newline.
@@ -54,11 +104,11 @@ func AppendJSON(b []byte, r *record.Record) []byte {
 	b = append(b, `{"time":"`...)
 	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","stream":`...)
-	b = appendString(b, r.Stream)
+	b = jsontext.AppendString(b, r.Stream)
 	b = append(b, `,"message":`...)
-	b = appendString(b, r.Body)
+	b = jsontext.AppendString(b, r.Body)
 	b = append(b, `,"path":`...)
-	b = appendString(b, r.Path)
+	b = jsontext.AppendString(b, r.Path)
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, r.Offset, 10)
 	if r.Flags != 0 {
@@ -70,9 +120,9 @@ func AppendJSON(b []byte, r *record.Record) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, a.Key)
+			b = jsontext.AppendString(b, a.Key)
 			b = append(b, ':')
-			b = appendString(b, a.Value)
+			b = jsontext.AppendString(b, a.Value)
 		}
 		b = append(b, '}')
 	}
@@ -102,52 +152,4 @@ func appendFlags(b []byte, f record.Flags) []byte {
 		}
 	}
 	return append(b, ']')
-}
-
-const hex = "0123456789abcdef"
-
-// appendString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
-// encoding/json does, because JSON text must be UTF-8.
-func appendString[T string | []byte](b []byte, s T) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-			i++
-		case c < 0x20:
-			b = appendControl(b, c)
-			i++
-		default:
-			r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, `\ufffd`...)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
-		}
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-func appendControl(b []byte, c byte) []byte {
-	switch c {
-	case '\n':
-		return append(b, '\\', 'n')
-	case '\r':
-		return append(b, '\\', 'r')
-	case '\t':
-		return append(b, '\\', 't')
-	}
-	return append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 }

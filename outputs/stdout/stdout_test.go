@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/sluicelog/sluice/outputs"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -35,9 +36,22 @@ func TestSendWritesOneDecodableLinePerRecord(t *testing.T) {
 		{Time: ts, Body: nil, Path: "/p"},
 	}
 	var out bytes.Buffer
-	if err := New(&out).Send(context.Background(), recs); err != nil {
-		t.Fatal(err)
+	s := New(&out)
+	req := s.Encode(recs)
+	if res := s.Send(context.Background(), req); res.Outcome != outputs.Accepted {
+		t.Fatalf("send = %+v", res)
 	}
+	if req.Records() != len(recs) || req.Bytes() != len(recs[0].Body)+len(recs[1].Body) {
+		t.Fatalf("request counts %d records %d bytes", req.Records(), req.Bytes())
+	}
+	var dead bytes.Buffer
+	if err := req.WriteEntries(&dead); err != nil || dead.String() != out.String() {
+		t.Fatalf("WriteEntries = %q, %v; want the sent lines", dead.String(), err)
+	}
+	if !strings.HasPrefix(out.String(), req.Sample()) || req.Sample() == "" {
+		t.Fatalf("sample %q is not the first line", req.Sample())
+	}
+	req.Release()
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	if len(lines) != len(recs) {
 		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(recs), out.String())
@@ -63,15 +77,17 @@ type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
 
-func TestSendReportsWriteError(t *testing.T) {
-	err := New(failWriter{}).Send(context.Background(), []record.Record{{Body: []byte("x")}})
-	if err == nil || !strings.Contains(err.Error(), "broken pipe") {
-		t.Fatalf("err = %v, want the write error", err)
+func TestSendReportsWriteErrorAsRetryable(t *testing.T) {
+	s := New(failWriter{})
+	res := s.Send(context.Background(), s.Encode([]record.Record{{Body: []byte("x")}}))
+	if res.Outcome != outputs.Retryable || res.Err == nil || !strings.Contains(res.Err.Error(), "broken pipe") {
+		t.Fatalf("result = %+v, want a retryable write error", res)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := New(&bytes.Buffer{}).Send(ctx, nil); !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
+	s = New(&bytes.Buffer{})
+	if res := s.Send(ctx, s.Encode(nil)); res.Outcome != outputs.Retryable || !errors.Is(res.Err, context.Canceled) {
+		t.Fatalf("result = %+v, want context.Canceled", res)
 	}
 }
 

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/sluicelog/sluice/config"
+	"github.com/sluicelog/sluice/metrics"
+	"github.com/sluicelog/sluice/outputs/loki"
+)
+
+func openLoki(c *config.Loki, m *metrics.Registry, log *slog.Logger) (namedSink, error) {
+	lc := loki.Config{
+		URL: c.URL, Encoding: c.Encoding, TenantID: c.TenantID,
+		Labels: append([]string{}, c.Labels...), StaticLabels: c.StaticLabels, Headers: c.Headers,
+		BearerTokenFile: c.BearerTokenFile, Timeout: c.Timeout, Logger: log.With("sink", "loki"),
+		TLS: loki.TLSConfig{
+			CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile,
+			ServerName: c.TLS.ServerName, InsecureSkipVerify: c.TLS.InsecureSkipVerify,
+		},
+	}
+	if a := c.BasicAuth; a != nil {
+		lc.Username, lc.Password, lc.PasswordFile = a.Username, a.Password, a.PasswordFile
+	}
+	sink, err := loki.New(lc)
+	if err != nil {
+		return namedSink{}, fmt.Errorf("output loki: %w", err)
+	}
+	ns, err := runnerFor("loki", sink, c.Delivery, m, log)
+	ns.closers = append(ns.closers, sink.Close)
+	return ns, err
+}

@@ -1,0 +1,83 @@
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluicelog/sluice/outputs"
+)
+
+// outputMetrics are the per-sink delivery metrics.
+type outputMetrics struct {
+	records, bytes *prometheus.CounterVec
+	requests       *prometheus.CounterVec
+	retries        *prometheus.CounterVec
+	rejected       *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+}
+
+func newOutputMetrics(reg prometheus.Registerer) *outputMetrics {
+	vec := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	}
+	o := &outputMetrics{
+		records:  vec("sluice_output_records_total", "Records a sink accepted.", "sink"),
+		bytes:    vec("sluice_output_bytes_total", "Body bytes (before compression) a sink accepted.", "sink"),
+		requests: vec("sluice_output_requests_total", "Requests sent, by HTTP status or transport failure (timeout, network, tls).", "sink", "status"),
+		retries:  vec("sluice_output_retries_total", "Failed requests that will be sent again.", "sink"),
+		rejected: vec("sluice_output_rejected_records_total", "Records a sink refused for good, by reason.", "sink", "reason"),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "sluice_output_request_duration_seconds", Help: "Time from sending a request to its answer, failures included.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1 ms .. 65 s
+		}, []string{"sink"}),
+	}
+	reg.MustRegister(o.records, o.bytes, o.requests, o.retries, o.rejected, o.latency)
+	return o
+}
+
+// sinkEvents implements outputs.Events for one sink; its children are
+// resolved once, so an event costs no label lookup.
+type sinkEvents struct {
+	o                       *outputMetrics
+	name                    string
+	records, bytes, retries prometheus.Counter
+	ok                      prometheus.Counter
+	latency                 prometheus.Observer
+}
+
+var _ outputs.Events = (*sinkEvents)(nil)
+
+// Output returns the delivery events of the named sink.
+func (m *Registry) Output(sink string) outputs.Events {
+	o := m.out
+	return &sinkEvents{
+		o: o, name: sink,
+		records: o.records.WithLabelValues(sink), bytes: o.bytes.WithLabelValues(sink),
+		retries: o.retries.WithLabelValues(sink), latency: o.latency.WithLabelValues(sink),
+		ok: o.requests.WithLabelValues(sink, "ok"),
+	}
+}
+
+// Sent implements outputs.Events. Accepted requests are counted under
+// status "ok" whatever 2xx code they got, which keeps the series few.
+func (e *sinkEvents) Sent(records, bytes int, latency time.Duration) {
+	e.records.Add(float64(records))
+	e.bytes.Add(float64(bytes))
+	e.ok.Inc()
+	e.latency.Observe(latency.Seconds())
+}
+
+// Failed implements outputs.Events.
+func (e *sinkEvents) Failed(status string, retry bool, latency time.Duration) {
+	e.o.requests.WithLabelValues(e.name, status).Inc()
+	e.latency.Observe(latency.Seconds())
+	if retry {
+		e.retries.Inc()
+	}
+}
+
+// Rejected implements outputs.Events.
+func (e *sinkEvents) Rejected(reason string, records int) {
+	e.o.rejected.WithLabelValues(e.name, reason).Add(float64(records))
+}

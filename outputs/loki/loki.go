@@ -1,0 +1,235 @@
+// Package loki sends records to a Grafana Loki push API, or to any server that
+// speaks it (VictoriaLogs serves it at /insert/loki/api/v1/push), as
+// snappy-compressed protobuf or gzip-compressed JSON.
+//
+// What is a label and what is not: the stream labels of a record are
+// Config.StaticLabels plus the record's attrs whose keys are in Config.Labels.
+// Everything else about a record is structured metadata on its entry: its
+// other attrs, its file path ("filename"), its "stream" (stdout or stderr)
+// and its "flags". High-cardinality values therefore never create streams.
+//
+// Guarantees: entries of one stream within one request are sorted by time,
+// stably, so records of one file that share a time keep their file order.
+// Encode never fails and never drops a record: a record without a usable time
+// gets the time of the encoding. Send makes exactly one attempt and classifies
+// it; retrying is the runner's job (outputs.Runner), never the sink's.
+//
+// Known limitations:
+//   - Loki answers 400 when it refused some entries of a push, even though it
+//     stored the others; the whole request is then counted as rejected and
+//     dead-lettered, the stored entries included.
+//   - A 413 (request too large) is permanent: the request is not split.
+//   - The CA file is read once, by New; the client certificate, the password
+//     file and the bearer token file are read again when they change.
+//   - The reason of a 400 is guessed from Loki's error text, which is not a
+//     stable API: an unknown text gives "status_400".
+package loki
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sluicelog/sluice/outputs"
+)
+
+// Config says where and how to push; the daemon maps its YAML onto it and the
+// Fluent Bit plugin its key/value settings, hence plain Go types only.
+type Config struct {
+	URL          string            // full push URL, such as http://loki:3100/loki/api/v1/push
+	Encoding     string            // "protobuf" (default) or "json"
+	TenantID     string            // sent as X-Scope-OrgID when not empty
+	Labels       []string          // attr keys promoted to stream labels; nil: namespace, pod, container; empty: none
+	StaticLabels map[string]string // labels added to every stream
+	Headers      map[string]string // extra request headers; the tenant and auth settings win over them
+
+	Username     string // basic auth user
+	Password     string // basic auth password, or
+	PasswordFile string // a file holding it, read again when it changes
+
+	BearerToken     string // Authorization: Bearer token, or
+	BearerTokenFile string // a file holding it, read again when it changes
+
+	TLS     TLSConfig     // for https URLs
+	Timeout time.Duration // per request; 0 means 10s
+	Logger  *slog.Logger  // nil discards
+}
+
+// TLSConfig configures HTTPS; the zero value verifies the server against the
+// system's roots and sends no client certificate.
+type TLSConfig struct {
+	CAFile             string // PEM roots to verify the server with, instead of the system's
+	CertFile           string // PEM client certificate, read again when it changes
+	KeyFile            string // PEM key of CertFile
+	ServerName         string // name to verify the server's certificate against
+	InsecureSkipVerify bool   // verify nothing: for tests only
+}
+
+const (
+	defaultTimeout  = 10 * time.Second
+	maxResponseBody = 64 << 10
+	freeRequests    = 8
+)
+
+// Sink pushes records to one Loki push URL. Its methods are safe for
+// concurrent use.
+type Sink struct {
+	url     string
+	json    bool
+	tenant  string
+	headers http.Header
+	auth    *auth
+	cert    *reloader[*tls.Certificate] // nil without a client certificate
+	tr      *http.Transport
+	client  *http.Client
+	timeout time.Duration
+	log     *slog.Logger
+	labels  *labelSet
+
+	encMu sync.Mutex
+	enc   *encoder
+	free  chan *Request
+}
+
+var (
+	_ outputs.Sink[*Request] = (*Sink)(nil)
+	_ outputs.Request        = (*Request)(nil)
+)
+
+// New checks c and returns a sink for it. Files named in c must be readable
+// now: a typo should stop the start, not the first push.
+func New(c Config) (*Sink, error) {
+	log := c.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	u, err := checkURL(c.URL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sink{url: u.String(), tenant: c.TenantID, log: log, free: make(chan *Request, freeRequests)}
+	if s.json, err = parseEncoding(c.Encoding); err != nil {
+		return nil, err
+	}
+	if s.timeout = c.Timeout; s.timeout == 0 {
+		s.timeout = defaultTimeout
+	} else if s.timeout < 0 {
+		return nil, fmt.Errorf("loki timeout %v: must not be negative", c.Timeout)
+	}
+	if s.headers, err = checkHeaders(c.Headers); err != nil {
+		return nil, err
+	}
+	if s.labels, err = newLabelSet(c.Labels, c.StaticLabels, log); err != nil {
+		return nil, err
+	}
+	if s.auth, err = newAuth(c, log); err != nil {
+		return nil, err
+	}
+	tc, cert, err := newTLSConfig(c.TLS, log)
+	if err != nil {
+		return nil, err
+	}
+	s.cert = cert
+	if c.TLS.InsecureSkipVerify {
+		log.Warn("TLS VERIFICATION IS OFF for the loki sink: anyone on the path can read and change the logs; use tls.ca_file instead",
+			"url", s.url)
+	}
+	if u.Scheme == "http" && c.TLS != (TLSConfig{}) {
+		log.Warn("loki URL is http: the TLS settings are ignored", "url", s.url)
+	}
+	s.tr = newTransport(tc)
+	s.client = &http.Client{Transport: s.tr}
+	s.enc = newEncoder(s.labels)
+	return s, nil
+}
+
+// Close closes idle connections; requests in flight finish first.
+func (s *Sink) Close() { s.tr.CloseIdleConnections() }
+
+func checkURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("loki url: missing; give the full push URL, such as http://loki:3100/loki/api/v1/push")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("loki url %q: %w", raw, err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("loki url %q: scheme must be http or https", raw)
+	case u.Host == "":
+		return nil, fmt.Errorf("loki url %q: missing host", raw)
+	case u.User != nil:
+		return nil, fmt.Errorf("loki url %q: credentials in the URL would end up in logs; use username and password", u.Redacted())
+	}
+	return u, nil
+}
+
+func parseEncoding(e string) (json bool, err error) {
+	switch strings.ToLower(e) {
+	case "", "protobuf":
+		return false, nil
+	case "json":
+		return true, nil
+	}
+	return false, fmt.Errorf("loki encoding %q: must be protobuf or json", e)
+}
+
+// ownHeaders are set by the sink for every request; letting Headers change
+// them would make the body unreadable to the server.
+var ownHeaders = []string{"Content-Type", "Content-Encoding", "Content-Length"}
+
+func checkHeaders(hs map[string]string) (http.Header, error) {
+	h := make(http.Header, len(hs))
+	for k, v := range hs {
+		if !validHeaderName(k) {
+			return nil, fmt.Errorf("loki header %q: not a valid header name", k)
+		}
+		ck := http.CanonicalHeaderKey(k)
+		for _, own := range ownHeaders {
+			if ck == own {
+				return nil, fmt.Errorf("loki header %q: set by the sink itself", k)
+			}
+		}
+		if strings.ContainsAny(v, "\r\n") {
+			return nil, fmt.Errorf("loki header %q: value holds a line break", k)
+		}
+		h[ck] = []string{v}
+	}
+	return h, nil
+}
+
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func newTransport(tc *tls.Config) *http.Transport {
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		TLSClientConfig:       tc,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          16,
+		MaxIdleConnsPerHost:   8,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}

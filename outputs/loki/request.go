@@ -1,0 +1,161 @@
+package loki
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+	"unicode/utf8"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/s2"
+
+	"github.com/sluicelog/sluice/record"
+)
+
+const (
+	sampleBytes = 200
+	// maxPooledBody keeps one huge batch from pinning its buffer forever.
+	maxPooledBody = 16 << 20
+)
+
+// Request is one encoded push: the compressed body and what it carries. It
+// owns its body; nothing in it refers to the records it was built from.
+type Request struct {
+	body    []byte
+	records int
+	bytes   int
+	sample  []byte
+	json    bool
+	free    chan<- *Request
+	pooled  bool // released: a second Release must not hand it out twice
+}
+
+// Records implements outputs.Request.
+func (r *Request) Records() int { return r.records }
+
+// Bytes implements outputs.Request: the bodies' size before compression.
+func (r *Request) Bytes() int { return r.bytes }
+
+// Sample implements outputs.Request: the first entry's line, cut to 200
+// bytes at a character boundary.
+func (r *Request) Sample() string { return string(r.sample) }
+
+// Release implements outputs.Request; the sink reuses the request's buffers.
+func (r *Request) Release() {
+	if r.pooled || cap(r.body) > maxPooledBody {
+		return
+	}
+	r.pooled = true
+	select {
+	case r.free <- r:
+	default:
+	}
+}
+
+// deadEntry is one line of the dead-letter file.
+type deadEntry struct {
+	Labels   string            `json:"labels"`
+	Time     string            `json:"time"`
+	Line     string            `json:"line"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// WriteEntries implements outputs.Request. It decodes the body again rather
+// than keep a copy of every entry for the rare rejected request.
+func (r *Request) WriteEntries(w io.Writer) error {
+	streams, err := decodeBody(r.body, r.json)
+	if err != nil {
+		return fmt.Errorf("decode loki request: %w", err)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, s := range streams {
+		for _, e := range s.Entries {
+			d := deadEntry{Labels: s.Labels, Time: e.Timestamp.UTC().Format(time.RFC3339Nano), Line: e.Line}
+			if len(e.StructuredMetadata) > 0 {
+				d.Metadata = make(map[string]string, len(e.StructuredMetadata))
+				for _, m := range e.StructuredMetadata {
+					d.Metadata[m.Name] = m.Value
+				}
+			}
+			if err := enc.Encode(d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Encode implements outputs.Sink: it groups recs into streams, sorts each by
+// time and compresses the push request into a buffer the request owns.
+func (s *Sink) Encode(recs []record.Record) *Request {
+	e := s.enc
+	// Encode is called by one goroutine at a time; should a caller break
+	// that rule, it gets a fresh encoder instead of a data race.
+	if !s.encMu.TryLock() {
+		e = newEncoder(s.labels)
+	} else {
+		defer s.encMu.Unlock()
+	}
+	req := s.newRequest()
+	req.records = len(recs)
+	for i := range recs {
+		req.bytes += len(recs[i].Body)
+	}
+	e.build(recs, time.Now())
+	defer e.reset()
+	if len(e.streams) > 0 {
+		req.sample = appendSample(req.sample, e.streams[0].Entries[0].Line)
+	}
+	if s.json {
+		e.raw = e.appendJSON(e.raw[:0])
+		req.body = e.gzip(req.body[:0], e.raw)
+		return req
+	}
+	e.raw = e.appendProto(e.raw)
+	if n := s2.MaxEncodedLen(len(e.raw)); cap(req.body) < n {
+		req.body = make([]byte, n)
+	}
+	// s2's snappy-compatible encoder writes the block format Loki reads,
+	// faster than snappy.Encode for a few percent larger output.
+	req.body = s2.EncodeSnappy(req.body[:cap(req.body)], e.raw)
+	return req
+}
+
+func (s *Sink) newRequest() *Request {
+	select {
+	case r := <-s.free:
+		r.records, r.bytes, r.sample, r.pooled = 0, 0, r.sample[:0], false
+		return r
+	default:
+		return &Request{json: s.json, free: s.free}
+	}
+}
+
+// gzip compresses raw onto dst; JSON is several times larger than the
+// protobuf form, and both Loki and VictoriaLogs read gzip.
+func (e *encoder) gzip(dst, raw []byte) []byte {
+	e.out.b = dst
+	if e.gz == nil {
+		e.gz, _ = gzip.NewWriterLevel(&e.out, gzip.BestSpeed) // a valid level: no error
+	} else {
+		e.gz.Reset(&e.out)
+	}
+	// Writes to a slice cannot fail.
+	_, _ = e.gz.Write(raw)
+	_ = e.gz.Close()
+	dst, e.out.b = e.out.b, nil
+	return dst
+}
+
+func appendSample(dst []byte, line string) []byte {
+	if len(line) <= sampleBytes {
+		return append(dst, line...)
+	}
+	cut := sampleBytes
+	for cut > 0 && !utf8.RuneStart(line[cut]) {
+		cut--
+	}
+	return append(dst, line[:cut]...)
+}

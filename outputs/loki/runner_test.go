@@ -1,0 +1,179 @@
+package loki
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluicelog/sluice/outputs"
+	"github.com/sluicelog/sluice/record"
+)
+
+// fakeSource hands out its batches once each, then waits for the run to end.
+type fakeSource struct {
+	batches [][]record.Record
+	next    int
+
+	mu        sync.Mutex
+	committed []int
+	all       chan struct{}
+}
+
+func (f *fakeSource) Read(ctx context.Context, _, _ int, _ time.Duration) ([]record.Record, func(), error) {
+	if f.next == len(f.batches) {
+		<-ctx.Done()
+		return nil, nil, ctx.Err()
+	}
+	i := f.next
+	f.next++
+	return f.batches[i], func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.committed = append(f.committed, i)
+		if len(f.committed) == len(f.batches) {
+			close(f.all)
+		}
+	}, nil
+}
+
+var _ outputs.Source = (*fakeSource)(nil)
+
+// The runner and the sink together: two 429s, then every batch is accepted,
+// committed once and in order, and the server has every line in order.
+func TestRunnerRetriesThenCommitsInOrder(t *testing.T) {
+	c, srv := startCapture(t, answer{code: 429, body: "slow down"}, answer{code: 429}, answer{code: 204})
+	src := &fakeSource{all: make(chan struct{})}
+	var want []string
+	for b := range 3 {
+		var recs []record.Record
+		for i := range 4 {
+			line := fmt.Sprintf("batch %d line %d", b, i)
+			want = append(want, line)
+			recs = append(recs, record.Record{Time: at(b*10 + i), Body: []byte(line), Attrs: podAttrs("default", "p", "app")})
+		}
+		src.batches = append(src.batches, recs)
+	}
+	s := newSink(t, Config{URL: srv.URL})
+	r := outputs.NewRunner(s, src, outputs.RunnerConfig{
+		Name:     "loki",
+		Delivery: outputs.Delivery{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	select {
+	case <-src.all:
+	case <-time.After(10 * time.Second):
+		t.Error("not every batch was committed")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	src.mu.Lock()
+	if !slices.Equal(src.committed, []int{0, 1, 2}) {
+		t.Errorf("committed %v, want [0 1 2]", src.committed)
+	}
+	src.mu.Unlock()
+
+	reqs := c.requests()
+	var got []string
+	for _, rq := range reqs[2:] { // the first two were refused, then resent
+		for _, st := range decodeProto(t, rq.Body) {
+			for _, e := range st.Entries {
+				got = append(got, e.Line)
+			}
+		}
+	}
+	if len(reqs) != 5 || !slices.Equal(got, want) {
+		t.Errorf("server got %d requests with lines %q, want 5 requests with %q", len(reqs), got, want)
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestWriteEntries(t *testing.T) {
+	recs := []record.Record{
+		{Time: at(2), Stream: "stderr", Body: []byte("second \"quoted\""), Path: "/p/0.log", Flags: record.FlagSplit,
+			Attrs: podAttrs("default", "p", "app", record.Attr{Key: "pod_uid", Value: "u"})},
+		{Time: at(1), Body: []byte("first"), Attrs: podAttrs("default", "p", "app")},
+		{Time: at(3), Body: []byte("other\xff"), Flags: record.FlagInvalidUTF8, Attrs: podAttrs("kube-system", "q", "c")},
+	}
+	for _, enc := range []string{"protobuf", "json"} {
+		t.Run(enc, func(t *testing.T) {
+			s := newSink(t, Config{URL: "http://127.0.0.1:1/x", Encoding: enc})
+			req := s.Encode(recs)
+			defer req.Release()
+			var buf bytes.Buffer
+			if err := req.WriteEntries(&buf); err != nil {
+				t.Fatal(err)
+			}
+			var got []deadEntry
+			dec := json.NewDecoder(&buf)
+			for dec.More() {
+				var d deadEntry
+				if err := dec.Decode(&d); err != nil {
+					t.Fatalf("dead-letter line does not parse: %v", err)
+				}
+				got = append(got, d)
+			}
+			want := []deadEntry{
+				{Labels: appLabels, Time: "2025-06-01T12:00:01Z", Line: "first"},
+				{Labels: appLabels, Time: "2025-06-01T12:00:02Z", Line: "second \"quoted\"",
+					Metadata: map[string]string{"filename": "/p/0.log", "stream": "stderr", "flags": "split", "pod_uid": "u"}},
+				{Labels: `{container="c", namespace="kube-system", pod="q"}`, Time: "2025-06-01T12:00:03Z", Line: "other\uFFFD",
+					Metadata: map[string]string{"flags": "invalid_utf8"}},
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("dead-letter entries\n%v\nwant\n%v", got, want)
+			}
+		})
+	}
+}
+
+// The runner writes a rejected request to the dead-letter file with the
+// server's reason.
+func TestDeadLetter(t *testing.T) {
+	_, srv := startCapture(t, answer{code: 400, body: "Max entry size '10' bytes exceeded for stream"})
+	s := newSink(t, Config{URL: srv.URL})
+	dl, err := outputs.OpenDeadLetter(t.TempDir()+"/dead.jsonl", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dl.Close()
+	src := &fakeSource{all: make(chan struct{}), batches: [][]record.Record{oneRecord()}}
+	r := outputs.NewRunner(s, src, outputs.RunnerConfig{DeadLetter: dl})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	select {
+	case <-src.all:
+	case <-time.After(10 * time.Second):
+		t.Error("the rejected batch was not committed")
+	}
+	cancel()
+	<-done
+	var head struct{ Reason string }
+	var entry deadEntry
+	b := readFile(t, dl.Path())
+	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+	if len(lines) != 2 || json.Unmarshal(lines[0], &head) != nil || json.Unmarshal(lines[1], &entry) != nil {
+		t.Fatalf("dead-letter file:\n%s", b)
+	}
+	if head.Reason != "line_too_long" || entry.Line != "hello" {
+		t.Errorf("dead-letter reason %q line %q", head.Reason, entry.Line)
+	}
+}

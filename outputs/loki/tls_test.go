@@ -1,0 +1,156 @@
+package loki
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluicelog/sluice/outputs"
+)
+
+// testCA issues client certificates for the tests.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	der  []byte
+}
+
+func newTestCA(t *testing.T) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test ca"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{cert: cert, key: key, der: der}
+}
+
+// issue writes a client certificate for cn and its key as PEM files.
+func (ca *testCA) issue(t *testing.T, cn, certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, certPath, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	writeFile(t, keyPath, string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})))
+}
+
+func writeServerCA(t *testing.T, srv *httptest.Server) string {
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	writeFile(t, path, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
+	return path
+}
+
+func TestTLSServerVerification(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
+	defer srv.Close()
+	srv.Config.ErrorLog = quietLog()
+	for _, tc := range []struct {
+		name    string
+		tls     TLSConfig
+		outcome outputs.Outcome
+		status  string
+	}{
+		{"unknown CA", TLSConfig{}, outputs.Retryable, "tls"},
+		{"CA file", TLSConfig{CAFile: writeServerCA(t, srv)}, outputs.Accepted, "204"},
+		{"wrong server name", TLSConfig{CAFile: writeServerCA(t, srv), ServerName: "other.example"}, outputs.Retryable, "tls"},
+		{"server name", TLSConfig{CAFile: writeServerCA(t, srv), ServerName: "example.com"}, outputs.Accepted, "204"},
+		{"insecure", TLSConfig{InsecureSkipVerify: true}, outputs.Accepted, "204"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSink(t, Config{URL: srv.URL + "/loki/api/v1/push", TLS: tc.tls})
+			if res := send(t, s); res.Outcome != tc.outcome || res.Status != tc.status {
+				t.Errorf("got %+v, want outcome %d status %s", res, tc.outcome, tc.status)
+			}
+		})
+	}
+}
+
+// A server that requires a client certificate gets it, and gets the renewed
+// one once the files change.
+func TestTLSClientCertificate(t *testing.T) {
+	ca := newTestCA(t)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.cert)
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.TLS.PeerCertificates[0].Subject.CommonName)
+		mu.Unlock()
+		w.WriteHeader(204)
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+	srv.Config.ErrorLog = quietLog()
+	srv.Config.SetKeepAlivesEnabled(false) // every request a new handshake
+	srv.StartTLS()
+	defer srv.Close()
+
+	dir := t.TempDir()
+	certPath, keyPath := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	ca.issue(t, "client-1", certPath, keyPath)
+	s := newSink(t, Config{URL: srv.URL, TLS: TLSConfig{CAFile: writeServerCA(t, srv), CertFile: certPath, KeyFile: keyPath}})
+	s.cert.every = 0
+	if res := send(t, s); res.Outcome != outputs.Accepted {
+		t.Fatalf("with a client certificate: %+v", res)
+	}
+	ca.issue(t, "client-2", certPath, keyPath)
+	later := time.Now().Add(time.Minute)
+	os.Chtimes(certPath, later, later)
+	if res := send(t, s); res.Outcome != outputs.Accepted {
+		t.Fatalf("after renewal: %+v", res)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 2 || seen[0] != "client-1" || seen[1] != "client-2" {
+		t.Errorf("server saw client certificates %v, want [client-1 client-2]", seen)
+	}
+
+	// Without a certificate the server refuses the handshake: retryable,
+	// since the operator can fix it and the buffer holds the records.
+	bare := newSink(t, Config{URL: srv.URL, TLS: TLSConfig{CAFile: writeServerCA(t, srv)}})
+	res := send(t, bare)
+	if res.Outcome != outputs.Retryable {
+		t.Errorf("without a client certificate: %+v, want retryable", res)
+	}
+	t.Logf("without a client certificate: status %q, err %v", res.Status, res.Err)
+}

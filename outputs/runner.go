@@ -1,0 +1,260 @@
+package outputs
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Delivery configures how a runner batches, parallelises and retries.
+type Delivery struct {
+	BatchBytes   int           // send once this many body bytes are pending
+	BatchRecords int           // and never more records than this in one request
+	BatchWait    time.Duration // or once the oldest pending record waited this long
+	MaxInFlight  int           // requests in flight at once
+	MinBackoff   time.Duration // first retry wait; doubles per failure
+	MaxBackoff   time.Duration // cap on the retry wait, and on a server's Retry-After
+}
+
+// DefaultDelivery is what a sink gets for settings left at zero.
+func DefaultDelivery() Delivery {
+	return Delivery{
+		BatchBytes: 1 << 20, BatchRecords: 10000, BatchWait: time.Second,
+		MaxInFlight: 1, MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second,
+	}
+}
+
+func (d Delivery) withDefaults() Delivery {
+	def := DefaultDelivery()
+	if d.BatchBytes <= 0 {
+		d.BatchBytes = def.BatchBytes
+	}
+	if d.BatchRecords <= 0 {
+		d.BatchRecords = def.BatchRecords
+	}
+	if d.BatchWait < 0 {
+		d.BatchWait = 0
+	}
+	if d.MaxInFlight <= 0 {
+		d.MaxInFlight = def.MaxInFlight
+	}
+	if d.MinBackoff <= 0 {
+		d.MinBackoff = def.MinBackoff
+	}
+	if d.MaxBackoff < d.MinBackoff {
+		d.MaxBackoff = max(def.MaxBackoff, d.MinBackoff)
+	}
+	return d
+}
+
+// Runner delivers a source's records to one sink until its context ends.
+type Runner[R Request] struct {
+	name   string
+	sink   Sink[R]
+	src    Source
+	d      Delivery
+	ev     Events
+	dead   *DeadLetter
+	log    *slog.Logger
+	sleep  func(ctx context.Context, d time.Duration) bool
+	jitter func(d time.Duration) time.Duration
+}
+
+// RunnerConfig names a runner's collaborators; only Sink and Source are
+// required.
+type RunnerConfig struct {
+	Name       string
+	Delivery   Delivery
+	Events     Events      // nil: NopEvents
+	DeadLetter *DeadLetter // nil: rejected requests are only counted and logged
+	Logger     *slog.Logger
+}
+
+// NewRunner returns a runner that reads src and sends to sink.
+func NewRunner[R Request](sink Sink[R], src Source, c RunnerConfig) *Runner[R] {
+	if c.Events == nil {
+		c.Events = NopEvents{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Runner[R]{
+		name: c.Name, sink: sink, src: src, d: c.Delivery.withDefaults(), ev: c.Events,
+		dead: c.DeadLetter, log: c.Logger, sleep: sleepCtx, jitter: equalJitter,
+	}
+}
+
+// job is one request in flight; ok is set before done closes.
+type job struct {
+	commit func()
+	done   chan struct{}
+	ok     bool
+}
+
+// Run delivers until ctx ends or the source fails, and returns once every
+// request it started has finished. Requests still failing when ctx ends are
+// not committed: the source hands them out again on the next run.
+func (r *Runner[R]) Run(ctx context.Context) error {
+	slots := make(chan struct{}, r.d.MaxInFlight)
+	order := make(chan *job, r.d.MaxInFlight)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		r.commitInOrder(order)
+	}()
+	var senders sync.WaitGroup
+	var err error
+	for {
+		recs, commit, rerr := r.src.Read(ctx, r.d.BatchRecords, r.d.BatchBytes, r.d.BatchWait)
+		if rerr != nil {
+			if ctx.Err() == nil {
+				err = rerr
+			}
+			break
+		}
+		req := r.sink.Encode(recs)
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			req.Release()
+			break
+		}
+		j := &job{commit: commit, done: make(chan struct{})}
+		order <- j
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			defer func() { <-slots }()
+			defer close(j.done)
+			j.ok = r.deliver(ctx, req)
+			req.Release()
+		}()
+	}
+	senders.Wait()
+	close(order)
+	<-committed
+	return err
+}
+
+// commitInOrder commits each job once it and every job before it succeeded.
+// After a job that did not finish, nothing later is committed: the source
+// re-reads from there.
+func (r *Runner[R]) commitInOrder(order <-chan *job) {
+	failed := false
+	for j := range order {
+		<-j.done
+		if failed = failed || !j.ok; !failed {
+			j.commit()
+		}
+	}
+}
+
+// deliver sends req until it is accepted or permanently rejected (true), or
+// ctx ends (false).
+func (r *Runner[R]) deliver(ctx context.Context, req R) bool {
+	for attempt := 0; ; attempt++ {
+		start := time.Now()
+		res := r.sink.Send(ctx, req)
+		took := time.Since(start)
+		switch {
+		case res.Outcome == Accepted:
+			r.ev.Sent(req.Records(), req.Bytes(), took)
+			return true
+		case ctx.Err() != nil:
+			return false
+		case res.Outcome == Permanent:
+			r.ev.Failed(res.Status, false, took)
+			r.reject(req, res)
+			return true
+		}
+		r.ev.Failed(res.Status, true, took)
+		wait := r.backoff(attempt, res.Wait)
+		r.log.Warn("send failed, retrying", "sink", r.name, "status", res.Status, "records", req.Records(),
+			"attempt", attempt+1, "wait", wait.Round(time.Millisecond), "err", res.Err)
+		if !r.sleep(ctx, wait) {
+			return false
+		}
+	}
+}
+
+// backoff is the wait before retry number attempt+1: the server's wait when
+// it gave one, else MinBackoff doubled per attempt with jitter, both capped.
+func (r *Runner[R]) backoff(attempt int, server time.Duration) time.Duration {
+	if server > 0 {
+		return min(server, r.d.MaxBackoff)
+	}
+	d := r.d.MinBackoff << min(attempt, 30)
+	if d <= 0 || d > r.d.MaxBackoff {
+		d = r.d.MaxBackoff
+	}
+	return r.jitter(d)
+}
+
+func (r *Runner[R]) reject(req R, res Result) {
+	reason := res.Reason
+	if reason == "" {
+		reason = "status_" + res.Status
+	}
+	r.ev.Rejected(reason, req.Records())
+	attrs := []any{"sink", r.name, "status", res.Status, "reason", reason, "records", req.Records(),
+		"sample", req.Sample(), "err", res.Err}
+	if r.dead != nil {
+		if err := r.dead.Write(r.name, reason, res.Err, req); err != nil {
+			attrs = append(attrs, "dead_letter_err", err)
+		} else {
+			attrs = append(attrs, "dead_letter", r.dead.Path())
+		}
+	}
+	r.log.Error("request rejected, not retrying", attrs...)
+}
+
+// equalJitter returns a wait in [d/2, d): spread out, but never much shorter
+// than the backoff asked for.
+func equalJitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// ErrStatus builds an error for a failed HTTP exchange: what was being done,
+// the status and the start of the server's answer.
+func ErrStatus(op string, status int, body []byte) error {
+	const max = 512
+	if len(body) > max {
+		body = append(body[:max:max], "…"...)
+	}
+	return &StatusError{Op: op, Code: status, Body: string(body)}
+}
+
+// StatusError is a request the server answered with an error status.
+type StatusError struct {
+	Op   string
+	Code int
+	Body string
+}
+
+func (e *StatusError) Error() string {
+	return e.Op + ": server answered " + statusText(e.Code) + ": " + e.Body
+}
+
+var _ error = (*StatusError)(nil)
+
+// IsStatus reports whether err is a StatusError with the given code.
+func IsStatus(err error, code int) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Code == code
+}
