@@ -18,33 +18,104 @@ import (
 	"github.com/sluicelog/sluice/outputs/internal/jsontext"
 )
 
-// appendProto appends e.streams as a push.PushRequest. It does what
-// PushRequest.Marshal does, but sizes each stream once instead of three
-// times, and writes into a reused buffer.
+// appendProto appends e.streams as a push.PushRequest, in the bytes the
+// generated Marshal writes (a test holds it to that). It sizes every entry
+// once, then appends forward: the generated code sizes each entry three
+// times and spends a third of the encode time in its timestamp helpers.
 func (e *encoder) appendProto(dst []byte) []byte {
-	e.sizes = slices.Grow(e.sizes[:0], len(e.streams))[:len(e.streams)]
+	e.sizes = slices.Grow(e.sizes[:0], len(e.flat))[:0]
 	total := 0
 	for i := range e.streams {
-		n := e.streams[i].Size()
-		e.sizes[i] = n
+		n := fieldLen(len(e.streams[i].Labels))
+		for j := range e.streams[i].Entries {
+			es := entrySize(&e.streams[i].Entries[j])
+			e.sizes = append(e.sizes, es)
+			n += 1 + uvarintLen(uint64(es)) + es
+		}
 		total += 1 + uvarintLen(uint64(n)) + n
 	}
-	buf := slices.Grow(dst[:0], total)[:total]
-	end := total
-	for i := len(e.streams) - 1; i >= 0; i-- {
-		n, err := e.streams[i].MarshalToSizedBuffer(buf[:end])
-		if err != nil || n != e.sizes[i] {
-			// entryTime keeps every timestamp in range, the only error
-			// the generated code has: this is a bug, not bad input.
-			panic(fmt.Sprintf("loki: marshal stream %s: %d bytes of %d: %v", e.streams[i].Labels, n, e.sizes[i], err))
+	b := slices.Grow(dst[:0], total)
+	k := 0
+	for i := range e.streams {
+		st := &e.streams[i]
+		n := fieldLen(len(st.Labels))
+		for j := range st.Entries {
+			n += 1 + uvarintLen(uint64(e.sizes[k+j])) + e.sizes[k+j]
 		}
-		end -= n
-		end -= uvarintLen(uint64(n))
-		binary.PutUvarint(buf[end:], uint64(n))
-		end--
-		buf[end] = 0x0a // field 1 (streams), length-delimited
+		b = appendTag(b, 1, n) // PushRequest.streams
+		b = appendString(b, 1, st.Labels)
+		for j := range st.Entries {
+			b = appendTag(b, 2, e.sizes[k]) // StreamAdapter.entries
+			b = appendEntry(b, &st.Entries[j])
+			k++
+		}
 	}
-	return buf
+	return b
+}
+
+// fieldLen is the size of a non-repeated string field of n bytes; proto3
+// leaves empty strings out.
+func fieldLen(n int) int {
+	if n == 0 {
+		return 0
+	}
+	return 1 + uvarintLen(uint64(n)) + n
+}
+
+func timestampSize(t time.Time) int {
+	n := 0
+	if s := t.Unix(); s != 0 {
+		n += 1 + uvarintLen(uint64(s))
+	}
+	if ns := t.Nanosecond(); ns != 0 {
+		n += 1 + uvarintLen(uint64(ns))
+	}
+	return n
+}
+
+func pairSize(p *push.LabelAdapter) int { return fieldLen(len(p.Name)) + fieldLen(len(p.Value)) }
+
+func entrySize(ent *push.Entry) int {
+	ts := timestampSize(ent.Timestamp)
+	n := 1 + uvarintLen(uint64(ts)) + ts + fieldLen(len(ent.Line))
+	for i := range ent.StructuredMetadata {
+		ps := pairSize(&ent.StructuredMetadata[i])
+		n += 1 + uvarintLen(uint64(ps)) + ps
+	}
+	return n
+}
+
+// appendTag appends the key and length of a length-delimited field.
+func appendTag(b []byte, field byte, n int) []byte {
+	return binary.AppendUvarint(append(b, field<<3|2), uint64(n))
+}
+
+func appendString(b []byte, field byte, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return append(appendTag(b, field, len(s)), s...)
+}
+
+// appendEntry writes an EntryAdapter: timestamp (google.protobuf.Timestamp,
+// always present), line and structured metadata.
+func appendEntry(b []byte, ent *push.Entry) []byte {
+	t := ent.Timestamp
+	b = appendTag(b, 1, timestampSize(t))
+	if s := t.Unix(); s != 0 {
+		b = binary.AppendUvarint(append(b, 1<<3), uint64(s))
+	}
+	if ns := t.Nanosecond(); ns != 0 {
+		b = binary.AppendUvarint(append(b, 2<<3), uint64(ns))
+	}
+	b = appendString(b, 2, ent.Line)
+	for i := range ent.StructuredMetadata {
+		p := &ent.StructuredMetadata[i]
+		b = appendTag(b, 3, pairSize(p))
+		b = appendString(b, 1, p.Name)
+		b = appendString(b, 2, p.Value)
+	}
+	return b
 }
 
 func uvarintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
