@@ -3,6 +3,8 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin
+# Go from the official tarball lives here when it is not on PATH.
+export PATH := $(PATH):/usr/local/go/bin
 
 .PHONY: build build-windows test demo bench clean
 
@@ -16,7 +18,9 @@ build-windows:
 test:
 	bash scripts/test.sh
 
-# Generates kubelet-style container logs with a rotation and ships them.
+# Ships kubelet-style container logs (with rotations) to a local VictoriaLogs,
+# built on first use, and shows what arrived per pod. Needs Go only.
+# SLUICE_DEMO_ADDR (default 127.0.0.1:9428), PODS and LINES change it.
 demo: build
 	bash scripts/demo.sh
 

@@ -82,6 +82,7 @@ func TestParse(t *testing.T) {
 		{name: "loki bad label", yaml: "outputs:\n  loki: {url: 'http://x/push', labels: [pod.name]}\n", wantErr: []string{"outputs.loki.labels", "pod.name"}},
 		{name: "loki no labels at all", yaml: "outputs:\n  loki: {url: 'http://x/push', labels: [], static_labels: {}}\n", wantErr: []string{"at least one label"}},
 		{name: "loki password twice", yaml: "outputs:\n  loki: {url: 'http://x/push', basic_auth: {username: u, password: p, password_file: f}}\n", wantErr: []string{"outputs.loki.basic_auth"}},
+		{name: "loki two kinds of auth", yaml: "outputs:\n  loki: {url: 'http://x/push', bearer_token_file: /t, basic_auth: {username: u, password: p}}\n", wantErr: []string{"outputs.loki.bearer_token_file"}},
 		{name: "loki cert without key", yaml: "outputs:\n  loki: {url: 'http://x/push', tls: {cert_file: c}}\n", wantErr: []string{"outputs.loki.tls"}},
 		{name: "loki backoff order", yaml: "outputs:\n  loki: {url: 'http://x/push', min_backoff: 10s, max_backoff: 1s}\n", wantErr: []string{"outputs.loki.max_backoff"}},
 		{name: "loki in flight bound", yaml: "outputs:\n  loki: {url: 'http://x/push', max_in_flight: 0}\n", wantErr: []string{"outputs.loki.max_in_flight"}},

@@ -153,6 +153,9 @@ func (l *Loki) validate(bad func(key, format string, args ...any)) {
 	if a := l.BasicAuth; a != nil && (a.Username == "" || (a.Password == "") == (a.PasswordFile == "")) {
 		bad("outputs.loki.basic_auth", "needs a username and exactly one of password and password_file")
 	}
+	if l.BasicAuth != nil && l.BearerTokenFile != "" {
+		bad("outputs.loki.bearer_token_file", "set either basic_auth or bearer_token_file, not both")
+	}
 	if (l.TLS.CertFile == "") != (l.TLS.KeyFile == "") {
 		bad("outputs.loki.tls", "cert_file and key_file go together")
 	}

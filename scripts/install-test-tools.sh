@@ -22,11 +22,6 @@ MARKER="$TOOLS/ready"
 # Bump when the set-up below changes, so old caches are redone.
 SETUP_VERSION=1
 
-# VictoriaLogs, pinned: the output tests push to it and query back what
-# arrived. Keep in step with Version in internal/vlogs.
-VICTORIALOGS_VERSION=v1.52.1
-VICTORIALOGS_PKG=github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs
-
 # Debian packages the tests need: Wine for the Windows test binaries, the
 # mingw-w64 binutils to build the forwarder DLL, and a C compiler because
 # `go test -race` needs cgo.
@@ -223,30 +218,10 @@ GO
 	log "a Go Windows binary runs under Wine"
 }
 
-# victorialogs_version prints the module version recorded in a victoria-logs
-# binary. That record is the version marker: the binary prints no version of
-# its own when built by go install, and a half-written file has none.
-victorialogs_version() {
-	go version -m "$1" 2>/dev/null | awk '$1 == "mod" { print $3; exit }'
-}
-
-# install_victorialogs builds VictoriaLogs into bin/ unless the pinned version
-# is already there. It runs outside any module, with GOFLAGS cleared, so the
-# caller's go.mod and flags cannot change what is built.
+# install_victorialogs builds the pinned VictoriaLogs into bin/ unless it is
+# there already; see install-victorialogs.sh, which `make demo` uses alone.
 install_victorialogs() {
-	local bin="$BIN/victoria-logs"
-	command -v go >/dev/null 2>&1 || die "go not on PATH: cannot install VictoriaLogs"
-	[ -x "$bin" ] && [ "$(victorialogs_version "$bin")" = "$VICTORIALOGS_VERSION" ] && return 0
-	log "installing VictoriaLogs $VICTORIALOGS_VERSION into $BIN (a minute or two on a cold build cache)"
-	mkdir -p "$BIN"
-	# go install refuses to replace a file that is not a Go binary, such as
-	# one cut short by an earlier interrupted run.
-	rm -f "$bin"
-	(cd / && GOFLAGS= GOBIN="$BIN" go install "$VICTORIALOGS_PKG@$VICTORIALOGS_VERSION") ||
-		die "cannot install $VICTORIALOGS_PKG@$VICTORIALOGS_VERSION"
-	[ "$(victorialogs_version "$bin")" = "$VICTORIALOGS_VERSION" ] ||
-		die "$bin does not report VictoriaLogs $VICTORIALOGS_VERSION after go install"
-	log "installed $bin"
+	SLUICE_TEST_TOOLS="$TOOLS" bash "$(dirname "${BASH_SOURCE[0]}")/install-victorialogs.sh" >/dev/null
 }
 
 marker_text() {
