@@ -48,11 +48,20 @@ func appendBytes[T string | []byte](b []byte, s T) []byte {
 }
 
 // Decoder decodes records, sharing strings it has seen recently (stream
-// names, paths, attribute keys) so a batch of one file's lines costs one
-// allocation for its path, not one per record.
+// names, paths, attribute keys) and whole attribute lists, so a batch of one
+// file's lines costs one allocation for its path and one for its pod's
+// attributes, not several per record.
 type Decoder struct {
 	recent [8]string // a small ring: a linear scan beats a map for so few
 	next   int
+	attrs  [8]attrList // recent attribute lists, by their encoding
+	nextA  int
+}
+
+// attrList is a decoded attribute list and the bytes it was decoded from.
+type attrList struct {
+	raw   []byte
+	attrs []record.Attr // cap == len: a stage that appends gets a copy
 }
 
 // Decode decodes p into r. r.Body aliases p, so callers that keep it beyond
@@ -68,23 +77,47 @@ func (d *Decoder) Decode(p []byte, r *record.Record) error {
 		r.Time = time.Unix(0, ts).UTC()
 	}
 	r.Flags = record.Flags(in.byte())
-	n := in.uvarint()
-	if n > uint64(len(p)) {
-		return fmt.Errorf("%w: %d attributes in %d bytes", ErrCorrupt, n, len(p))
-	}
-	if n > 0 {
-		r.Attrs = make([]record.Attr, n)
-		for i := range r.Attrs {
-			r.Attrs[i] = record.Attr{Key: d.str(in.bytes()), Value: string(in.bytes())}
-		}
-	}
 	if in.err != nil {
 		return in.err
 	}
-	if len(in.b) != 0 {
-		return fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(in.b))
+	attrs, err := d.attrList(in.b)
+	r.Attrs = attrs
+	return err
+}
+
+// attrList decodes the attribute section, the rest of the record. Records
+// of one pod carry the same list, so a recent equal encoding returns the
+// list decoded then, shared.
+func (d *Decoder) attrList(raw []byte) ([]record.Attr, error) {
+	if len(raw) == 1 && raw[0] == 0 {
+		return nil, nil
 	}
-	return nil
+	for i := range d.attrs {
+		if a := &d.attrs[i]; a.attrs != nil && string(a.raw) == string(raw) {
+			return a.attrs, nil
+		}
+	}
+	in := reader{b: raw}
+	n := in.uvarint()
+	if n > uint64(len(raw)) {
+		return nil, fmt.Errorf("%w: %d attributes in %d bytes", ErrCorrupt, n, len(raw))
+	}
+	attrs := make([]record.Attr, n)
+	for i := range attrs {
+		attrs[i] = record.Attr{Key: d.str(in.bytes()), Value: string(in.bytes())}
+	}
+	if in.err != nil {
+		return nil, in.err
+	}
+	if len(in.b) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(in.b))
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	d.attrs[d.nextA] = attrList{raw: append(d.attrs[d.nextA].raw[:0], raw...), attrs: attrs}
+	d.nextA = (d.nextA + 1) % len(d.attrs)
+	return attrs, nil
 }
 
 // str returns b as a string, reusing a recent equal one.

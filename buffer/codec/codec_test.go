@@ -3,7 +3,9 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -99,6 +101,68 @@ func BenchmarkAppendDecode(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = Append(buf[:0], &r)
+		if err := d.Decode(buf, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func podAttrs(pod string) []record.Attr {
+	return []record.Attr{{Key: "namespace", Value: "default"}, {Key: "pod", Value: pod}, {Key: "container", Value: "app"},
+		{Key: "container_id", Value: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}, {Key: "node", Value: "node-1"}}
+}
+
+// TestDecodeSharesRecentAttributeLists checks that records of one pod get
+// one shared list, that it cannot be appended to in place, and that
+// interleaved pods each get their own values.
+func TestDecodeSharesRecentAttributeLists(t *testing.T) {
+	var d Decoder
+	var encs [][]byte
+	for i := range 30 {
+		pod := fmt.Sprintf("web-%d", i%3)
+		encs = append(encs, Append(nil, &record.Record{Body: []byte("x"), Path: "/p", Attrs: podAttrs(pod)}))
+	}
+	encs = append(encs, Append(nil, &record.Record{Body: []byte("none"), Path: "/p"}))
+	var got []record.Record
+	for i, p := range encs {
+		var r record.Record
+		if err := d.Decode(p, &r); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		got = append(got, r)
+	}
+	for i := range 30 {
+		want := podAttrs(fmt.Sprintf("web-%d", i%3))
+		if !slices.Equal(got[i].Attrs, want) {
+			t.Fatalf("record %d attrs = %v, want %v", i, got[i].Attrs, want)
+		}
+		if cap(got[i].Attrs) != len(got[i].Attrs) {
+			t.Fatalf("record %d: shared attrs have spare capacity %d", i, cap(got[i].Attrs))
+		}
+	}
+	if &got[0].Attrs[0] != &got[3].Attrs[0] || &got[0].Attrs[0] == &got[1].Attrs[0] {
+		t.Fatalf("records of one pod do not share their list, or different pods do")
+	}
+	if got[30].Attrs != nil {
+		t.Fatalf("record without attributes got %v", got[30].Attrs)
+	}
+	if allocs := testing.AllocsPerRun(100, func() {
+		var r record.Record
+		_ = d.Decode(encs[4], &r)
+	}); allocs != 0 {
+		t.Fatalf("decoding a record of a recent pod allocates %v times", allocs)
+	}
+}
+
+func BenchmarkDecodeWithPodAttrs(b *testing.B) {
+	r := record.Record{Time: time.Now(), Stream: "stdout", Path: "/var/log/containers/app_default_app-0123.log",
+		Body: []byte(`level=info ts=2026-11-26T00:54:07Z caller=main.go:42 msg="request served" status=200`), Attrs: podAttrs("web-0")}
+	buf := Append(nil, &r)
+	var d Decoder
+	var out record.Record
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
 		if err := d.Decode(buf, &out); err != nil {
 			b.Fatal(err)
 		}
