@@ -57,6 +57,13 @@ func (r *Reader) Read(ctx context.Context, maxRecords, maxBytes int) ([]record.R
 		}
 		if len(recs) > 0 {
 			r.b.mu.Lock()
+			if r.pos.Segment < r.b.segs[0].index {
+				// drop_oldest freed this segment while it was being read,
+				// and counted what this reader had not yet marked read as
+				// lost: hand none of it out, or the count would be wrong.
+				r.b.mu.Unlock()
+				continue
+			}
 			r.c.read = r.pos
 			r.b.mu.Unlock()
 			return recs, r.pos, nil

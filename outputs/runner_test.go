@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/sluicelog/sluice/internal/testdir"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -231,7 +232,7 @@ func TestRunnerRejectsPermanentFailuresToDeadLetter(t *testing.T) {
 		}
 		return Result{Outcome: Accepted, Status: "200"}
 	}}
-	path := filepath.Join(t.TempDir(), "dead.jsonl")
+	path := filepath.Join(testdir.New(t), "dead.jsonl")
 	dead, err := OpenDeadLetter(path, 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +254,7 @@ func TestRunnerRejectsPermanentFailuresToDeadLetter(t *testing.T) {
 }
 
 func TestDeadLetterFileIsBounded(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "dead.jsonl")
+	path := filepath.Join(testdir.New(t), "dead.jsonl")
 	dead, err := OpenDeadLetter(path, 300)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicelog/sluice/internal/testdir"
 	"github.com/sluicelog/sluice/outputs"
 	"github.com/sluicelog/sluice/record"
 )
@@ -149,7 +150,7 @@ func TestWriteEntries(t *testing.T) {
 func TestDeadLetter(t *testing.T) {
 	_, srv := startCapture(t, answer{code: 400, body: "Max entry size '10' bytes exceeded for stream"})
 	s := newSink(t, Config{URL: srv.URL})
-	dl, err := outputs.OpenDeadLetter(t.TempDir()+"/dead.jsonl", 1<<20)
+	dl, err := outputs.OpenDeadLetter(testdir.New(t)+"/dead.jsonl", 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicelog/sluice/internal/testdir"
 	"github.com/sluicelog/sluice/outputs"
 	"github.com/sluicelog/sluice/record"
 )
@@ -39,7 +40,7 @@ func basic(user, pass string) string {
 }
 
 func TestHeaders(t *testing.T) {
-	dir := t.TempDir()
+	dir := testdir.New(t)
 	writeFile(t, filepath.Join(dir, "pw"), "s3cret\n")
 	writeFile(t, filepath.Join(dir, "token"), "tok\n")
 	for _, tc := range []struct {
@@ -92,7 +93,7 @@ func TestSecretFilesReload(t *testing.T) {
 			func(s *Sink) *reloader[string] { return s.auth.password.file }, func(v string) string { return basic("u", v) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "secret")
+			path := filepath.Join(testdir.New(t), "secret")
 			writeFile(t, path, "first")
 			c, srv := startCapture(t)
 			cfg := tc.cfg(path)
@@ -252,7 +253,7 @@ func TestRefused(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	dir := t.TempDir()
+	dir := testdir.New(t)
 	missing := filepath.Join(dir, "missing")
 	for _, tc := range []struct {
 		name   string
