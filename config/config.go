@@ -26,6 +26,7 @@ type Config struct {
 	Log             Log           `yaml:"log"`
 	Metrics         Metrics       `yaml:"metrics"`
 	Inputs          Inputs        `yaml:"inputs"`
+	Kubernetes      Kubernetes    `yaml:"kubernetes"`
 	Buffer          Buffer        `yaml:"buffer"`
 	Outputs         Outputs       `yaml:"outputs"`
 }
@@ -78,6 +79,7 @@ func Default() Config {
 		DataDir:         defaultDataDir,
 		ShutdownTimeout: 20 * time.Second,
 		Log:             Log{Level: "info", Format: "json"},
+		Kubernetes:      defaultKubernetes(),
 		Metrics:         Metrics{Address: "127.0.0.1:2020"},
 		Buffer: Buffer{
 			SegmentSize: 16 << 20, MaxSize: 256 << 20,

@@ -86,6 +86,19 @@ func TestParse(t *testing.T) {
 		{name: "loki cert without key", yaml: "outputs:\n  loki: {url: 'http://x/push', tls: {cert_file: c}}\n", wantErr: []string{"outputs.loki.tls"}},
 		{name: "loki backoff order", yaml: "outputs:\n  loki: {url: 'http://x/push', min_backoff: 10s, max_backoff: 1s}\n", wantErr: []string{"outputs.loki.max_backoff"}},
 		{name: "loki in flight bound", yaml: "outputs:\n  loki: {url: 'http://x/push', max_in_flight: 0}\n", wantErr: []string{"outputs.loki.max_in_flight"}},
+		{
+			name: "kubernetes defaults and values",
+			yaml: "outputs:\n  stdout: {}\nkubernetes:\n  node_name: n1\n  annotations: [example.com/team]\n  fields: {namespace: k8s_namespace}\n",
+			check: func(t *testing.T, c Config) {
+				k := c.Kubernetes
+				if k.Enabled != "auto" || k.WaitForPod != 5*time.Second || k.DeleteGrace != 5*time.Minute || k.NodeName != "n1" ||
+					len(k.Annotations) != 1 || k.Fields["namespace"] != "k8s_namespace" || k.NamespaceLabels {
+					t.Fatalf("kubernetes = %+v", k)
+				}
+			},
+		},
+		{name: "kubernetes enabled value", yaml: "outputs:\n  stdout: {}\nkubernetes: {enabled: yes please}\n", wantErr: []string{"kubernetes.enabled"}},
+		{name: "kubernetes negative wait", yaml: "outputs:\n  stdout: {}\nkubernetes: {wait_for_pod: -1s}\n", wantErr: []string{"kubernetes.wait_for_pod"}},
 		{name: "unknown key names key and line", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    inclde: ['/x']\n", wantErr: []string{"line 5", "inclde"}},
 		{name: "wrong type names line", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    poll_interval: soon\n", wantErr: []string{"line 5", "inputs.files.poll_interval", "soon"}},
 		{name: "wrong type in list names index", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    include:\n      - {a: b}\n", wantErr: []string{"line 6", "inputs.files.include[0]"}},

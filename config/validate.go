@@ -69,5 +69,6 @@ func (c *Config) Validate() error {
 		bad("log.format", "%q is not json or text", c.Log.Format)
 	}
 	c.Outputs.validate(bad)
+	c.Kubernetes.validate(bad)
 	return errors.Join(errs...)
 }

@@ -1,61 +1,46 @@
-// Package enrich adds pod metadata to records on their way from the inputs to
-// the buffer.
-//
-// Guarantees: enrichment never drops, reorders or delays a record and never
-// blocks on anything but its own short lock; it only appends to Attrs. A
-// record whose path is not a kubelet log path (see package kubepath) is kept
-// as it is, with no pod attributes (only "node", when configured), and its
-// path is counted through Events.Miss.
-//
-// Records of one path share one []record.Attr whose cap equals its len, so
-// that enriching costs no allocation: a later stage may append to a record's
-// Attrs (the append copies) but must never write to Attrs[i] in place.
-//
-// Attributes come from the log file's path alone for now; the path cache is
-// built so that other sources (an informer-backed pod cache) can add to the
-// same per-path slice later.
 package enrich
 
 import (
 	"sync"
 
+	"github.com/sluicelog/sluice/enrich/podmeta"
 	"github.com/sluicelog/sluice/record"
 )
 
-// Attribute keys added by enrichment; sinks use them as labels or fields, so
-// they are part of the output format.
+// Miss reasons, metric label values: the set stays closed.
 const (
-	KeyNamespace   = "namespace"
-	KeyPod         = "pod"
-	KeyPodUID      = "pod_uid"      // pods layout only
-	KeyContainer   = "container"    // the container's name
-	KeyContainerID = "container_id" // containers layout only
-	KeyNode        = "node"
+	// MissPathUnparsed is a path that is not a kubelet log path; counted once
+	// per distinct path.
+	MissPathUnparsed = "path_unparsed"
+	// MissPodNotFound is a file whose pod the cache did not know within
+	// Wait; counted once each time a file's wait runs out, not per batch.
+	MissPodNotFound = "pod_not_found"
+	// MissHoldFull is a batch released before its pod was known because its
+	// file had too many batches or bytes held; counted per batch.
+	MissHoldFull = "hold_full"
 )
-
-// MissPathUnparsed is the Miss reason for a path that is not a kubelet log
-// path; a metric label value, so the set of reasons stays closed.
-const MissPathUnparsed = "path_unparsed"
 
 // Events receives what enrichment could not do, so the daemon can count it
 // without this package choosing a metrics library. Implementations must be
-// safe for concurrent use and cheap: they are called with the Enricher's lock
-// held.
+// safe for concurrent use and cheap: the Enricher calls them with its lock
+// held and the Stage from its only goroutine.
 type Events interface {
-	// Miss reports metadata that could not be found, by reason. It is called
-	// once per distinct path, not per record: a busy unparsable file would
-	// otherwise count millions of times and say nothing more. A path is
-	// counted again only after the path cache has been flushed.
+	// Miss reports metadata that could not be found, by reason (one of the
+	// Miss constants). Each reason says what one count is: a busy file of
+	// an unknown pod would otherwise count millions of times and say
+	// nothing more.
 	Miss(reason string)
 }
 
 // Config is what an Enricher needs to know from the daemon.
 type Config struct {
-	Node   string // the node's name, added as "node" to every record; none when empty
-	Events Events // nil discards events
+	Node   string       // the node's name, added as "node" to every record; none when empty
+	Keys   podmeta.Keys // attribute names; empty ones take their defaults
+	Events Events       // nil discards events
 }
 
-// Enricher adds metadata to records; it is safe for concurrent use.
+// Enricher adds path-derived metadata to records; it is safe for concurrent
+// use and never holds a record back.
 type Enricher struct {
 	events Events
 	mu     sync.Mutex // guards paths; taken once per Enrich call, not per record
@@ -64,11 +49,7 @@ type Enricher struct {
 
 // New returns an Enricher for one node.
 func New(c Config) *Enricher {
-	ev := c.Events
-	if ev == nil {
-		ev = nopEvents{}
-	}
-	return &Enricher{events: ev, paths: newPathCache(c.Node)}
+	return &Enricher{events: orNop(c.Events), paths: newPathCache(c.Node, c.Keys.WithDefaults())}
 }
 
 // Enrich appends each record's metadata to its Attrs. It does not look for
@@ -103,6 +84,13 @@ func appendShared(dst, shared []record.Attr) []record.Attr {
 		return shared
 	}
 	return append(dst, shared...)
+}
+
+func orNop(ev Events) Events {
+	if ev == nil {
+		return nopEvents{}
+	}
+	return ev
 }
 
 type nopEvents struct{}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/sluicelog/sluice/enrich/kubepath"
+	"github.com/sluicelog/sluice/enrich/podmeta"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -16,11 +17,12 @@ const maxPaths = 4096
 // paths are cached too, so that each is parsed and counted once.
 type pathCache struct {
 	node  string
+	keys  podmeta.Keys
 	attrs map[string][]record.Attr // cap == len for every value; nil when there is nothing to add
 }
 
-func newPathCache(node string) pathCache {
-	return pathCache{node: node, attrs: make(map[string][]record.Attr)}
+func newPathCache(node string, keys podmeta.Keys) pathCache {
+	return pathCache{node: node, keys: keys, attrs: make(map[string][]record.Attr)}
 }
 
 // get returns the attributes for path, parsing it the first time it is seen
@@ -37,7 +39,7 @@ func (c *pathCache) get(path string, ev Events) []record.Attr {
 	if !ok {
 		ev.Miss(MissPathUnparsed)
 	}
-	a := c.build(m, ok)
+	a := pathAttrs(c.keys, m, ok, c.node)
 	if len(c.attrs) >= maxPaths {
 		clear(c.attrs)
 	}
@@ -45,24 +47,19 @@ func (c *pathCache) get(path string, ev Events) []record.Attr {
 	return a
 }
 
-// build makes the shared slice for one path, with cap == len so that an
+// pathAttrs makes the shared slice for one path, with cap == len so that an
 // append by a later stage copies instead of writing into another record's
-// attributes.
-func (c *pathCache) build(m kubepath.Meta, parsed bool) []record.Attr {
+// attributes. It is nil when there is nothing to add.
+func pathAttrs(k podmeta.Keys, m kubepath.Meta, parsed bool, node string) []record.Attr {
 	a := make([]record.Attr, 0, 6)
 	if parsed {
-		a = append(a, record.Attr{Key: KeyNamespace, Value: m.Namespace}, record.Attr{Key: KeyPod, Value: m.Pod})
-		if m.PodUID != "" {
-			a = append(a, record.Attr{Key: KeyPodUID, Value: m.PodUID})
-		}
-		a = append(a, record.Attr{Key: KeyContainer, Value: m.Container})
-		if m.ContainerID != "" {
-			a = append(a, record.Attr{Key: KeyContainerID, Value: m.ContainerID})
-		}
+		a = podmeta.AppendAttr(a, k.Namespace, m.Namespace)
+		a = podmeta.AppendAttr(a, k.Pod, m.Pod)
+		a = podmeta.AppendAttr(a, k.PodUID, m.PodUID)
+		a = podmeta.AppendAttr(a, k.Container, m.Container)
+		a = podmeta.AppendAttr(a, k.ContainerID, m.ContainerID)
 	}
-	if c.node != "" {
-		a = append(a, record.Attr{Key: KeyNode, Value: c.node})
-	}
+	a = podmeta.AppendAttr(a, k.Node, node)
 	if len(a) == 0 {
 		return nil
 	}

@@ -22,6 +22,9 @@ type Registry struct {
 	anomalies         *prometheus.CounterVec
 	out               *outputMetrics
 	enrichMisses      *prometheus.CounterVec
+	kubeErrors        *prometheus.CounterVec
+	kubePods          prometheus.Gauge
+	kubeSynced        prometheus.Gauge
 
 	mu             sync.Mutex
 	lastCheckpoint time.Time
@@ -54,7 +57,13 @@ func New() *Registry {
 		Name: "sluice_enrich_misses_total",
 		Help: "Sources whose records went out without pod metadata, by reason.",
 	}, []string{"reason"})
-	m.Reg.MustRegister(m.enrichMisses)
+	m.kubeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sluice_kubernetes_watch_errors_total",
+		Help: "Failed lists and watches of the API server, by reason (forbidden, unauthorized, unreachable, other).",
+	}, []string{"reason"})
+	m.kubePods = prometheus.NewGauge(prometheus.GaugeOpts{Name: "sluice_kubernetes_pods_cached", Help: "Pods of this node in the metadata cache, deleted ones in their grace period included."})
+	m.kubeSynced = prometheus.NewGauge(prometheus.GaugeOpts{Name: "sluice_kubernetes_synced", Help: "1 once the pod cache completed its first list."})
+	m.Reg.MustRegister(m.enrichMisses, m.kubeErrors, m.kubePods, m.kubeSynced)
 	return m
 }
 
@@ -88,6 +97,15 @@ func (m *Registry) CheckpointSaved(at time.Time) {
 
 // Miss implements enrich.Events.
 func (m *Registry) Miss(reason string) { m.enrichMisses.WithLabelValues(reason).Inc() }
+
+// WatchError implements podcache.Events.
+func (m *Registry) WatchError(reason string) { m.kubeErrors.WithLabelValues(reason).Inc() }
+
+// PodsCached implements podcache.Events.
+func (m *Registry) PodsCached(n int) { m.kubePods.Set(float64(n)) }
+
+// Synced implements podcache.Events.
+func (m *Registry) Synced() { m.kubeSynced.Set(1) }
 
 func (m *Registry) checkpointAge() float64 {
 	m.mu.Lock()

@@ -52,6 +52,9 @@ func TestEndpoints(t *testing.T) {
 	out.Failed("400", false, time.Millisecond)
 	out.Rejected("line_too_long", 5)
 	m.Miss("path_unparsed")
+	m.WatchError("forbidden")
+	m.PodsCached(12)
+	m.Synced()
 	m.CheckpointSaved(time.Now().Add(-2 * time.Second))
 
 	if code, body := get(t, base+"/healthz"); code != 200 || body != "ok\n" {
@@ -62,6 +65,11 @@ func TestEndpoints(t *testing.T) {
 	}
 	ready.Set("inputs", "")
 	ready.Set("outputs", "")
+	ready.Note("kubernetes", "API server unreachable since 04:00:00: connection refused")
+	if code, body := get(t, base+"/readyz"); code != 200 || body != "ok\nkubernetes (degraded): API server unreachable since 04:00:00: connection refused\n" {
+		t.Fatalf("readyz with a degraded component = %d %q", code, body)
+	}
+	ready.Note("kubernetes", "")
 	if code, _ := get(t, base+"/readyz"); code != 200 {
 		t.Fatalf("readyz after ready = %d", code)
 	}
@@ -73,7 +81,8 @@ func TestEndpoints(t *testing.T) {
 		`sluice_output_bytes_total{sink="loki"} 300`, `sluice_output_requests_total{sink="loki",status="ok"} 1`,
 		`sluice_output_requests_total{sink="loki",status="429"} 1`, `sluice_output_requests_total{sink="loki",status="400"} 1`,
 		`sluice_output_retries_total{sink="loki"} 1`, `sluice_output_rejected_records_total{reason="line_too_long",sink="loki"} 5`,
-		`sluice_output_request_duration_seconds_count{sink="loki"} 3`, `sluice_enrich_misses_total{reason="path_unparsed"} 1`, "sluice_input_checkpoint_age_seconds 2.",
+		`sluice_output_request_duration_seconds_count{sink="loki"} 3`, `sluice_enrich_misses_total{reason="path_unparsed"} 1`,
+		`sluice_kubernetes_watch_errors_total{reason="forbidden"} 1`, "sluice_kubernetes_pods_cached 12", "sluice_kubernetes_synced 1", "sluice_input_checkpoint_age_seconds 2.",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)

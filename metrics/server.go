@@ -15,15 +15,18 @@ import (
 )
 
 // Readiness is what /readyz reports: ready once every named component has
-// said so, with the reason of each that has not.
+// said so, with the reason of each that has not, and notes on components
+// that work in a degraded way without making sluice unready (shipping goes
+// on, so kubelet has no reason to act).
 type Readiness struct {
 	mu      sync.Mutex
 	waiting map[string]string
+	notes   map[string]string
 }
 
 // NewReadiness returns a Readiness that waits for the named components.
 func NewReadiness(components ...string) *Readiness {
-	r := &Readiness{waiting: map[string]string{}}
+	r := &Readiness{waiting: map[string]string{}, notes: map[string]string{}}
 	for _, c := range components {
 		r.waiting[c] = "starting"
 	}
@@ -41,18 +44,34 @@ func (r *Readiness) Set(component, reason string) {
 	r.waiting[component] = reason
 }
 
+// Note sets (or, with "", clears) a degraded-mode detail of a component;
+// /readyz shows it without failing.
+func (r *Readiness) Note(component, detail string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if detail == "" {
+		delete(r.notes, component)
+		return
+	}
+	r.notes[component] = detail
+}
+
 func (r *Readiness) report() (bool, string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.waiting) == 0 {
-		return true, "ok\n"
-	}
-	lines := make([]string, 0, len(r.waiting))
+	var lines, notes []string
 	for c, why := range r.waiting {
 		lines = append(lines, c+": "+why+"\n")
 	}
+	for c, detail := range r.notes {
+		notes = append(notes, c+" (degraded): "+detail+"\n")
+	}
 	sort.Strings(lines)
-	return false, strings.Join(lines, "")
+	sort.Strings(notes)
+	if len(lines) == 0 {
+		return true, "ok\n" + strings.Join(notes, "")
+	}
+	return false, strings.Join(lines, "") + strings.Join(notes, "")
 }
 
 // Listen opens the listener first, so a taken port fails start-up instead

@@ -8,6 +8,8 @@
 #   bin/          go_windows_amd64_exec, which `GOOS=windows go test` calls, and
 #                 victoria-logs, the Loki push server that internal/vlogs starts
 #   dll/          the ProcessPrng forwarder (see build_forwarder)
+#   kube-1.37.2/  etcd and kube-apiserver, the control plane internal/kubetest
+#                 starts (built from source on first use: about 12 minutes)
 #   ready         marker written once everything above has been checked
 #
 # Put bin/ on PATH and `GOOS=windows go test ./...` runs the tests under Wine.
@@ -224,6 +226,12 @@ install_victorialogs() {
 	SLUICE_TEST_TOOLS="$TOOLS" bash "$(dirname "${BASH_SOURCE[0]}")/install-victorialogs.sh" >/dev/null
 }
 
+# install_kube_apiserver builds the pinned etcd and kube-apiserver into
+# kube-1.37.2/ unless they are there already; see install-kube-apiserver.sh.
+install_kube_apiserver() {
+	SLUICE_TEST_TOOLS="$TOOLS" bash "$(dirname "${BASH_SOURCE[0]}")/install-kube-apiserver.sh" >/dev/null
+}
+
 marker_text() {
 	printf 'setup %s\n' "$SETUP_VERSION"
 	dpkg-query -W -f='${Package} ${Version}\n' "${PACKAGES[@]}" 2>/dev/null
@@ -233,6 +241,7 @@ marker_text() {
 main() {
 	install_packages
 	install_victorialogs
+	install_kube_apiserver
 	wine_env
 	local want
 	want="$(marker_text)"

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -15,6 +16,7 @@ import (
 	"github.com/sluicelog/sluice/buffer"
 	"github.com/sluicelog/sluice/config"
 	"github.com/sluicelog/sluice/enrich"
+	"github.com/sluicelog/sluice/enrich/podmeta"
 	"github.com/sluicelog/sluice/inputs/file"
 	"github.com/sluicelog/sluice/inputs/file/glob"
 	"github.com/sluicelog/sluice/metrics"
@@ -54,6 +56,10 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 		}()
 		defer func() { stopSrv(); <-done }()
 	}
+	keys, err := podmeta.NewKeys(cfg.Kubernetes.Fields)
+	if err != nil {
+		return fmt.Errorf("kubernetes.fields: %w", err)
+	}
 	tailer, err := file.New(tailerConfig(cfg, log, m))
 	if err != nil {
 		return err
@@ -73,9 +79,18 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	// Everything below stops by the shutdown deadline at the latest.
 	stopCtx, stopAll := context.WithCancel(context.Background())
 	defer stopAll()
+	pods, err := startPodCache(cfg.Kubernetes, keys, log, m, ready)
+	if err != nil {
+		return err
+	}
+	defer pods.stop()
+	enriched := make(chan *record.Batch)
+	stage := enrich.NewStage(enrich.StageConfig{
+		Node: nodeName(cfg.Kubernetes), Pods: pods.source, Keys: keys, Wait: cfg.Kubernetes.WaitForPod, Events: m,
+	})
+	go stage.Run(stopCtx, tailer.Out(), enriched)
 	appended := make(chan struct{})
-	enricher := enrich.New(enrich.Config{Node: os.Getenv("NODE_NAME"), Events: m})
-	go func() { defer close(appended); appendAll(stopCtx, buf, tailer.Out(), enricher, log) }()
+	go func() { defer close(appended); appendAll(stopCtx, buf, enriched, log) }()
 	var sinkWG sync.WaitGroup
 	for _, s := range sinks {
 		r, err := buf.Reader(s.name)
@@ -112,12 +127,11 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	return runErr
 }
 
-// appendAll enriches the inputs' batches and moves them into the buffer. A batch is
+// appendAll moves the enriched batches into the buffer. A batch is
 // acknowledged to its input only when the buffer made it durable; a failed
 // append (a full or broken disk) is retried, which holds the inputs back.
-func appendAll(ctx context.Context, buf *buffer.Buffer, in <-chan *record.Batch, en *enrich.Enricher, log *slog.Logger) {
+func appendAll(ctx context.Context, buf *buffer.Buffer, in <-chan *record.Batch, log *slog.Logger) {
 	for b := range in {
-		en.Enrich(b.Records)
 		wait := 100 * time.Millisecond
 		for {
 			err := buf.Append(ctx, b.Records, b.Ack)
@@ -186,6 +200,14 @@ func tailerConfig(cfg config.Config, log *slog.Logger, m *metrics.Registry) file
 		CheckpointPath: filepath.Join(cfg.DataDir, "checkpoints", "files.json"),
 		BatchSize:      f.BatchSize, Logger: log.With("input", "files"), Events: m,
 	}
+}
+
+// nodeName is the node sluice runs on: the configured name, else NODE_NAME.
+func nodeName(k config.Kubernetes) string {
+	if k.NodeName != "" {
+		return k.NodeName
+	}
+	return os.Getenv("NODE_NAME")
 }
 
 func newLogger(c config.Log, w io.Writer) *slog.Logger {

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/sluicelog/sluice/internal/testtools"
 )
 
 const (
@@ -29,15 +31,15 @@ var errNotFound = errors.New("VictoriaLogs binary not found")
 // hide the mistake.
 func findBinary() (string, error) {
 	if p := os.Getenv(envBinary); p != "" {
-		if err := checkExecutable(p); err != nil {
+		if err := testtools.CheckExecutable(p); err != nil {
 			return "", fmt.Errorf("%s=%s: %w", envBinary, p, err)
 		}
 		return p, nil
 	}
 	var tried []string
-	if dir := toolsDir(); dir != "" {
+	if dir := testtools.Dir(); dir != "" {
 		p := filepath.Join(dir, "bin", binaryName)
-		if checkExecutable(p) == nil {
+		if testtools.CheckExecutable(p) == nil {
 			return p, nil
 		}
 		tried = append(tried, p)
@@ -47,30 +49,6 @@ func findBinary() (string, error) {
 	}
 	tried = append(tried, binaryName+" on PATH")
 	return "", fmt.Errorf("%w (looked for %s)", errNotFound, strings.Join(tried, ", "))
-}
-
-// toolsDir is where install-test-tools.sh puts its tools, by the same rule
-// as the script: $SLUICE_TEST_TOOLS, else ~/.cache/sluice-test-tools.
-func toolsDir() string {
-	if dir := os.Getenv(envTools); dir != "" {
-		return dir
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(home, ".cache", "sluice-test-tools")
-}
-
-func checkExecutable(p string) error {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
-		return fmt.Errorf("%s is not an executable file", p)
-	}
-	return nil
 }
 
 // binaryVersion is the module version go install recorded in the binary,

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sluicelog/sluice/internal/testdir"
+	"github.com/sluicelog/sluice/internal/testtools"
 )
 
 // Version is the VictoriaLogs release these tests are written against;
@@ -281,32 +282,8 @@ func (s *Server) cleanup() {
 	s.Stop()
 	s.client.CloseIdleConnections()
 	if s.t.Failed() {
-		s.t.Logf("last lines of VictoriaLogs output (%s):\n%s", s.addr, s.outputTail(tailLines))
+		s.t.Logf("last lines of VictoriaLogs output (%s):\n%s", s.addr, testtools.Tail(s.logPath, tailLines))
 	}
-}
-
-// outputTail returns up to n last lines of the server's output.
-func (s *Server) outputTail(n int) string {
-	const maxBytes = 32 << 10
-	f, err := os.Open(s.logPath)
-	if err != nil {
-		return fmt.Sprintf("(no output: %v)", err)
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() > maxBytes {
-		if _, err := f.Seek(-maxBytes, io.SeekEnd); err != nil {
-			return fmt.Sprintf("(seek output: %v)", err)
-		}
-	}
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return fmt.Sprintf("(read output: %v)", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // freeAddr asks the kernel for a free loopback port. It is free only until

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/sluicelog/sluice/config"
+	"github.com/sluicelog/sluice/enrich"
+	"github.com/sluicelog/sluice/enrich/podcache"
+	"github.com/sluicelog/sluice/enrich/podmeta"
+	"github.com/sluicelog/sluice/metrics"
+)
+
+// podCache is the running pod metadata cache; stop ends it and waits.
+type podCache struct {
+	source enrich.PodSource // nil: path-derived fields only
+	stop   func()
+}
+
+// startPodCache starts the node's pod cache when kubernetes.enabled asks for
+// it (auto: inside a cluster, or with a kubeconfig). It never waits for the
+// first list: records flow at once and wait for their pod per file only.
+func startPodCache(cfg config.Kubernetes, keys podmeta.Keys, log *slog.Logger, m *metrics.Registry, ready *metrics.Readiness) (podCache, error) {
+	none := podCache{stop: func() {}}
+	node := nodeName(cfg)
+	inCluster := os.Getenv("KUBERNETES_SERVICE_HOST") != ""
+	switch {
+	case cfg.Enabled == "false":
+		return none, nil
+	case cfg.Enabled == "auto" && !inCluster && cfg.Kubeconfig == "":
+		log.Info("kubernetes: not in a cluster and no kubeconfig; records carry the fields of their file path only")
+		return none, nil
+	case node == "":
+		if cfg.Enabled == "auto" {
+			log.Warn("kubernetes: no node name (set NODE_NAME from spec.nodeName, or kubernetes.node_name); records carry the fields of their file path only")
+			return none, nil
+		}
+		return none, fmt.Errorf("kubernetes: no node name: set NODE_NAME from spec.nodeName, or kubernetes.node_name")
+	}
+	cache, err := podcache.New(podcache.Config{
+		Node: node, Kubeconfig: cfg.Kubeconfig, Grace: cfg.DeleteGrace, NamespaceLabels: cfg.NamespaceLabels,
+		Annotations: cfg.Annotations, Keys: keys, Logger: log.With("component", "kubernetes"), Events: m,
+	})
+	if err != nil {
+		return none, fmt.Errorf("kubernetes: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { cache.Run(ctx); done <- struct{}{} }()
+	go func() { reportPodCache(ctx, cache, ready); done <- struct{}{} }()
+	log.Info("kubernetes: watching the pods of this node", "node", node)
+	return podCache{source: cache, stop: func() { cancel(); <-done; <-done }}, nil
+}
+
+// reportPodCache keeps /readyz's kubernetes note in step with the cache.
+func reportPodCache(ctx context.Context, c *podcache.Cache, ready *metrics.Readiness) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		synced, err, since := c.Status()
+		switch {
+		case err != nil:
+			ready.Note("kubernetes", fmt.Sprintf("API server failing since %s (records go out with path fields after their wait): %v",
+				since.UTC().Format(time.RFC3339), err))
+		case !synced:
+			ready.Note("kubernetes", "pod cache not synced yet")
+		default:
+			ready.Note("kubernetes", "")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package podcache
+
+const raceEnabled = false

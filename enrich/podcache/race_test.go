@@ -1,0 +1,6 @@
+//go:build race
+
+package podcache
+
+// raceEnabled skips memory budgets: the race detector changes allocation.
+const raceEnabled = true
