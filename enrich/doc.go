@@ -1,11 +1,10 @@
 // Package enrich adds pod metadata to records on their way from the inputs
 // to the buffer.
 //
-// Two forms share one contract on attributes. Stage is the pipeline stage:
-// it runs between the tailer and the buffer, takes pod metadata from a pod
-// cache (package podcache) and may hold a file's batches for a short while
-// until that file's pod is known. Enricher is the synchronous, path-only form
-// of the same enrichment, for callers that cannot hold anything.
+// Stage is the pipeline stage: it runs between the tailer and the buffer,
+// takes pod metadata from a pod cache (package podcache) and may hold a
+// file's batches for a short while until that file's pod is known. Without
+// a pod cache it adds what the file path says and never holds anything.
 //
 // Attributes: records of one path share one []record.Attr whose cap equals
 // its len, so that enriching costs no allocation: a later stage may append to

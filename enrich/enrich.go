@@ -1,11 +1,6 @@
 package enrich
 
-import (
-	"sync"
-
-	"github.com/sluicelog/sluice/enrich/podmeta"
-	"github.com/sluicelog/sluice/record"
-)
+import "github.com/sluicelog/sluice/record"
 
 // Miss reasons, metric label values: the set stays closed.
 const (
@@ -22,58 +17,13 @@ const (
 
 // Events receives what enrichment could not do, so the daemon can count it
 // without this package choosing a metrics library. Implementations must be
-// safe for concurrent use and cheap: the Enricher calls them with its lock
-// held and the Stage from its only goroutine.
+// cheap: the Stage calls them from its only goroutine.
 type Events interface {
 	// Miss reports metadata that could not be found, by reason (one of the
 	// Miss constants). Each reason says what one count is: a busy file of
 	// an unknown pod would otherwise count millions of times and say
 	// nothing more.
 	Miss(reason string)
-}
-
-// Config is what an Enricher needs to know from the daemon.
-type Config struct {
-	Node   string       // the node's name, added as "node" to every record; none when empty
-	Keys   podmeta.Keys // attribute names; empty ones take their defaults
-	Events Events       // nil discards events
-}
-
-// Enricher adds path-derived metadata to records; it is safe for concurrent
-// use and never holds a record back.
-type Enricher struct {
-	events Events
-	mu     sync.Mutex // guards paths; taken once per Enrich call, not per record
-	paths  pathCache
-}
-
-// New returns an Enricher for one node.
-func New(c Config) *Enricher {
-	return &Enricher{events: orNop(c.Events), paths: newPathCache(c.Node, c.Keys.WithDefaults())}
-}
-
-// Enrich appends each record's metadata to its Attrs. It does not look for
-// keys already there: a record enriched twice carries them twice.
-func (e *Enricher) Enrich(recs []record.Record) {
-	if len(recs) == 0 {
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	// Records of a batch mostly come from one file, so the previous record's
-	// answer is tried before the map.
-	var (
-		lastPath string
-		last     []record.Attr
-		have     bool
-	)
-	for i := range recs {
-		r := &recs[i]
-		if !have || r.Path != lastPath {
-			lastPath, last, have = r.Path, e.paths.get(r.Path, e.events), true
-		}
-		r.Attrs = appendShared(r.Attrs, last)
-	}
 }
 
 // appendShared adds shared to dst, handing out shared itself when dst is

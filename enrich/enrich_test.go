@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"sync"
@@ -58,6 +59,34 @@ var (
 	node      = attrs("node", "akswin000001")
 )
 
+// pathOnly is a Stage without a pod source, as sluice runs outside a
+// cluster: it never holds, so each batch comes straight back.
+type pathOnly struct {
+	s       *Stage
+	in, out chan *record.Batch
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+func newPathOnly(t *testing.T, node string, ev Events) *pathOnly {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &pathOnly{s: NewStage(StageConfig{Node: node, Events: ev}), in: make(chan *record.Batch),
+		out: make(chan *record.Batch), cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(p.done); p.s.Run(ctx, p.in, p.out) }()
+	t.Cleanup(func() { p.cancel(); <-p.done })
+	return p
+}
+
+// Enrich sends recs through the stage and waits for them.
+func (p *pathOnly) Enrich(recs []record.Record) {
+	p.enrichBatch(record.NewBatch(recs, nil))
+}
+
+func (p *pathOnly) enrichBatch(b *record.Batch) {
+	p.in <- b
+	<-p.out
+}
+
 func join(a ...[]record.Attr) []record.Attr {
 	var out []record.Attr
 	for _, x := range a {
@@ -100,7 +129,7 @@ func TestEnrich(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := &counts{}
-			e := New(Config{Node: tt.node, Events: ev})
+			e := newPathOnly(t, tt.node, ev)
 			recs := make([]record.Record, len(tt.recs))
 			for i, r := range tt.recs {
 				recs[i] = record.Record{Path: r.path, Attrs: r.attrs, Body: []byte(fmt.Sprint(i))}
@@ -130,7 +159,7 @@ func TestEnrich(t *testing.T) {
 // batches, not per record.
 func TestMissOncePerPath(t *testing.T) {
 	ev := &counts{}
-	e := New(Config{Events: ev})
+	e := newPathOnly(t, "", ev)
 	for range 3 {
 		recs := []record.Record{{Path: other}, {Path: other}, {Path: ctrPath}}
 		e.Enrich(recs)
@@ -143,7 +172,7 @@ func TestMissOncePerPath(t *testing.T) {
 // TestSharedAttrs checks the sharing contract: one slice per path with no
 // spare capacity, so an append by a later stage leaves other records alone.
 func TestSharedAttrs(t *testing.T) {
-	e := New(Config{Node: "n"})
+	e := newPathOnly(t, "n", nil)
 	a := []record.Record{{Path: ctrPath}, {Path: podsPath}, {Path: ctrPath}}
 	b := []record.Record{{Path: ctrPath}}
 	e.Enrich(a)
@@ -165,13 +194,13 @@ func TestSharedAttrs(t *testing.T) {
 // a flushed unparsed path is counted again, as Events.Miss documents.
 func TestCacheBounded(t *testing.T) {
 	ev := &counts{}
-	e := New(Config{Events: ev})
+	e := newPathOnly(t, "", ev)
 	e.Enrich([]record.Record{{Path: other}})
 	recs := make([]record.Record, 1)
 	for i := range maxPaths + 10 {
 		recs[0] = record.Record{Path: fmt.Sprintf("/var/log/pods/ns_pod-%d_%s/c/0.log", i, uid)}
 		e.Enrich(recs)
-		if n := len(e.paths.attrs); n > maxPaths {
+		if n := len(e.s.paths); n > maxPaths {
 			t.Fatalf("cache holds %d paths, want at most %d", n, maxPaths)
 		}
 		if got := recs[0].Attrs[1].Value; got != fmt.Sprintf("pod-%d", i) {
@@ -184,37 +213,16 @@ func TestCacheBounded(t *testing.T) {
 	}
 }
 
-func TestEnrichConcurrent(t *testing.T) {
-	ev := &counts{}
-	e := New(Config{Node: "n", Events: ev})
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Go(func() {
-			for i := range 200 {
-				recs := []record.Record{{Path: ctrPath}, {Path: fmt.Sprintf("%s.%d", other, (g+i)%5)}, {Path: podsPath}}
-				e.Enrich(recs)
-				if len(recs[0].Attrs) != len(ctrAttrs)+1 || len(recs[2].Attrs) != len(podsAttrs)+1 {
-					t.Errorf("attrs %v / %v", recs[0].Attrs, recs[2].Attrs)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if got := ev.get(MissPathUnparsed); got != 5 {
-		t.Fatalf("%d misses, want 5", got)
-	}
-}
-
-func TestEnrichHitAllocs(t *testing.T) {
-	e := New(Config{Node: "n"})
-	recs := []record.Record{{Path: ctrPath}, {Path: podsPath}, {Path: other}, {Path: ctrPath}}
-	e.Enrich(recs)
+func TestPathOnlyHitAllocs(t *testing.T) {
+	e := newPathOnly(t, "n", nil)
+	recs := []record.Record{{Path: ctrPath}, {Path: ctrPath}, {Path: ctrPath}, {Path: ctrPath}}
+	b := record.NewBatch(recs, nil)
+	e.enrichBatch(b)
 	n := testing.AllocsPerRun(100, func() {
 		for i := range recs {
 			recs[i].Attrs = nil
 		}
-		e.Enrich(recs)
+		e.enrichBatch(b)
 	})
 	if n != 0 {
 		t.Fatalf("%v allocs per batch on cache hits, want 0", n)
