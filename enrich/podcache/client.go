@@ -3,6 +3,9 @@ package podcache
 import (
 	"errors"
 	"fmt"
+	"net"
+	"os"
+	"path/filepath"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -40,7 +43,7 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 			return nil, fmt.Errorf("kubernetes: load kubeconfig %s: %w", kubeconfig, err)
 		}
 	default:
-		rc, err = rest.InClusterConfig()
+		rc, err = inClusterConfig()
 		if errors.Is(err, rest.ErrNotInCluster) {
 			return nil, fmt.Errorf("kubernetes: no API server to talk to: sluice is not running in a pod "+
 				"(KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are unset) and no kubeconfig is set: %w", err)
@@ -54,4 +57,30 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 	rc.ContentType = "application/vnd.kubernetes.protobuf"
 	rc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	return rc, nil
+}
+
+// inClusterConfig is rest.InClusterConfig, falling back to the service
+// account under $CONTAINER_SANDBOX_MOUNT_POINT: a Windows HostProcess
+// container on containerd 1.6 finds its volumes there, not at their mount
+// path, and client-go only looks at the mount path.
+func inClusterConfig() (*rest.Config, error) {
+	rc, err := rest.InClusterConfig()
+	if err == nil || errors.Is(err, rest.ErrNotInCluster) {
+		return rc, err
+	}
+	root := os.Getenv("CONTAINER_SANDBOX_MOUNT_POINT")
+	if root == "" {
+		return nil, err
+	}
+	dir := filepath.Join(root, "var", "run", "secrets", "kubernetes.io", "serviceaccount")
+	token := filepath.Join(dir, "token")
+	if _, statErr := os.Stat(token); statErr != nil {
+		return nil, fmt.Errorf("%w (nor under CONTAINER_SANDBOX_MOUNT_POINT: %v)", err, statErr)
+	}
+	host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
+	return &rest.Config{
+		Host:            "https://" + net.JoinHostPort(host, port),
+		TLSClientConfig: rest.TLSClientConfig{CAFile: filepath.Join(dir, "ca.crt")},
+		BearerTokenFile: token, // client-go re-reads it, as projected tokens rotate
+	}, nil
 }
