@@ -8,9 +8,11 @@ import (
 
 	"github.com/go-logr/logr"
 	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -162,6 +164,7 @@ func listWatch[L runtime.Object](c *Cache, cs kubernetes.Interface, r resource,
 			}
 			l, err := list(ctx, o)
 			if err != nil {
+				c.reportSwallowed(ctx, r, err)
 				return nil, err
 			}
 			c.succeeded(r)
@@ -174,12 +177,26 @@ func listWatch[L runtime.Object](c *Cache, cs kubernetes.Interface, r resource,
 			w, err := watchFn(ctx, o)
 			if err == nil {
 				c.succeeded(r)
+			} else {
+				c.reportSwallowed(ctx, r, err)
 			}
 			return w, err
 		},
 	}
 	// A fake clientset cannot stream lists; this lets the reflector know.
 	return cache.ToListWatcherWithWatchListSemantics(lw, cs)
+}
+
+// reportSwallowed reports the failures that the reflector retries without
+// calling its watch error handler: a refused connection (the API server is
+// down) and 429. Without this, an API server that is down would show
+// nowhere, neither in Status nor in metrics. It mirrors client-go's
+// isWatchErrorRetriable (v0.37), which is private; other errors reach the
+// handler through the reflector, so they are not reported twice.
+func (c *Cache) reportSwallowed(ctx context.Context, r resource, err error) {
+	if utilnet.IsConnectionRefused(err) || apierrors.IsTooManyRequests(err) {
+		c.watchErrorHandler(r)(ctx, nil, err)
+	}
 }
 
 // Run runs the informers and the janitor that purges deleted pods, and

@@ -2,11 +2,9 @@ package podcache
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -155,26 +153,11 @@ type started struct {
 // recorder, runs it, and stops it when the test ends.
 func start(t *testing.T, cs kubernetes.Interface, c Config) *started {
 	t.Helper()
-	s := &started{ev: newRecorder(), log: &logBuf{}, clock: &clock{now: time.Unix(1_800_000_000, 0)}, tick: make(chan time.Time)}
 	if c.Node == "" {
 		c.Node = testNode
 	}
-	c.Events = s.ev
-	c.Logger = slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s.Cache = NewForClient(cs, c)
-	s.now = s.clock.Now
-	s.Cache.tick = s.tick
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(patience):
-			t.Error("Run did not return after cancel")
-		}
-	})
+	s := newStarted(&c)
+	s.run(t, NewForClient(cs, c))
 	return s
 }
 

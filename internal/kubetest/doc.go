@@ -34,7 +34,10 @@
 //     (Terminating, waiting for a kubelet that never comes); DeletePod uses
 //     a grace period of 0, which removes it at once.
 //   - Restart: envtest's APIServer.Stop and Start run the binary again on
-//     the same port (about 1 s to stop, 2.5 s to be ready again). Start
+//     the same port (about 1 s to stop, 2.5 s to be ready again; the stop
+//     is that quick with watches open only because the API server runs with
+//     --shutdown-watch-termination-grace-period=5s, else it waits up to 60 s
+//     for them and envtest gives up after 30 s). Start
 //     gives it a certificate folder of the test's own, so the serving
 //     certificate and the client CA survive the restart and every
 //     rest.Config and kubeconfig made before it keeps working. With the
@@ -43,6 +46,8 @@
 //     "x509: certificate signed by unknown authority". etcd keeps running
 //     meanwhile, so every object is still there afterwards. While the API
 //     server is stopped, requests fail with "connection refused".
+//   - Start is not safe for tests running in parallel: envtest sets
+//     controller-runtime's global logger, a data race between two Starts.
 //   - envtest starts both processes in a process group of their own,
 //     stops them with SIGTERM to that group, and sets no parent-death
 //     signal: if the test binary is killed (a -timeout panic), they outlive
