@@ -93,19 +93,26 @@ func (r *Reader) Fill(ctx context.Context, minBytes int64, linger time.Duration)
 		return nil
 	}
 	b := r.b
-	wake := func() {
+	// The timer says when the linger is over, not a clock comparison: a
+	// deadline taken after the timer was set could still lie ahead when
+	// it fires (seen under Wine), and nothing would wake the wait again.
+	expired := false
+	t := time.AfterFunc(linger, func() {
+		b.mu.Lock()
+		expired = true
+		b.cond.Broadcast()
+		b.mu.Unlock()
+	})
+	defer t.Stop()
+	stop := context.AfterFunc(ctx, func() {
 		b.mu.Lock()
 		b.cond.Broadcast()
 		b.mu.Unlock()
-	}
-	t := time.AfterFunc(linger, wake)
-	defer t.Stop()
-	stop := context.AfterFunc(ctx, wake)
+	})
 	defer stop()
-	deadline := time.Now().Add(linger)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for !b.closed && ctx.Err() == nil && time.Now().Before(deadline) && r.unreadLocked() < minBytes {
+	for !b.closed && ctx.Err() == nil && !expired && r.unreadLocked() < minBytes {
 		b.cond.Wait()
 	}
 	if b.closed {
