@@ -67,6 +67,8 @@ type Buffer struct {
 
 	enc      []byte
 	payloads [][]byte
+	src      codec.Encoder   // sources defined in the segment encSeg writes
+	encSeg   *segment.Writer // the writer src's dictionary belongs to
 
 	stop     context.CancelFunc
 	loopDone chan struct{}
@@ -231,10 +233,12 @@ func (b *Buffer) newSegment(idx uint64) error {
 // the buffer is full in block mode; a disk error is returned and the caller
 // retries, which stops the inputs rather than losing or corrupting data.
 func (b *Buffer) Append(ctx context.Context, recs []record.Record, durable func()) error {
-	b.encode(recs)
-	need := int64(len(b.enc) + segment.FrameOverhead*len(recs))
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	// Records refer to sources defined earlier in their segment, so they
+	// are encoded for the segment they go to, under the lock that decides it.
+	b.encode(recs)
+	need := int64(len(b.enc) + segment.FrameOverhead*len(recs))
 	if err := b.makeRoom(ctx, need); err != nil {
 		return err
 	}
@@ -242,6 +246,9 @@ func (b *Buffer) Append(ctx context.Context, recs []record.Record, durable func(
 		if err := b.rotate(); err != nil {
 			return err
 		}
+	}
+	if b.w != b.encSeg {
+		b.encode(recs) // a new segment, or the old one closed while makeRoom waited
 	}
 	before := b.w.Size()
 	if _, err := b.w.AppendBatch(b.payloads); err != nil {
@@ -268,11 +275,21 @@ func (b *Buffer) Append(ctx context.Context, recs []record.Record, durable func(
 	return nil
 }
 
+// encode encodes recs for the current segment (a fresh one when there is
+// no writer), defining each source the first time the segment sees it.
 func (b *Buffer) encode(recs []record.Record) {
+	at := int64(segment.HeaderSize)
+	if b.w != nil {
+		at = b.w.Size()
+	}
+	if b.w == nil || b.w != b.encSeg {
+		b.src.Reset()
+		b.encSeg = b.w
+	}
 	b.enc, b.payloads = b.enc[:0], b.payloads[:0]
 	ends := make([]int, 0, len(recs))
 	for i := range recs {
-		b.enc = codec.Append(b.enc, &recs[i])
+		b.enc = b.src.Append(b.enc, &recs[i], at+int64(len(b.enc)+segment.FrameOverhead*i))
 		ends = append(ends, len(b.enc))
 	}
 	start := 0

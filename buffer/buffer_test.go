@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -275,5 +276,59 @@ func TestTornTailIsCutAtRestart(t *testing.T) {
 	checkSeq(t, readN(t, r, 20, true), 0)
 	if ev.corrupt == 0 {
 		t.Fatal("cut bytes not counted")
+	}
+}
+
+// podRecords are records of three pods' files, interleaved per batch of
+// ten, each pod with its own path and attributes.
+func podRecords(from, to int) []record.Record {
+	out := make([]record.Record, 0, to-from)
+	for i := from; i < to; i++ {
+		pod := fmt.Sprintf("web-%d", (i/10)%3)
+		out = append(out, record.Record{Time: time.Unix(0, int64(i)).UTC(), Stream: "stdout", Offset: int64(i),
+			Path: "/var/log/pods/shop_" + pod + "_uid/app/0.log", Body: fmt.Appendf(nil, "line-%06d", i),
+			Attrs: []record.Attr{{Key: "namespace", Value: "shop"}, {Key: "pod", Value: pod},
+				{Key: "container_image", Value: "registry.example.com/shop/web:1.42.0"}}})
+	}
+	return out
+}
+
+// TestSourcesSurviveRestartMidSegment checks that a reader starting in the
+// middle of a segment (a restart after a partial commit) still gets every
+// record's path and attributes, which records only name by a source
+// defined earlier in their segment, and that sources are written once per
+// segment rather than with every record.
+func TestSourcesSurviveRestartMidSegment(t *testing.T) {
+	dir := testdir.New(t)
+	cfg := testConfig(dir, "a")
+	b, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := podRecords(0, 3000)
+	for i := 0; i < len(want); i += 100 {
+		if err := b.Append(context.Background(), want[i:i+100], nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := b.Stats()
+	if perRecord := st.Bytes / 3000; perRecord > 60 {
+		t.Errorf("%d bytes per record in the buffer: sources are repeated", perRecord)
+	}
+	r, _ := b.Reader("a")
+	readN(t, r, 1234, true)
+	r.Close()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b2 := open(t, cfg)
+	r2, _ := b2.Reader("a")
+	defer r2.Close()
+	got := readN(t, r2, 3000-1234, true)
+	for i, g := range got {
+		w := want[1234+i]
+		if g.Path != w.Path || !slices.Equal(g.Attrs, w.Attrs) || string(g.Body) != string(w.Body) || g.Offset != w.Offset {
+			t.Fatalf("record %d = %q %v %q, want %q %v %q", 1234+i, g.Path, g.Attrs, g.Body, w.Path, w.Attrs, w.Body)
+		}
 	}
 }

@@ -69,6 +69,7 @@ func newCorruptFixture(t testing.TB, total, back int) *corruptFixture {
 	}
 	var dec codec.Decoder
 	for _, idx := range fx.segs {
+		dec.Reset() // sources are defined per segment
 		r, err := segment.OpenReader(dir, idx, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -378,13 +379,13 @@ func corruptRows() []corruptRow {
 				f := fx.framesOf(later(fx))[2]
 				mutateFile(t, segPath(dir, f.seg), func(b []byte) []byte {
 					frame := b[f.off:f.end]
-					frame[segment.FrameOverhead] = codec.Version + 1
+					frame[segment.FrameOverhead] = codec.VersionSource + 1
 					sum := crc32.Update(0, crc32.MakeTable(crc32.Castagnoli), frame[:4])
 					sum = crc32.Update(sum, crc32.MakeTable(crc32.Castagnoli), frame[segment.FrameOverhead:])
 					binary.LittleEndian.PutUint32(frame[4:], sum)
 					return b
 				})
-				return fmt.Sprintf("record %d rewritten with codec version %d and a matching CRC", f.seq, codec.Version+1)
+				return fmt.Sprintf("record %d rewritten with codec version %d and a matching CRC", f.seq, codec.VersionSource+1)
 			}},
 		{name: "delete a sealed segment after the cursor",
 			damage: func(t *testing.T, dir string, fx *corruptFixture, rng *rand.Rand) string {
@@ -455,10 +456,10 @@ func corruptRows() []corruptRow {
 				n := int64(len(fx.framesOf(fx.cursor.Segment)))
 				return flipCursorDigit(t, dir, "records", func(v int64) bool { return v > n })
 			}},
-		{name: "flip the cursor's offset into the next frame", fromOldest: true,
+		{name: "flip the cursor's offset into a later frame", fromOldest: true,
 			damage: func(t *testing.T, dir string, fx *corruptFixture, rng *rand.Rand) string {
 				return flipCursorDigit(t, dir, "offset", func(v int64) bool {
-					return v > fx.cursor.Offset && v < fx.cursor.Offset+segment.FrameOverhead
+					return v > fx.cursor.Offset && v < fx.cursor.Offset+4096 && !fx.boundary(fx.cursor.Segment, v)
 				})
 			}},
 		// The two rows below write well-formed cursor files (a sound
@@ -474,6 +475,16 @@ func corruptRows() []corruptRow {
 				return rewriteCursor(t, dir, p)
 			}},
 	}
+}
+
+// boundary reports whether off is where a frame of segment seg starts or ends.
+func (fx *corruptFixture) boundary(seg uint64, off int64) bool {
+	for _, f := range fx.frames {
+		if f.seg == seg && (f.off == off || f.end == off) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestCorruptionRecovery damages a closed buffer in each of the rows' ways,
@@ -590,7 +601,7 @@ func clipSeqs(s []int64) string {
 // panic, Open, the append and the reads must succeed, and every record read
 // must decode to one that was written, in order.
 func FuzzOpenCorrupt(f *testing.F) {
-	fx := newCorruptFixture(f, 1200, 4)
+	fx := newCorruptFixture(f, 1800, 4)
 	var sizes []int64
 	var all int64
 	for _, idx := range fx.segs {

@@ -177,6 +177,10 @@ func (r *Reader) wait(ctx context.Context) (int64, bool, error) {
 // means it stopped because the segment had no more, not because of a maximum.
 func (r *Reader) readSegment(limit int64, maxRecords, maxBytes int) ([]record.Record, bool, error) {
 	if r.seg == nil {
+		r.dec.Reset()
+		if err := r.learnSources(limit); err != nil {
+			return nil, false, err
+		}
 		s, err := segment.OpenReader(r.b.cfg.Dir, r.pos.Segment, r.pos.Offset)
 		if err != nil {
 			return nil, false, fmt.Errorf("open buffer segment %s: %w", segment.Name(r.pos.Segment), err)
@@ -219,6 +223,30 @@ func (r *Reader) readSegment(limit int64, maxRecords, maxBytes int) ([]record.Re
 		r.pos.Offset = max(r.pos.Offset, r.seg.End())
 	}
 	return recs, exhausted, r.seg.Err()
+}
+
+// learnSources decodes, and drops, the records of the segment before the
+// read position: records refer to sources defined earlier in their segment,
+// and a reader that starts mid-segment (after a restart, or a drop) needs
+// those definitions. Corrupt frames are skipped here and counted when read.
+func (r *Reader) learnSources(limit int64) error {
+	if r.pos.Offset <= segment.HeaderSize {
+		return nil
+	}
+	s, err := segment.OpenReader(r.b.cfg.Dir, r.pos.Segment, 0)
+	if err != nil {
+		return fmt.Errorf("open buffer segment %s: %w", segment.Name(r.pos.Segment), err)
+	}
+	defer s.Close()
+	s.SetLimit(limit)
+	var scratch record.Record
+	for s.End() < r.pos.Offset && s.Next() {
+		if s.End() > r.pos.Offset {
+			break
+		}
+		_ = r.dec.Decode(s.Record(), &scratch)
+	}
+	return s.Err()
 }
 
 func (r *Reader) corrupt(n int64) {

@@ -15,8 +15,14 @@ import (
 	"github.com/sluicelog/sluice/record"
 )
 
-// Version is the first byte of every encoded record.
-const Version = 1
+// Version is the first byte of every encoded record: 1 for Append's
+// self-contained records, 2 for an Encoder's, which may refer to a source
+// defined earlier in their segment. Decode reads both, so segments written
+// before version 2 stay readable.
+const (
+	Version       = 1
+	VersionSource = 2
+)
 
 // ErrCorrupt is wrapped by every decoding error.
 var ErrCorrupt = errors.New("codec: corrupt record")
@@ -47,6 +53,20 @@ func appendBytes[T string | []byte](b []byte, s T) []byte {
 	return append(b, s...)
 }
 
+// appendHeader writes what precedes the source in a version 2 record.
+func appendHeader(b []byte, r *record.Record) []byte {
+	b = append(b, VersionSource)
+	var ts int64
+	if !r.Time.IsZero() {
+		ts = r.Time.UnixNano()
+	}
+	b = binary.AppendVarint(b, ts)
+	b = appendBytes(b, r.Stream)
+	b = appendBytes(b, r.Body)
+	b = binary.AppendVarint(b, r.Offset)
+	return append(b, byte(r.Flags))
+}
+
 // Decoder decodes records, sharing strings it has seen recently (stream
 // names, paths, attribute keys) and whole attribute lists, so a batch of one
 // file's lines costs one allocation for its path and one for its pod's
@@ -56,6 +76,9 @@ type Decoder struct {
 	next   int
 	attrs  [8]attrList // recent attribute lists, by their encoding
 	nextA  int
+	// sources are the version 2 sources defined so far in the segment;
+	// Reset clears them when the reader moves to another segment.
+	sources map[uint64]decodedSource
 }
 
 // attrList is a decoded attribute list and the bytes it was decoded from.
@@ -65,24 +88,38 @@ type attrList struct {
 }
 
 // Decode decodes p into r. r.Body aliases p, so callers that keep it beyond
-// p's lifetime copy it.
+// p's lifetime copy it. A version 2 record that refers to a source needs
+// the records of its segment that came before it decoded first (a reader
+// that starts mid-segment decodes them and drops them).
 func (d *Decoder) Decode(p []byte, r *record.Record) error {
 	in := reader{b: p}
-	if v := in.byte(); v != Version {
-		return fmt.Errorf("%w: version %d, want %d", ErrCorrupt, v, Version)
+	v := in.byte()
+	if v != Version && v != VersionSource {
+		return fmt.Errorf("%w: version %d, want %d or %d", ErrCorrupt, v, Version, VersionSource)
 	}
 	ts := in.varint()
-	*r = record.Record{Stream: d.str(in.bytes()), Body: in.bytes(), Path: d.str(in.bytes()), Offset: in.varint()}
+	*r = record.Record{Stream: d.str(in.bytes()), Body: in.bytes()}
+	var err error
+	if v == Version {
+		r.Path, r.Offset, r.Flags = d.str(in.bytes()), in.varint(), record.Flags(in.byte())
+		if in.err != nil {
+			return in.err
+		}
+		r.Attrs, err = d.attrList(in.b)
+	} else {
+		r.Offset, r.Flags = in.varint(), record.Flags(in.byte())
+		if in.err != nil {
+			return in.err
+		}
+		err = d.readSource(&in, r)
+	}
+	if err != nil {
+		return err
+	}
 	if ts != 0 {
 		r.Time = time.Unix(0, ts).UTC()
 	}
-	r.Flags = record.Flags(in.byte())
-	if in.err != nil {
-		return in.err
-	}
-	attrs, err := d.attrList(in.b)
-	r.Attrs = attrs
-	return err
+	return nil
 }
 
 // attrList decodes the attribute section, the rest of the record. Records

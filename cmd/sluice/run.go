@@ -135,7 +135,14 @@ func appendAll(ctx context.Context, buf *buffer.Buffer, in <-chan *record.Batch,
 		wait := 100 * time.Millisecond
 		for {
 			err := buf.Append(ctx, b.Records, b.Ack)
-			if err == nil || ctx.Err() != nil {
+			if err == nil {
+				// The buffer holds a copy; the batch waits for the fsync only
+				// to be acknowledged, and must not keep its bodies (the
+				// tailer's read slabs) alive for that long.
+				b.Records = nil
+				break
+			}
+			if ctx.Err() != nil {
 				break
 			}
 			log.Warn("buffer append failed, retrying", "err", err, "wait", wait)

@@ -1,0 +1,141 @@
+package codec
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sluicelog/sluice/record"
+)
+
+func sourceRecords(n int) []record.Record {
+	out := make([]record.Record, n)
+	for i := range out {
+		pod := fmt.Sprintf("web-%d", i%3)
+		out[i] = record.Record{
+			Time: time.Unix(1_800_000_000, int64(i)).UTC(), Stream: "stdout", Offset: int64(i * 100),
+			Body: fmt.Appendf(nil, "line %d", i), Path: "/var/log/pods/shop_" + pod + "/app/0.log", Attrs: podAttrs(pod),
+		}
+		if i%7 == 6 {
+			out[i].Attrs = nil // a file whose path did not parse
+			out[i].Path = "/var/log/other.log"
+		}
+	}
+	return out
+}
+
+func equalRecord(a, b record.Record) bool {
+	return a.Time.Equal(b.Time) && a.Stream == b.Stream && string(a.Body) == string(b.Body) && a.Path == b.Path &&
+		a.Offset == b.Offset && a.Flags == b.Flags && slices.Equal(a.Attrs, b.Attrs)
+}
+
+// TestEncoderSourcesRoundTrip encodes records of a few sources the way the
+// buffer does, checks that later records refer to their source instead of
+// repeating it, and that a decoder reading the segment in order gets every
+// record back; a decoder starting in the middle needs the earlier records
+// first, and a reference with no definition is corrupt, never a wrong record.
+func TestEncoderSourcesRoundTrip(t *testing.T) {
+	recs := sourceRecords(60)
+	var e Encoder
+	var frames [][]byte
+	at := int64(16)
+	for i := range recs {
+		p := e.Append(nil, &recs[i], at)
+		frames = append(frames, p)
+		at += int64(len(p)) + 12
+	}
+	full := len(Append(nil, &recs[0]))
+	if len(frames[10]) >= full/2 {
+		t.Fatalf("a record of a known source takes %d bytes, a self-contained one %d: the source is repeated", len(frames[10]), full)
+	}
+	var d Decoder
+	for i, p := range frames {
+		var got record.Record
+		if err := d.Decode(p, &got); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if !equalRecord(got, recs[i]) {
+			t.Fatalf("record %d = %+v, want %+v", i, got, recs[i])
+		}
+	}
+	var fresh Decoder
+	var got record.Record
+	if err := fresh.Decode(frames[30], &got); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a reference decoded without its definition: %v, %+v", err, got)
+	}
+	for _, p := range frames[:30] {
+		_ = fresh.Decode(p, &got)
+	}
+	if err := fresh.Decode(frames[30], &got); err != nil || !equalRecord(got, recs[30]) {
+		t.Fatalf("after learning the earlier records: %v, %+v", err, got)
+	}
+	d.Reset()
+	if err := d.Decode(frames[31], &got); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Reset kept the sources: %v", err)
+	}
+}
+
+// TestEncoderRedefinesPeriodically bounds what a lost definition costs: the
+// source is written again once redefineEvery bytes have passed, and after
+// Reset (a new segment) it is written again at once.
+func TestEncoderRedefinesPeriodically(t *testing.T) {
+	r := sourceRecords(1)[0]
+	var e Encoder
+	defines := func(p []byte, r *record.Record) bool {
+		var d Decoder
+		var got record.Record
+		return d.Decode(p, &got) == nil // only a definition decodes on its own
+	}
+	if !defines(e.Append(nil, &r, 16), &r) {
+		t.Fatal("the first record of a source does not define it")
+	}
+	if defines(e.Append(nil, &r, 1000), &r) {
+		t.Fatal("the second record repeats its source")
+	}
+	if !defines(e.Append(nil, &r, 16+redefineEvery), &r) {
+		t.Fatalf("no definition %d bytes after the last one", redefineEvery)
+	}
+	e.Reset()
+	if !defines(e.Append(nil, &r, 16), &r) {
+		t.Fatal("after Reset the source is not defined again")
+	}
+}
+
+// TestEncoderTellsSourcesApart changes the path or one attribute value
+// behind the same slices, so the pointer fast path must not match.
+func TestEncoderTellsSourcesApart(t *testing.T) {
+	attrs := podAttrs("web-0")
+	a := record.Record{Body: []byte("a"), Path: "/p/0.log", Attrs: attrs}
+	b := record.Record{Body: []byte("b"), Path: "/p/1.log", Attrs: attrs}
+	c := record.Record{Body: []byte("c"), Path: "/p/1.log", Attrs: podAttrs("web-1")}
+	var e Encoder
+	var d Decoder
+	for i, r := range []record.Record{a, b, c, a, c} {
+		var got record.Record
+		if err := d.Decode(e.Append(nil, &r, int64(16+i*100)), &got); err != nil || !equalRecord(got, r) {
+			t.Fatalf("record %d: %v, got %+v want %+v", i, err, got, r)
+		}
+	}
+}
+
+func BenchmarkEncoderAppend(b *testing.B) {
+	recs := sourceRecords(1000)
+	var e Encoder
+	var buf []byte
+	n := 0
+	for i := range recs {
+		n += len(recs[i].Body)
+	}
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Reset()
+		buf = buf[:0]
+		for i := range recs {
+			buf = e.Append(buf, &recs[i], int64(len(buf)))
+		}
+	}
+	b.ReportMetric(float64(len(buf))/float64(len(recs)), "bytes/record")
+}
