@@ -2,7 +2,9 @@ package buffer
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/sluicelog/sluice/buffer/codec"
@@ -46,6 +48,12 @@ func (r *Reader) Read(ctx context.Context, maxRecords, maxBytes int) ([]record.R
 		if err != nil {
 			return nil, r.pos, err
 		}
+		if sealed && r.seg == nil && r.pos.Offset >= limit {
+			// Nothing is left in it: move on without opening a segment
+			// the sync loop may free at any moment now.
+			r.next()
+			continue
+		}
 		if sealed {
 			// Nothing writes a sealed segment: a length running past its
 			// end is corruption to skip, not a frame still being written.
@@ -53,6 +61,9 @@ func (r *Reader) Read(ctx context.Context, maxRecords, maxBytes int) ([]record.R
 		}
 		recs, exhausted, err := r.readSegment(limit, maxRecords, maxBytes)
 		if err != nil {
+			if r.freed(err) {
+				continue // wait moves the position to what is left
+			}
 			return nil, r.pos, err
 		}
 		if len(recs) > 0 {
@@ -223,6 +234,17 @@ func (r *Reader) readSegment(limit int64, maxRecords, maxBytes int) ([]record.Re
 		r.pos.Offset = max(r.pos.Offset, r.seg.End())
 	}
 	return recs, exhausted, r.seg.Err()
+}
+
+// freed reports whether err is the read position's segment file missing
+// because the buffer freed (or dropped) that segment since wait looked.
+func (r *Reader) freed(err error) bool {
+	if !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	return r.b.seg(r.pos.Segment) == nil
 }
 
 // learnSources decodes, and drops, the records of the segment before the
