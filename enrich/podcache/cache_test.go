@@ -3,15 +3,12 @@ package podcache
 import (
 	"context"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -39,36 +36,26 @@ func simplePod(ns, name, uid string, labels map[string]string) *v1.Pod {
 // only, by the API server, not filtered afterwards.
 func TestFieldSelector(t *testing.T) {
 	cs := fake.NewClientset()
-	var mu sync.Mutex
-	seen := map[string]string{}
-	note := func(a k8stesting.Action) {
-		if la, ok := a.(k8stesting.ListActionImpl); ok {
-			mu.Lock()
-			seen[a.GetVerb()] = la.GetListRestrictions().Fields.String()
-			mu.Unlock()
-		}
-		if wa, ok := a.(k8stesting.WatchActionImpl); ok {
-			mu.Lock()
-			seen[a.GetVerb()] = wa.GetWatchRestrictions().Fields.String()
-			mu.Unlock()
-		}
-	}
-	cs.PrependReactor("list", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		note(a)
-		return false, nil, nil
-	})
-	cs.PrependWatchReactor("pods", func(a k8stesting.Action) (bool, watch.Interface, error) {
-		note(a)
-		return false, nil, nil
-	})
 	c := start(t, cs, Config{})
 	c.ev.syncedOnce(t)
+	c.watching(t, "pods")
 	if _, err := cs.CoreV1().Pods("a").Create(context.Background(), simplePod("a", "p", "u", nil), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitPod(t, c.Cache, "a", "p", func(_ *podmeta.Pod, ok bool) bool { return ok })
-	mu.Lock()
-	defer mu.Unlock()
+	// The fake clientset records every call it was asked to make.
+	seen := map[string]string{}
+	for _, a := range cs.Actions() {
+		if a.GetResource().Resource != "pods" {
+			continue
+		}
+		switch a := a.(type) {
+		case k8stesting.ListActionImpl:
+			seen[a.GetVerb()] = a.GetListRestrictions().Fields.String()
+		case k8stesting.WatchActionImpl:
+			seen[a.GetVerb()] = a.GetWatchRestrictions().Fields.String()
+		}
+	}
 	want := map[string]string{"list": "spec.nodeName=" + testNode, "watch": "spec.nodeName=" + testNode}
 	if !reflect.DeepEqual(seen, want) {
 		t.Fatalf("restrictions %v, want %v", seen, want)
@@ -83,6 +70,7 @@ func TestLookups(t *testing.T) {
 	cs := fake.NewClientset(simplePod("shop", "web", "u1", map[string]string{"app": "web"}))
 	c := start(t, cs, Config{})
 	c.ev.syncedOnce(t)
+	c.watching(t, "pods")
 	p1, ok := c.Pod("shop", "web")
 	if !ok {
 		t.Fatal("pod listed before the sync is not found")
@@ -152,6 +140,7 @@ func TestDeleteGracePurge(t *testing.T) {
 	cs := fake.NewClientset(simplePod("db", "pg-0", "old", nil))
 	c := start(t, cs, Config{Grace: time.Minute})
 	c.ev.syncedOnce(t)
+	c.watching(t, "pods")
 	old, _ := c.Pod("db", "pg-0")
 	if err := cs.CoreV1().Pods("db").Delete(ctx, "pg-0", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
@@ -201,6 +190,7 @@ func TestNamespaceLabels(t *testing.T) {
 	cs := fake.NewClientset(ns, simplePod("shop", "web", "u1", map[string]string{"app": "web"}))
 	c := start(t, cs, Config{NamespaceLabels: true})
 	c.ev.syncedOnce(t)
+	c.watching(t, "namespaces")
 	p, _ := c.Pod("shop", "web")
 	want := attrs("node", testNode, "label.app", "web", "namespace_label.team", "payments")
 	if !reflect.DeepEqual(p.Attrs, want) {

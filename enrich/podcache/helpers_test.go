@@ -15,7 +15,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"go.uber.org/goleak"
 
@@ -147,6 +150,8 @@ type started struct {
 	log   *logBuf
 	clock *clock
 	tick  chan time.Time
+	// watches close when the cache's watch of a resource exists.
+	watches map[string]chan struct{}
 }
 
 // start builds a Cache on cs with a test clock, janitor tick, log and
@@ -157,8 +162,48 @@ func start(t *testing.T, cs kubernetes.Interface, c Config) *started {
 		c.Node = testNode
 	}
 	s := newStarted(&c)
+	if f, ok := cs.(*fake.Clientset); ok {
+		s.watches = watchSignals(f)
+	}
 	s.run(t, NewForClient(cs, c))
 	return s
+}
+
+// watchSignals makes f's watches report when they exist. The fake tracker
+// does not replay what changed before a watch started, so a test that
+// changes objects after the initial list first waits for the watch, or the
+// change can be missed (seen under load).
+func watchSignals(f *fake.Clientset) map[string]chan struct{} {
+	sig := map[string]chan struct{}{"pods": make(chan struct{}), "namespaces": make(chan struct{})}
+	var once sync.Map
+	f.PrependWatchReactor("*", func(action k8stesting.Action) (bool, watch.Interface, error) {
+		var opts metav1.ListOptions
+		if wa, ok := action.(k8stesting.WatchActionImpl); ok {
+			opts = wa.ListOptions
+		}
+		gvr := action.GetResource()
+		w, err := f.Tracker().Watch(gvr, action.GetNamespace(), opts)
+		if err != nil {
+			return false, nil, err
+		}
+		if ch, ok := sig[gvr.Resource]; ok {
+			if _, done := once.LoadOrStore(gvr.Resource, true); !done {
+				close(ch)
+			}
+		}
+		return true, w, nil
+	})
+	return sig
+}
+
+// watching waits until the cache watches resource (fake clientsets only).
+func (s *started) watching(t testing.TB, resource string) {
+	t.Helper()
+	select {
+	case <-s.watches[resource]:
+	case <-time.After(patience):
+		t.Fatalf("the cache did not start watching %s", resource)
+	}
 }
 
 func hexID(seed string) string {
