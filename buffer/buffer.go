@@ -299,16 +299,24 @@ func (b *Buffer) encode(recs []record.Record) {
 	}
 }
 
+// broadcast wakes every wait on b.cond.
+func (b *Buffer) broadcast() {
+	b.mu.Lock()
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}
+
+// wakeWhenDone makes the end of ctx wake the waits on b.cond, so a wait
+// that checks ctx returns; the caller calls the result when done waiting.
+func (b *Buffer) wakeWhenDone(ctx context.Context) func() bool {
+	return context.AfterFunc(ctx, b.broadcast)
+}
+
 // makeRoom waits or drops until need more bytes fit under MaxBytes. A batch
 // larger than the whole cap is let in when the buffer is otherwise empty, so
 // it cannot wait forever.
 func (b *Buffer) makeRoom(ctx context.Context, need int64) error {
-	stop := context.AfterFunc(ctx, func() {
-		b.mu.Lock()
-		b.cond.Broadcast()
-		b.mu.Unlock()
-	})
-	defer stop()
+	defer b.wakeWhenDone(ctx)()
 	for {
 		if b.closed {
 			return ErrClosed

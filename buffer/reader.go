@@ -115,12 +115,7 @@ func (r *Reader) Fill(ctx context.Context, minBytes int64, linger time.Duration)
 		b.mu.Unlock()
 	})
 	defer t.Stop()
-	stop := context.AfterFunc(ctx, func() {
-		b.mu.Lock()
-		b.cond.Broadcast()
-		b.mu.Unlock()
-	})
-	defer stop()
+	defer b.wakeWhenDone(ctx)()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for !b.closed && ctx.Err() == nil && !expired && r.unreadLocked() < minBytes {
@@ -150,12 +145,7 @@ func (r *Reader) unreadLocked() int64 {
 // readable size of its segment and whether that segment is complete.
 func (r *Reader) wait(ctx context.Context) (int64, bool, error) {
 	b := r.b
-	stop := context.AfterFunc(ctx, func() {
-		b.mu.Lock()
-		b.cond.Broadcast()
-		b.mu.Unlock()
-	})
-	defer stop()
+	defer b.wakeWhenDone(ctx)()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for {
