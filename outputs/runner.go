@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/sluicelog/sluice/internal/ctxsleep"
 )
 
 // Delivery configures how a runner batches, parallelises and retries.
@@ -83,7 +85,7 @@ func NewRunner[R Request](sink Sink[R], src Source, c RunnerConfig) *Runner[R] {
 	}
 	return &Runner[R]{
 		name: c.Name, sink: sink, src: src, d: c.Delivery.withDefaults(), ev: c.Events,
-		dead: c.DeadLetter, log: c.Logger, sleep: sleepCtx, jitter: equalJitter,
+		dead: c.DeadLetter, log: c.Logger, sleep: ctxsleep.Sleep, jitter: equalJitter,
 	}
 }
 
@@ -217,17 +219,6 @@ func (r *Runner[R]) reject(req R, res Result) {
 // than the backoff asked for.
 func equalJitter(d time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // ErrStatus builds an error for a failed HTTP exchange: what was being done,

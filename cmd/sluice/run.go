@@ -19,6 +19,7 @@ import (
 	"github.com/sluicelog/sluice/enrich/podmeta"
 	"github.com/sluicelog/sluice/inputs/file"
 	"github.com/sluicelog/sluice/inputs/file/glob"
+	"github.com/sluicelog/sluice/internal/ctxsleep"
 	"github.com/sluicelog/sluice/metrics"
 	"github.com/sluicelog/sluice/record"
 )
@@ -170,14 +171,7 @@ func waitDrained(ctx context.Context, buf *buffer.Buffer) {
 
 // pause waits d plus jitter; false if ctx ended first.
 func pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d + rand.N(d/2+1))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return ctxsleep.Sleep(ctx, d+rand.N(d/2+1))
 }
 
 func bufferConfig(cfg config.Config, sinks []namedSink, log *slog.Logger, ev buffer.Events) buffer.Config {

@@ -23,6 +23,7 @@ import (
 	"github.com/sluicelog/sluice/inputs/file/checkpoint"
 	"github.com/sluicelog/sluice/inputs/file/glob"
 	"github.com/sluicelog/sluice/inputs/file/osfile"
+	"github.com/sluicelog/sluice/internal/ctxsleep"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -128,7 +129,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 			break
 		}
 		if !progressed {
-			sleep(ctx, t.cfg.PollInterval)
+			ctxsleep.Sleep(ctx, t.cfg.PollInterval)
 		}
 	}
 	for _, r := range t.readers {
@@ -177,14 +178,5 @@ func (t *Tailer) saveLoop(ctx context.Context) {
 				t.log.Error("save checkpoint", "err", err)
 			}
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-	case <-tm.C:
 	}
 }
