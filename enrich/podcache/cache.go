@@ -137,14 +137,24 @@ func (c *Cache) newPodInformer(cs kubernetes.Interface, resync time.Duration) ca
 		tweak = func(o *metav1.ListOptions) { o.FieldSelector = sel }
 	}
 	pods := cs.CoreV1().Pods(metav1.NamespaceAll)
-	inf := cache.NewSharedIndexInformerWithOptions(listWatch(c, cs, podsResource, pods.List, pods.Watch, tweak),
-		&v1.Pod{}, cache.SharedIndexInformerOptions{ResyncPeriod: resync, ObjectDescription: "pods"})
-	_ = inf.SetTransform(c.transformPod) // fails only once started
-	_ = inf.SetWatchErrorHandlerWithContext(c.watchErrorHandler(podsResource))
+	return c.newInformer(listWatch(c, cs, podsResource, pods.List, pods.Watch, tweak), &v1.Pod{}, podsResource, resync,
+		c.transformPod, c.onPod, c.onPodDelete)
+}
+
+// newInformer is what the pod and namespace informers have in common: the
+// transform, the error handler that feeds Status, the event handlers, and
+// registration for the cache's sync.
+func (c *Cache) newInformer(lw cache.ListerWatcher, obj runtime.Object, r resource, resync time.Duration,
+	transform cache.TransformFunc, on, onDelete func(any),
+) cache.SharedIndexInformer {
+	inf := cache.NewSharedIndexInformerWithOptions(lw, obj,
+		cache.SharedIndexInformerOptions{ResyncPeriod: resync, ObjectDescription: resourceName(r)})
+	_ = inf.SetTransform(transform) // fails only once started
+	_ = inf.SetWatchErrorHandlerWithContext(c.watchErrorHandler(r))
 	reg, _ := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.onPod,
-		UpdateFunc: func(_, obj any) { c.onPod(obj) },
-		DeleteFunc: c.onPodDelete,
+		AddFunc:    on,
+		UpdateFunc: func(_, obj any) { on(obj) },
+		DeleteFunc: onDelete,
 	})
 	c.synced = append(c.synced, reg)
 	return inf

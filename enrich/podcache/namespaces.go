@@ -53,17 +53,8 @@ func (c *Cache) transformNamespace(obj any) (any, error) {
 // pods, and a namespace cannot be selected by the pods on a node.
 func (c *Cache) newNamespaceInformer(cs kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
 	nss := cs.CoreV1().Namespaces()
-	inf := cache.NewSharedIndexInformerWithOptions(listWatch(c, cs, namespacesResource, nss.List, nss.Watch, nil),
-		&v1.Namespace{}, cache.SharedIndexInformerOptions{ResyncPeriod: resync, ObjectDescription: "namespaces"})
-	_ = inf.SetTransform(c.transformNamespace) // fails only once started
-	_ = inf.SetWatchErrorHandlerWithContext(c.watchErrorHandler(namespacesResource))
-	reg, _ := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.onNamespace,
-		UpdateFunc: func(_, obj any) { c.onNamespace(obj) },
-		DeleteFunc: c.onNamespaceDelete,
-	})
-	c.synced = append(c.synced, reg)
-	return inf
+	return c.newInformer(listWatch(c, cs, namespacesResource, nss.List, nss.Watch, nil), &v1.Namespace{}, namespacesResource,
+		resync, c.transformNamespace, c.onNamespace, c.onNamespaceDelete)
 }
 
 func (c *Cache) onNamespace(obj any) {
