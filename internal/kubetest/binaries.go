@@ -21,9 +21,7 @@ const (
 	// envAssets names a folder holding etcd and kube-apiserver, as for
 	// envtest; it overrides the test tools folder.
 	envAssets = "KUBEBUILDER_ASSETS"
-	// envTools is the folder scripts/install-test-tools.sh installs into.
-	envTools = "SLUICE_TEST_TOOLS"
-	// assetsSubdir is the folder under envTools that
+	// assetsSubdir is the folder under testtools.EnvTools that
 	// scripts/install-kube-apiserver.sh builds into.
 	assetsSubdir = "kube-1.37.2"
 
@@ -56,7 +54,7 @@ func findAssets() (assets, error) {
 	}
 	dir := testtools.Dir()
 	if dir == "" {
-		return assets{}, fmt.Errorf("%w: neither $%s nor a home folder is set", errNotFound, envTools)
+		return assets{}, fmt.Errorf("%w: neither $%s nor a home folder is set", errNotFound, testtools.EnvTools)
 	}
 	a, err := assetsIn(filepath.Join(dir, assetsSubdir))
 	if err != nil {

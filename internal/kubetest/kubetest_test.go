@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/sluicelog/sluice/internal/testdir"
+	"github.com/sluicelog/sluice/internal/testtools"
 )
 
 func TestMain(m *testing.M) {
@@ -242,7 +243,7 @@ func TestFindAssets(t *testing.T) {
 				t.Skip("Windows has no execute bits: any file can be run")
 			}
 			t.Setenv(envAssets, tt.assets)
-			t.Setenv(envTools, tt.tools)
+			t.Setenv(testtools.EnvTools, tt.tools)
 			a, err := findAssets()
 			switch {
 			case tt.wantNotFound:
@@ -266,7 +267,7 @@ func TestFindAssets(t *testing.T) {
 func TestStartSkipsWithoutBinaries(t *testing.T) {
 	t.Setenv("CI", "")
 	t.Setenv(envAssets, "")
-	t.Setenv(envTools, testdir.New(t))
+	t.Setenv(testtools.EnvTools, testdir.New(t))
 	var sub *testing.T
 	t.Run("start", func(t *testing.T) {
 		sub = t

@@ -15,8 +15,6 @@ import (
 const (
 	// envBinary names the binary to run, overriding every other place.
 	envBinary = "SLUICE_VICTORIALOGS"
-	// envTools is the folder scripts/install-test-tools.sh installs into.
-	envTools = "SLUICE_TEST_TOOLS"
 	// binaryName is what go install calls the binary.
 	binaryName = "victoria-logs"
 )

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sluicelog/sluice/internal/testdir"
+	"github.com/sluicelog/sluice/internal/testtools"
 	"go.uber.org/goleak"
 )
 
@@ -445,7 +446,7 @@ func TestTenantHeaders(t *testing.T) {
 func TestFindBinaryMissing(t *testing.T) {
 	t.Setenv(envBinary, "")
 	empty := testdir.New(t)
-	t.Setenv(envTools, empty)
+	t.Setenv(testtools.EnvTools, empty)
 	t.Setenv("PATH", empty)
 	if _, err := findBinary(); !errors.Is(err, errNotFound) {
 		t.Fatalf("findBinary in empty folders: %v, want errNotFound", err)
