@@ -70,7 +70,7 @@ func BenchmarkAppend(b *testing.B) {
 			b.SetBytes(frameBytes(batches[0]))
 			b.ReportAllocs()
 			ctx := context.Background()
-			durable := func() {}
+			durable := func(bool) {}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if err := buf.Append(ctx, batches[i%len(batches)], durable); err != nil {

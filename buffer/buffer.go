@@ -6,9 +6,10 @@
 // through its own cursor, which is persisted; a segment is deleted once every
 // cursor has passed it.
 //
-// Guarantees: Append's durable callback runs only after the records are
+// Guarantees: Append's callback reports true only after the records are
 // fsynced, so an input that checkpoints from it never skips a line the
-// buffer could lose. A cursor moves only on Commit, after the sink accepted
+// buffer could lose; after a failed fsync it reports false, so the input
+// reads those lines again instead of waiting forever. A cursor moves only on Commit, after the sink accepted
 // the records, so after a crash a sink re-reads at most what it had not
 // committed. Records keep their append order. The folder holds at most
 // MaxBytes plus one batch: when full, Append blocks (the default) or drops
@@ -45,7 +46,7 @@ type segInfo struct {
 
 type pendingSync struct {
 	upto Position
-	fn   func()
+	fn   func(durable bool)
 }
 
 // Buffer is the disk-backed ring buffer. It is safe for concurrent use: one
@@ -70,6 +71,9 @@ type Buffer struct {
 	src      codec.Encoder   // sources defined in the segment encSeg writes
 	encSeg   *segment.Writer // the writer src's dictionary belongs to
 
+	// sync makes a segment's appends durable; tests make it fail.
+	sync func(*segment.Writer) error
+
 	stop     context.CancelFunc
 	loopDone chan struct{}
 }
@@ -84,7 +88,7 @@ func Open(cfg Config) (*Buffer, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, "cursors"), 0o755); err != nil {
 		return nil, fmt.Errorf("create buffer folder: %w", err)
 	}
-	b := &Buffer{cfg: cfg, ev: cfg.Events, cursors: map[string]*cursor{}}
+	b := &Buffer{cfg: cfg, ev: cfg.Events, cursors: map[string]*cursor{}, sync: (*segment.Writer).Sync}
 	b.cond = sync.NewCond(&b.mu)
 	if err := b.recoverSegments(); err != nil {
 		return nil, err
@@ -228,11 +232,13 @@ func (b *Buffer) newSegment(idx uint64) error {
 	return nil
 }
 
-// Append writes recs as one batch. durable runs once they are fsynced: at
-// once with fsync always, from the sync loop otherwise. Append waits while
-// the buffer is full in block mode; a disk error is returned and the caller
-// retries, which stops the inputs rather than losing or corrupting data.
-func (b *Buffer) Append(ctx context.Context, recs []record.Record, durable func()) error {
+// Append writes recs as one batch. durable(true) runs once they are fsynced:
+// at once with fsync always, from the sync loop otherwise; durable(false)
+// runs if the fsync that should have covered them failed, so the caller
+// can read them again. Append waits while the buffer is full in block mode;
+// a disk error is returned and the caller retries, which stops the inputs
+// rather than losing or corrupting data.
+func (b *Buffer) Append(ctx context.Context, recs []record.Record, durable func(bool)) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	// Records refer to sources defined earlier in their segment, so they
@@ -265,7 +271,7 @@ func (b *Buffer) Append(ctx context.Context, recs []record.Record, durable func(
 			return err
 		}
 		if durable != nil {
-			durable()
+			durable(true)
 		}
 		return nil
 	}
@@ -385,12 +391,15 @@ func syncFile(path string) error {
 }
 
 // unsynced handles a failed fsync: the kernel may have dropped the dirty
-// pages, so nothing pending may be reported durable. The callbacks are
-// dropped, never run: those inputs re-read the lines after a restart
+// pages, so nothing pending may be reported durable. Each callback is told
+// so (durable false): its input reads those lines again from their files
 // (duplicates, never loss), and appends move to a new segment.
 func (b *Buffer) unsynced(err error) {
 	b.ev.DiskError("sync")
-	b.cfg.Logger.Error("buffer fsync failed; records since the last sync will be read again from their files after a restart", "err", err)
+	b.cfg.Logger.Error("buffer fsync failed; records since the last sync will be read again from their files", "err", err, "batches", len(b.pending))
+	for _, p := range b.pending {
+		p.fn(false)
+	}
 	b.pending = nil
 	if b.w != nil {
 		b.w.Close()
@@ -402,7 +411,7 @@ func (b *Buffer) unsynced(err error) {
 func (b *Buffer) syncLocked() error {
 	if b.w != nil {
 		start := time.Now()
-		if err := b.w.Sync(); err != nil {
+		if err := b.sync(b.w); err != nil {
 			b.unsynced(err)
 			return fmt.Errorf("sync buffer segment: %w", err)
 		}
@@ -411,7 +420,7 @@ func (b *Buffer) syncLocked() error {
 	b.synced = b.end()
 	n := 0
 	for n < len(b.pending) && !b.synced.Before(b.pending[n].upto) {
-		b.pending[n].fn()
+		b.pending[n].fn(true)
 		n++
 	}
 	b.pending = append(b.pending[:0], b.pending[n:]...)

@@ -106,7 +106,7 @@ func TestAppendReadCommit(t *testing.T) {
 			b := open(t, cfg)
 			var durable atomic.Int64
 			for i := 0; i < 2000; i += 100 {
-				if err := b.Append(context.Background(), recs(i, i+100), func() { durable.Add(100) }); err != nil {
+				if err := b.Append(context.Background(), recs(i, i+100), func(bool) { durable.Add(100) }); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -149,7 +149,11 @@ func crashChild(dir, progress string, from int64, seed uint64) {
 			n = 2000 + rng.IntN(4000) // up to 1.3 MB: larger than a segment, so it gets one of its own
 		}
 		last := seq + int64(n) - 1
-		if err := b.Append(ctx, crashRecords(seq, n), func() { report('d', last) }); err != nil {
+		if err := b.Append(ctx, crashRecords(seq, n), func(ok bool) {
+			if ok {
+				report('d', last)
+			}
+		}); err != nil {
 			fail("append: %v", err)
 		}
 		seq += int64(n)

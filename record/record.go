@@ -4,7 +4,10 @@
 //
 // Guarantee: a Batch's Ack is called at most once, and only by the stage that
 // has made the batch safe (written by a sink, or durable in the buffer).
-// Inputs never assume a record is safe without it.
+// Inputs never assume a record is safe without it. A stage that cannot make
+// a batch safe (a failed fsync) calls Nack instead, so the input reads the
+// records again rather than waiting for an Ack that will never come; at most
+// one of Ack and Nack takes effect.
 package record
 
 import (
@@ -49,6 +52,7 @@ type Batch struct {
 	Records []Record
 	once    sync.Once
 	ack     func()
+	nack    func()
 }
 
 // NewBatch returns a batch whose Ack runs ack once; ack may be nil.
@@ -56,12 +60,35 @@ func NewBatch(recs []Record, ack func()) *Batch {
 	return &Batch{Records: recs, ack: ack}
 }
 
+// OnNack sets what Nack runs; it returns b for chaining after NewBatch.
+func (b *Batch) OnNack(nack func()) *Batch {
+	b.nack = nack
+	return b
+}
+
 // Ack reports that every record of the batch is safe. Calls after the first
-// do nothing, so a retried delivery cannot advance a checkpoint twice.
-func (b *Batch) Ack() {
+// (or after a Nack) do nothing, so a retried delivery cannot advance a
+// checkpoint twice.
+func (b *Batch) Ack() { b.finish(b.ack) }
+
+// Nack reports that the batch could not be made safe and will not be: the
+// input must read its records again. Calls after an Ack do nothing.
+func (b *Batch) Nack() { b.finish(b.nack) }
+
+// Done is Ack when durable is true and Nack otherwise; it fits callbacks
+// that report whether a write became durable.
+func (b *Batch) Done(durable bool) {
+	if durable {
+		b.Ack()
+	} else {
+		b.Nack()
+	}
+}
+
+func (b *Batch) finish(fn func()) {
 	b.once.Do(func() {
-		if b.ack != nil {
-			b.ack()
+		if fn != nil {
+			fn()
 		}
 	})
 }

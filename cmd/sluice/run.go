@@ -135,7 +135,7 @@ func appendAll(ctx context.Context, buf *buffer.Buffer, in <-chan *record.Batch,
 	for b := range in {
 		wait := 100 * time.Millisecond
 		for {
-			err := buf.Append(ctx, b.Records, b.Ack)
+			err := buf.Append(ctx, b.Records, b.Done)
 			if err == nil {
 				// The buffer holds a copy; the batch waits for the fsync only
 				// to be acknowledged, and must not keep its bodies (the

@@ -76,12 +76,9 @@ func drain(b *testing.B, cfg Config, want int) {
 func BenchmarkPollIdle(b *testing.B) {
 	tl, stop := idleTailer(b, 1000)
 	defer stop()
-	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := tl.poll(ctx); err != nil {
-			b.Fatal(err)
-		}
+		tl.poll()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/file")
 }
@@ -91,10 +88,9 @@ func BenchmarkPollIdle(b *testing.B) {
 func BenchmarkDiscoverIdle(b *testing.B) {
 	tl, stop := idleTailer(b, 1000)
 	defer stop()
-	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		tl.discover(ctx, false)
+		tl.discover(false)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/file")
 }
@@ -118,20 +114,17 @@ func idleTailer(b *testing.B, files int) (*Tailer, func()) {
 		}
 	}()
 	ctx := context.Background()
-	tl.discover(ctx, true)
-	for {
-		progressed, err := tl.poll(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if !progressed {
-			break
+	tl.discover(true)
+	for progressed := true; progressed || tl.batch.blocked(); {
+		progressed = tl.poll()
+		for !tl.batch.flush() {
+			tl.batch.wait(ctx, time.Millisecond)
 		}
 	}
 	if tl.open != files {
 		b.Fatalf("%d files open, want %d", tl.open, files)
 	}
-	tl.discover(ctx, false) // clears the fresh marks, so the next one stats every file
+	tl.discover(false) // clears the fresh marks, so the next one stats every file
 	return tl, func() {
 		for _, r := range tl.readers {
 			r.close(tl)

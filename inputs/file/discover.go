@@ -1,7 +1,6 @@
 package file
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -14,7 +13,7 @@ import (
 // discover expands the patterns, opens new files and checks known ones that
 // were idle since the last discovery: only those can have been rotated,
 // truncated or removed, so busy files cost no stat.
-func (t *Tailer) discover(ctx context.Context, start bool) {
+func (t *Tailer) discover(start bool) {
 	paths, errs := t.set.Expand()
 	for _, err := range errs {
 		t.noteOnce(err.Error(), SkipUnreadable, "cannot list files", err)
@@ -32,42 +31,100 @@ func (t *Tailer) discover(ctx context.Context, start bool) {
 		case r.fresh:
 			r.fresh = false
 		default:
-			t.check(ctx, r)
+			t.check(r)
 		}
 	}
 	for p, r := range t.byPath {
 		if !seen[p] && r.state == stateLive {
-			t.drain(ctx, r)
+			t.drain(r)
+		}
+	}
+	for _, r := range t.readers {
+		if r.state == stateDraining && r.f != nil {
+			t.checkDeleted(r)
+		}
+	}
+	t.forgetSkipped(seen)
+}
+
+// forgetSkipped drops skip notes of paths that no longer match, so the map
+// does not grow with every file a node ever had.
+func (t *Tailer) forgetSkipped(seen map[string]bool) {
+	for p := range t.skipped {
+		if !seen[p] {
+			delete(t.skipped, p)
 		}
 	}
 }
 
 // check looks at an idle file through its path and its handle.
-func (t *Tailer) check(ctx context.Context, r *reader) {
+func (t *Tailer) check(r *reader) {
 	id, err := osfile.StatID(r.path)
 	if err != nil {
 		if r.state == stateLive {
-			t.drain(ctx, r)
+			t.drain(r)
 		}
 		return
 	}
 	if id != r.id {
 		if r.state == stateLive {
-			t.drain(ctx, r)
+			t.drain(r)
 		}
 		// While sluice was held back (a slow sink), the path may have been
 		// rotated more than once: the files in between are drained in order.
-		t.openNew(r.path, false, t.chainRotated(r, r.modTime()))
+		t.openNew(r.path, false, t.chainRotated(r))
 		return
 	}
 	if r.f == nil {
-		t.unpark(r)
+		t.unpark(r, false)
 		return
 	}
 	if removed, err := osfile.Removed(r.f); err == nil && removed && r.state == stateLive {
-		t.drain(ctx, r)
+		t.drain(r)
 	}
 	r.refreshFingerprint(fingerprint.DefaultSize)
+}
+
+// checkDeleted handles a draining file whose name is gone (kubelet deleted
+// it after compressing it, or pruned it) while bytes of it are unread. On
+// Windows the held handle keeps it "delete pending", which stops kubelet's
+// next rotation, so it is not kept longer than needed: the rest is read
+// from kubelet's .gz when there is one; otherwise it is kept until read or
+// until ReleaseDeleted, after which its unread bytes are counted as lost.
+func (t *Tailer) checkDeleted(r *reader) {
+	removed, err := osfile.Removed(r.f)
+	if err != nil || !removed {
+		return
+	}
+	if r.deletedAt.IsZero() {
+		r.deletedAt = time.Now()
+	}
+	size := r.size
+	if r.gz == nil {
+		if st, err := r.f.Stat(); err == nil {
+			size = st.Size()
+		}
+	}
+	unread := size - r.off
+	if unread <= 0 {
+		return // read to its end: closed by the next turn
+	}
+	if r.gz == nil {
+		if s, ok := t.findGz(r.realPath, r.fp, size); ok {
+			r.f.Close()
+			r.f, r.gz, r.size = s.f, s.gz, s.gz.Size()
+			t.log.Info("held file deleted before it was read; reading the rest from kubelet's compressed copy",
+				"path", r.path, "gz", s.path, "offset", r.off)
+			return
+		}
+	}
+	if t.cfg.ReleaseDeleted > 0 && time.Since(r.deletedAt) >= t.cfg.ReleaseDeleted {
+		t.lost(r.path, r.off, unread, "deleted file released before it was read")
+		t.ev.Anomaly(SkipReleased, 1)
+		r.close(t)
+		r.state = stateDone
+		r.trk.finish()
+	}
 }
 
 // openNew starts reading the file at path; pred is the file it replaced.
@@ -100,8 +157,7 @@ func (t *Tailer) openNew(path string, start bool, pred *reader) {
 	if pred != nil {
 		pred.succ = r
 	}
-	r.trk = newTrack(r.id, r.path, r.realPath, r.position())
-	t.reg.add(r.trk)
+	t.newTrack(r)
 	t.readers = append(t.readers, r)
 	t.byPath[path], t.byID[r.id] = r, r
 	delete(t.skipped, path)
@@ -166,32 +222,40 @@ func (t *Tailer) startOffset(r *reader, start bool) int64 {
 
 // drain marks r as no longer named by its path: it is read to the end and
 // closed once its writer has moved on.
-func (t *Tailer) drain(ctx context.Context, r *reader) {
+func (t *Tailer) drain(r *reader) {
 	r.state, r.drainAt = stateDraining, time.Now()
 	if r.f == nil {
 		t.reopenMoved(r)
 	}
 	if r.f == nil {
-		t.finish(ctx, r)
+		t.finish(r)
 	}
 }
 
 // atEOF runs when a turn reached the end of r: it notices truncation and
 // closes drained files.
-func (t *Tailer) atEOF(ctx context.Context, r *reader) error {
+func (t *Tailer) atEOF(r *reader) {
+	if r.gz != nil {
+		t.finish(r) // a .gz is complete: its end is the file's end
+		return
+	}
 	st, err := r.f.Stat()
 	if err != nil {
 		t.readError(r, err)
-		return nil
+		return
 	}
 	r.size = st.Size()
-	if r.size < r.off {
-		return t.truncated(ctx, r)
+	if r.size < r.off || r.headMoved {
+		t.truncated(r)
+		return
+	}
+	if r.size > r.off+r.tail {
+		r.atEOF = false // more than the last unfinished line is there: read it first
+		return
 	}
 	if r.state == stateDraining && t.drained(r) {
-		return t.finish(ctx, r)
+		t.finish(r)
 	}
-	return nil
 }
 
 // drained reports whether a draining file's writer has surely moved on.
@@ -208,13 +272,12 @@ func (t *Tailer) drained(r *reader) bool {
 }
 
 // finish emits what is left of a drained file and closes it for good.
-func (t *Tailer) finish(ctx context.Context, r *reader) error {
-	err := r.finishTail(ctx, t)
+func (t *Tailer) finish(r *reader) {
+	r.finishTail(t)
 	r.close(t)
 	r.state = stateDone
 	r.trk.finish()
 	t.ev.Rotated()
-	return err
 }
 
 // prune forgets closed files and parks idle ones.
@@ -261,11 +324,12 @@ func (t *Tailer) parkOne() bool {
 	return true
 }
 
-// unpark reopens a parked file that has changed size. The handle must name
-// the same file, which the identity check guarantees.
-func (t *Tailer) unpark(r *reader) {
+// unpark reopens a parked file that has changed size, or at once when force
+// is set. The handle must name the same file, which the identity check
+// guarantees.
+func (t *Tailer) unpark(r *reader, force bool) {
 	st, err := os.Stat(r.path)
-	if err != nil || st.Size() == r.size {
+	if err != nil || (st.Size() == r.size && !force) {
 		return
 	}
 	if t.open >= t.cfg.MaxOpenFiles && !t.parkOne() {

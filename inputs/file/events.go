@@ -15,7 +15,9 @@ const (
 	SkipInvalidUTF8 = "invalid_utf8"  // lines kept byte for byte although not UTF-8
 	SkipUnreadable  = "unreadable"    // files that matched but could not be opened
 	SkipNotRegular  = "not_regular"   // directories and devices that matched a pattern
-	SkipLostFile    = "lost_file"     // checkpointed files that were gone at restart
+	SkipLostFile    = "lost_file"     // files gone (deleted beyond kubelet's max files) before they were read to their end
+	SkipLostBytes   = "lost_bytes"    // bytes of such files that were never read, where known
+	SkipReleased    = "released"      // deleted files closed unread after release_deleted_after
 	SkipReadError   = "read_error"    // read or stat errors on an open file
 	SkipTooManyOpen = "too_many_open" // discoveries deferred because max_open_files was reached
 )

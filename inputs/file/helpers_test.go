@@ -29,6 +29,10 @@ type harness struct {
 	mu   sync.Mutex
 	recs []record.Record
 	hold bool
+
+	// stall, when set, is a channel the consumer waits on before taking
+	// the first batch: a sink that does not keep up.
+	stall chan struct{}
 }
 
 func testConfig(dir string) Config {
@@ -74,8 +78,15 @@ func (h *harness) start() {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); tl.Run(ctx) }()
+	stall := h.stall
 	go func() {
 		defer wg.Done()
+		if stall != nil {
+			select {
+			case <-stall:
+			case <-ctx.Done():
+			}
+		}
 		for b := range tl.Out() {
 			h.mu.Lock()
 			for _, r := range b.Records {

@@ -1,13 +1,13 @@
 package file
 
 import (
-	"context"
 	"errors"
 	"io"
 	"os"
 	"time"
 
 	"github.com/sluicelog/sluice/inputs/file/fingerprint"
+	"github.com/sluicelog/sluice/inputs/file/gzread"
 	"github.com/sluicelog/sluice/inputs/file/osfile"
 	"github.com/sluicelog/sluice/record"
 )
@@ -26,8 +26,9 @@ type reader struct {
 	realPath   string
 	id         osfile.ID
 	fp         fingerprint.Fingerprint
-	f          *os.File // nil while parked to bound open handles
-	off        int64    // next byte to read: everything before has been decoded
+	f          *os.File     // nil while parked to bound open handles
+	gz         *gzread.File // set when the rest of the file is read from kubelet's .gz of it; f is then the .gz
+	off        int64        // next byte to read: everything before has been decoded
 	dec        decoder
 	trk        *track
 	state      readerState
@@ -39,52 +40,80 @@ type reader struct {
 	atEOF      bool
 	fresh      bool // read since the last discovery, so no stat is needed
 	size       int64
-	readFailed bool // a read error was logged for this file
+	readFailed bool      // a read error was logged for this file
+	deletedAt  time.Time // when the held file was first seen deleted; zero while it is not
+	headMoved  bool      // the head no longer matches fp: truncated, whatever the size says
+	tail       int64     // bytes after off at the last end of file: a line without its newline yet
 }
 
 // turn reads up to budget bytes, emitting batches. It reports whether any
-// bytes were consumed.
-func (r *reader) turn(ctx context.Context, t *Tailer, budget int) (bool, error) {
-	if r.f == nil || (r.pred != nil && r.pred.state != stateDone) {
-		return false, nil
+// bytes were consumed. Nothing is read while earlier batches wait for the
+// consumer or too many of this file's batches wait for acknowledgement.
+func (r *reader) turn(t *Tailer, budget int) bool {
+	if r.f == nil || (r.pred != nil && r.pred.state != stateDone) || t.batch.blocked() || r.trk.full() {
+		return false
 	}
 	b := r.begin(t)
-	consumed, err := r.fill(ctx, t, b, budget)
-	if err == nil && !b.empty() {
-		err = b.send(ctx, r.trk.sent(r.position()))
+	consumed := r.fill(t, b, budget)
+	if !b.empty() {
+		b.send(r.trk.sent(r.position(), r.size))
 	}
 	if consumed > 0 {
 		r.lastData, r.fresh = r.dec.now, true
 	}
-	return consumed > 0, err
+	return consumed > 0
 }
 
-// fill reads and decodes until EOF, an incomplete line, or budget.
-func (r *reader) fill(ctx context.Context, t *Tailer, b *batcher, budget int) (int, error) {
+// fill reads and decodes until EOF, an incomplete line, budget, or a
+// consumer that does not take the batches.
+func (r *reader) fill(t *Tailer, b *batcher, budget int) int {
 	total := 0
-	for total < budget {
-		n, err := r.f.ReadAt(t.buf, r.off)
+	for total < budget && !r.stopped(b) {
+		n, err := r.readAt(t.buf, r.off)
 		if err != nil && !errors.Is(err, io.EOF) {
 			t.readError(r, err)
-			return total, nil
+			return total
 		}
-		used, lines, serr := r.decodeChunk(ctx, t, b, t.buf[:n])
+		if total == 0 && n > 0 && r.headChanged(t) {
+			// Truncated and written again, perhaps past the offset, since
+			// the last turn: what lies at the offset is not the old file.
+			r.headMoved, r.atEOF = true, true
+			return 0
+		}
+		used, lines := r.decodeChunk(t, b, t.buf[:n])
 		total += used
 		t.ev.Read(lines, used)
-		if serr != nil {
-			return total, serr
+		if r.off+int64(n-used) > r.size {
+			r.size = r.off + int64(n-used)
+		}
+		if r.stopped(b) {
+			break // stopped in the middle of what was read: not the end
 		}
 		r.atEOF = n < len(t.buf) || used == 0
 		if r.atEOF {
+			r.tail = int64(n - used)
 			break
 		}
 	}
-	return total, nil
+	return total
+}
+
+// stopped reports whether reading must pause: the consumer has not taken
+// the last batch, or too many of this file's batches await acknowledgement.
+func (r *reader) stopped(b *batcher) bool { return b.blocked() || r.trk.full() }
+
+// readAt reads the file's content: the plain file, or the decompressed .gz.
+func (r *reader) readAt(p []byte, off int64) (int, error) {
+	if r.gz != nil {
+		return r.gz.ReadAt(p, off)
+	}
+	return r.f.ReadAt(p, off)
 }
 
 // decodeChunk feeds the complete lines of data to the decoder, flushing full
-// batches between lines, where the position is consistent.
-func (r *reader) decodeChunk(ctx context.Context, t *Tailer, b *batcher, data []byte) (int, int, error) {
+// batches between lines, where the position is consistent. It stops early
+// when the consumer does not take a batch, leaving the rest for later.
+func (r *reader) decodeChunk(t *Tailer, b *batcher, data []byte) (int, int) {
 	used, lines := 0, 0
 	for {
 		if !r.dec.cont.active {
@@ -98,15 +127,16 @@ func (r *reader) decodeChunk(ctx context.Context, t *Tailer, b *batcher, data []
 		}
 		line, n, complete, ok := nextLine(data[used:], t.maxLine)
 		if !ok {
-			return used, lines, nil
+			return used, lines
 		}
 		r.dec.feed(line, r.off, complete)
 		r.off += int64(n)
 		used += n
 		lines++
 		if b.full() {
-			if err := b.send(ctx, r.trk.sent(r.position())); err != nil {
-				return used, lines, err
+			b.send(r.trk.sent(r.position(), r.size))
+			if r.stopped(b) {
+				return used, lines
 			}
 		}
 	}
@@ -122,12 +152,12 @@ func (r *reader) position() position {
 
 // finishTail emits a last line that never got its newline; called only when
 // the file is drained for good, since a live writer may still finish it.
-func (r *reader) finishTail(ctx context.Context, t *Tailer) error {
+func (r *reader) finishTail(t *Tailer) {
 	if r.f == nil {
-		return nil
+		return
 	}
-	return r.flush(ctx, t, func() {
-		n, err := r.f.ReadAt(t.buf[:t.maxLine], r.off)
+	r.flush(t, func() {
+		n, err := r.readAt(t.buf[:t.maxLine], r.off)
 		if err != nil && !errors.Is(err, io.EOF) {
 			t.readError(r, err)
 		}
@@ -152,7 +182,7 @@ func (r *reader) finishTail(ctx context.Context, t *Tailer) error {
 // refreshFingerprint grows a short fingerprint once the file has more bytes,
 // so identity gets stronger as the file fills.
 func (r *reader) refreshFingerprint(size int) {
-	if r.f == nil || r.fp.Covers(size) || r.off <= int64(r.fp.Len()) {
+	if r.f == nil || r.gz != nil || r.fp.Covers(size) || r.off <= int64(r.fp.Len()) {
 		return
 	}
 	if fp, err := fingerprint.New(r.f, size); err == nil && fp.StartsWith(r.fp) {
@@ -160,9 +190,30 @@ func (r *reader) refreshFingerprint(size int) {
 	}
 }
 
+// headChanged reports whether the file's first bytes no longer match its
+// fingerprint: it was truncated (copytruncate) and has been written again,
+// perhaps past the read offset, before a size check could notice.
+func (r *reader) headChanged(t *Tailer) bool {
+	n := r.fp.Len()
+	if n == 0 || r.gz != nil || r.static || r.state != stateLive {
+		return false
+	}
+	head := t.head[:n]
+	got, err := r.f.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false // a read error is handled by the read that follows
+	}
+	return !r.fp.Matches(head[:got])
+}
+
 func (r *reader) close(t *Tailer) {
 	if r.f != nil {
-		r.f.Close()
+		if r.gz != nil {
+			r.gz.Close()
+			r.gz = nil
+		} else {
+			r.f.Close()
+		}
 		r.f = nil
 		t.open--
 		t.ev.Closed()
@@ -170,13 +221,12 @@ func (r *reader) close(t *Tailer) {
 }
 
 // flush runs fn with a fresh batch for r and sends what it emitted.
-func (r *reader) flush(ctx context.Context, t *Tailer, fn func()) error {
+func (r *reader) flush(t *Tailer, fn func()) {
 	b := r.begin(t)
 	fn()
-	if b.empty() {
-		return nil
+	if !b.empty() {
+		b.send(r.trk.sent(r.position(), r.size))
 	}
-	return b.send(ctx, r.trk.sent(r.position()))
 }
 
 // begin points the tailer's batcher at r. One batcher serves every file, so

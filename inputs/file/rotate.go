@@ -1,7 +1,6 @@
 package file
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"sort"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluicelog/sluice/inputs/file/fingerprint"
+	"github.com/sluicelog/sluice/inputs/file/gzread"
 	"github.com/sluicelog/sluice/inputs/file/osfile"
 )
 
@@ -24,9 +24,14 @@ func isRotatedName(p string) bool {
 	return i >= 0 && i+5 < len(base) && base[i+5] >= '0' && base[i+5] <= '9'
 }
 
-// rotatedSiblings lists the uncompressed rotated copies of a file, oldest
-// name first: `<name>.<suffix>` in the same folder.
-func rotatedSiblings(path string) []string {
+// isGz reports whether a name is a gzipped rotated file.
+func isGz(name string) bool { return strings.HasSuffix(strings.ToLower(name), ".gz") }
+
+// rotatedSiblings lists the rotated copies of a file, oldest name first:
+// `<name>.<suffix>` in the same folder, without `.tmp` files (kubelet's
+// compression in progress). gz selects the `.gz` ones instead of the
+// uncompressed ones.
+func rotatedSiblings(path string, gz bool) []string {
 	dir, base := filepath.Split(path)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -36,7 +41,7 @@ func rotatedSiblings(path string) []string {
 	for _, e := range entries {
 		name := e.Name()
 		if len(name) > len(base)+1 && sameName(name[:len(base)+1], base+".") && !e.IsDir() &&
-			!strings.HasSuffix(strings.ToLower(name), ".gz") {
+			isGz(name) == gz && !strings.HasSuffix(strings.ToLower(name), ".tmp") {
 			out = append(out, filepath.Join(dir, name))
 		}
 	}
@@ -44,10 +49,28 @@ func rotatedSiblings(path string) []string {
 	return out
 }
 
+// kubeletKey returns the part of a rotated name that orders it among its
+// siblings, `0.log.20261126-005407` for both that file and its `.gz`, and
+// whether the name has kubelet's timestamp form. kubelet itself orders
+// rotated files by name; their modification times say nothing once gzipped.
+func kubeletKey(path string) (string, bool) {
+	name := filepath.Base(path)
+	if isGz(name) {
+		name = name[:len(name)-3]
+	}
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 || len(name)-i-1 != len("20060102-150405") {
+		return name, false
+	}
+	_, err := time.Parse("20060102-150405", name[i+1:])
+	return name, err == nil
+}
+
 // sibling is a rotated copy that continues a known file.
 type sibling struct {
 	path string
 	f    *os.File
+	gz   *gzread.File // set when the copy is kubelet's .gz; f is then its handle
 	id   osfile.ID
 }
 
@@ -58,7 +81,7 @@ func (t *Tailer) findSibling(realPath string, id osfile.ID, fp fingerprint.Finge
 	if copy && fp.Len() == 0 {
 		return sibling{}, false // an empty head would match any copy
 	}
-	for _, p := range rotatedSiblings(realPath) {
+	for _, p := range rotatedSiblings(realPath, false) {
 		sid, err := osfile.StatID(p)
 		if err != nil || t.byID[sid] != nil || (sid != id && !copy) {
 			continue
@@ -78,14 +101,58 @@ func (t *Tailer) findSibling(realPath string, id osfile.ID, fp fingerprint.Finge
 	return sibling{}, false
 }
 
-// truncated handles a file that shrank below the read offset. Its old
-// content may survive in a copy (copytruncate); that copy is read from the
-// old offset first, then the file from its start.
-func (t *Tailer) truncated(ctx context.Context, r *reader) error {
+// findGz looks next to realPath for kubelet's `.gz` of the file whose head
+// is fp and that held at least minSize bytes: the rest of a file sluice had
+// not finished when kubelet compressed it.
+func (t *Tailer) findGz(realPath string, fp fingerprint.Fingerprint, minSize int64) (sibling, bool) {
+	if fp.Len() == 0 {
+		return sibling{}, false // an empty head would match any file
+	}
+	for _, p := range rotatedSiblings(realPath, true) {
+		if s, ok := t.openGz(p); ok {
+			if head, err := gzHead(s.gz, fp.Len()); err == nil && head.StartsWith(fp) && s.gz.Size() >= minSize {
+				return s, true
+			}
+			s.gz.Close()
+		}
+	}
+	return sibling{}, false
+}
+
+// openGz opens a `.gz` that no reader holds yet.
+func (t *Tailer) openGz(p string) (sibling, bool) {
+	f, err := osfile.Open(p)
+	if err != nil {
+		return sibling{}, false
+	}
+	id, err := osfile.IDOf(f)
+	if err != nil || t.byID[id] != nil {
+		f.Close()
+		return sibling{}, false
+	}
+	g, err := gzread.Open(f)
+	if err != nil {
+		t.noteOnce(p, SkipUnreadable, "cannot read compressed rotated file", err)
+		f.Close()
+		return sibling{}, false
+	}
+	return sibling{path: p, f: f, gz: g, id: id}, true
+}
+
+// gzHead is the fingerprint of a .gz's decompressed content.
+func gzHead(g *gzread.File, size int) (fingerprint.Fingerprint, error) {
+	return fingerprint.New(g, size)
+}
+
+// truncated handles a file that shrank below the read offset, or whose
+// head changed. Its old content may survive in a copy (copytruncate); that
+// copy is read from the old offset first, then the file from its start.
+func (t *Tailer) truncated(r *reader) {
 	t.ev.Truncated()
-	t.log.Info("file truncated", "path", r.path, "offset", r.off, "size", r.size)
+	t.log.Info("file truncated", "path", r.path, "offset", r.off, "size", r.size, "head_changed", r.headMoved)
+	r.headMoved = false
 	if s, ok := t.findSibling(r.realPath, osfile.ID{}, r.fp, r.off, true); ok {
-		c := t.addRotated(r.path, r.realPath, s, r.off, r.fp)
+		c := t.addRotated(r.path, r.realPath, s, r.off, r.fp, nil)
 		c.dec = r.dec
 		c.trk.setStart(c.position())
 		c.pred = r.pred
@@ -94,63 +161,85 @@ func (t *Tailer) truncated(ctx context.Context, r *reader) error {
 		}
 		// Fallen behind by more than one copytruncate: the later copies
 		// were written after this one and are read before the file.
-		last := t.chainRotated(c, c.modTime())
+		last := t.chainRotated(c)
 		last.succ, r.pred = r, last
 		t.orderChains()
 		r.dec = newDecoder(t.cfg.Format, t.maxLine, t.ev)
-	} else if err := r.flush(ctx, t, r.dec.flushJoins); err != nil {
-		return err
+	} else {
+		r.flush(t, r.dec.flushJoins)
 	}
 	r.trk.finish()
-	r.off = 0
+	r.trk.owner = nil // a rewind of what was read before cannot come back to this reader
+	r.off, r.atEOF = 0, false
 	fp, err := fingerprint.New(r.f, fingerprint.DefaultSize)
 	if err != nil {
 		t.readError(r, err)
 	}
 	r.fp = fp
+	t.newTrack(r)
+}
+
+// newTrack gives r a track starting at its current position.
+func (t *Tailer) newTrack(r *reader) {
 	r.trk = newTrack(r.id, r.path, r.realPath, r.position())
+	r.trk.owner = r
 	t.reg.add(r.trk)
-	return nil
 }
 
 // reopenMoved finds a parked file that was renamed while its handle was
-// closed, so it can still be drained.
+// closed, or its .gz, so it can still be drained.
 func (t *Tailer) reopenMoved(r *reader) {
-	if s, ok := t.findSibling(r.realPath, r.id, r.fp, 0, false); ok {
-		r.f = s.f
+	s, ok := t.findSibling(r.realPath, r.id, r.fp, 0, false)
+	if !ok {
+		s, ok = t.findGz(r.realPath, r.fp, r.off)
+	}
+	if ok {
+		r.f, r.gz = s.f, s.gz
 		t.open++
 		t.ev.Opened()
 	}
 }
 
+// findContinuation finds a file that is gone from its path: renamed by
+// rotation, copied (copytruncate), or compressed by kubelet.
+func (t *Tailer) findContinuation(realPath string, id osfile.ID, fp fingerprint.Fingerprint, off int64) (sibling, bool) {
+	if s, ok := t.findSibling(realPath, id, fp, off, false); ok {
+		return s, true
+	}
+	if s, ok := t.findSibling(realPath, id, fp, off, true); ok {
+		return s, true
+	}
+	return t.findGz(realPath, fp, off)
+}
+
 // resumeUnmatched handles checkpointed files that the first discovery did
-// not find at their path: they were rotated (or copied and truncated) while
-// sluice was stopped. Each is drained from its saved offset before the file
-// that now has its path, oldest first, since a path may have been rotated
-// more than once before the stop.
+// not find at their path: they were rotated (or copied and truncated, or
+// rotated and compressed) while sluice was stopped. Each is drained from
+// its saved offset before the file that now has its path, oldest first,
+// since a path may have been rotated more than once before the stop.
 func (t *Tailer) resumeUnmatched() {
 	var found []*reader
 	for _, e := range t.saved {
 		id := osfile.ID{Dev: e.Dev, Ino: e.Ino}
-		s, ok := t.findSibling(e.RealPath, id, e.Fingerprint, e.Offset, false)
+		s, ok := t.findContinuation(e.RealPath, id, e.Fingerprint, e.Offset)
 		if !ok {
-			s, ok = t.findSibling(e.RealPath, id, e.Fingerprint, e.Offset, true)
-		}
-		if !ok {
-			t.ev.Anomaly(SkipLostFile, 1)
-			t.log.Warn("checkpointed file not found, lines after its checkpoint may be lost", "path", e.Path, "offset", e.Offset)
+			t.lost(e.Path, e.Offset, e.Size-e.Offset, "checkpointed file not found")
+			// The files rotated after it may still be there.
+			if first := t.chainAfterLost(e.Path, e.RealPath, e.Seen); first != nil {
+				found = append(found, first)
+			}
 			continue
 		}
 		// Added (and so reserved by identity) before any chaining, so the
 		// search for files in between never takes one of these from offset 0.
-		r := t.addRotated(e.Path, e.RealPath, s, e.Offset, e.Fingerprint)
+		r := t.addRotated(e.Path, e.RealPath, s, e.Offset, e.Fingerprint, nil)
 		r.dec.format = e.Format
 		r.dec.restore(e.Partials)
 		r.trk.setStart(r.position())
 		found = append(found, r)
 	}
 	t.saved = nil
-	sort.SliceStable(found, func(i, j int) bool { return found[i].modTime().Before(found[j].modTime()) })
+	sort.SliceStable(found, func(i, j int) bool { return rotationBefore(found[i], found[j]) })
 	tails := map[string]*reader{}
 	for _, r := range found {
 		if prev := tails[r.path]; prev != nil {
@@ -159,7 +248,7 @@ func (t *Tailer) resumeUnmatched() {
 		tails[r.path] = r
 	}
 	for path, last := range tails {
-		last = t.chainRotated(last, last.modTime())
+		last = t.chainRotated(last)
 		switch next := t.byPath[path]; {
 		case next == nil:
 			t.byPath[path] = last
@@ -168,6 +257,93 @@ func (t *Tailer) resumeUnmatched() {
 		}
 	}
 	t.orderChains()
+}
+
+// chainAfterLost queues the rotated siblings of a path that were rotated
+// after seen, the last time a file that is now gone was read: with
+// kubelet's names by the time in the name, otherwise by modification time.
+// It returns the first of the chain, or nil.
+func (t *Tailer) chainAfterLost(path, realPath string, seen time.Time) *reader {
+	var cands []sibling
+	for _, p := range rotatedSiblings(realPath, false) {
+		if rotatedAfter(p, seen) {
+			if s, ok := t.openPlain(p); ok {
+				cands = append(cands, s)
+			}
+		}
+	}
+	for _, p := range rotatedSiblings(realPath, true) {
+		if k, ok := kubeletKey(p); ok && rotatedAfter(p, seen) && !slicesContainKey(cands, k) {
+			if s, ok := t.openGz(p); ok {
+				cands = append(cands, s)
+			}
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		ki, _ := kubeletKey(cands[i].path)
+		kj, _ := kubeletKey(cands[j].path)
+		return ki < kj
+	})
+	var first, last *reader
+	for _, s := range cands {
+		fp, err := fingerprint.New(s.readerAt(), fingerprint.DefaultSize)
+		if err != nil {
+			t.noteOnce(s.path, SkipUnreadable, "cannot read file head", err)
+		}
+		m := t.addRotated(path, realPath, s, 0, fp, nil)
+		if last != nil {
+			m.pred, last.succ = last, m
+		} else {
+			first = m
+		}
+		last = m
+	}
+	return first
+}
+
+// rotatedAfter reports whether the rotated file p was rotated after at:
+// kubelet names it by the time of its rotation (the node's local time);
+// other names say nothing, and the time it was last written stands in.
+func rotatedAfter(p string, at time.Time) bool {
+	if k, ok := kubeletKey(p); ok {
+		ts, err := time.ParseInLocation("20060102-150405", k[strings.LastIndexByte(k, '.')+1:], time.Local)
+		return err == nil && !ts.Before(at.Truncate(time.Second))
+	}
+	if isGz(p) {
+		return false
+	}
+	st, err := os.Stat(p)
+	return err == nil && st.ModTime().After(at)
+}
+
+func slicesContainKey(ss []sibling, key string) bool {
+	for _, s := range ss {
+		if k, _ := kubeletKey(s.path); k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// rotationBefore orders two rotated files of one path: by kubelet's name
+// when both have one, else by modification time.
+func rotationBefore(a, b *reader) bool {
+	ka, oka := kubeletKey(a.f.Name())
+	kb, okb := kubeletKey(b.f.Name())
+	if oka && okb {
+		return ka < kb
+	}
+	return a.modTime().Before(b.modTime())
+}
+
+// lost counts a file whose unread bytes are gone for good. unread is
+// negative when it cannot be known.
+func (t *Tailer) lost(path string, off, unread int64, why string) {
+	t.ev.Anomaly(SkipLostFile, 1)
+	if unread > 0 {
+		t.ev.Anomaly(SkipLostBytes, int(unread))
+	}
+	t.log.Warn(why+", lines after the offset may be lost", "path", path, "offset", off, "lost_bytes", unread)
 }
 
 // orderChains puts every file after the files it continues, so one poll
@@ -187,79 +363,208 @@ func (t *Tailer) orderChains() {
 	}
 }
 
-// addRotated starts draining a rotated file that no one writes any more.
-func (t *Tailer) addRotated(path, realPath string, s sibling, off int64, fp fingerprint.Fingerprint) *reader {
+// addRotated starts draining a rotated file that no one writes any more. trk
+// is the file's track when a rewind reopens it, nil for a new one.
+func (t *Tailer) addRotated(path, realPath string, s sibling, off int64, fp fingerprint.Fingerprint, trk *track) *reader {
 	r := &reader{
-		path: path, realPath: realPath, id: s.id, fp: fp, f: s.f, off: off,
+		path: path, realPath: realPath, id: s.id, fp: fp, f: s.f, gz: s.gz, off: off,
 		dec: newDecoder(t.cfg.Format, t.maxLine, t.ev), state: stateDraining, static: true,
 		drainAt: time.Now(), lastData: time.Now(),
 	}
+	if s.gz != nil {
+		r.size = s.gz.Size()
+		t.log.Info("reading the rest of a file from kubelet's compressed copy", "path", path, "gz", s.path, "offset", off)
+	}
 	t.open++
 	t.ev.Opened()
-	r.trk = newTrack(r.id, r.path, r.realPath, r.position())
-	t.reg.add(r.trk)
+	if trk == nil {
+		t.newTrack(r)
+	} else {
+		r.trk, trk.owner = trk, r
+		trk.reopen()
+		t.reg.add(trk)
+	}
 	t.byID[r.id] = r
 	t.readers = append(t.readers, r)
 	return r
 }
 
 // chainRotated queues, after r, the rotated siblings of r's file that are
-// unknown and were last written after r's file: files the path named between
-// r's and the current one. It returns the last reader of the chain.
-func (t *Tailer) chainRotated(r *reader, after time.Time) *reader {
+// unknown and come after r's file: files the path named between r's and the
+// current one. It returns the last reader of the chain.
+func (t *Tailer) chainRotated(r *reader) *reader {
+	cands := t.laterSiblings(r)
+	last := r
+	for _, s := range cands {
+		fp, err := fingerprint.New(s.readerAt(), fingerprint.DefaultSize)
+		if err != nil {
+			t.readError(r, err)
+		}
+		m := t.addRotated(r.path, r.realPath, s, 0, fp, nil)
+		m.pred, last.succ = last, m
+		t.log.Info("draining a file rotated while reading was held back", "path", r.path, "rotated", s.path)
+		last = m
+	}
+	return last
+}
+
+func (s sibling) readerAt() interface {
+	ReadAt([]byte, int64) (int, error)
+} {
+	if s.gz != nil {
+		return s.gz
+	}
+	return s.f
+}
+
+// laterSiblings opens the rotated siblings of r's file that no reader holds
+// and that were rotated after it, in rotation order. With kubelet's names
+// "after" is by name, which also finds files gzipped since; otherwise it is
+// by modification time and only among uncompressed copies, since a .gz's
+// time is when it was compressed.
+func (t *Tailer) laterSiblings(r *reader) []sibling {
+	if key, ok := t.rotatedKeyOf(r); ok {
+		return t.laterByName(r, key)
+	}
+	after := r.modTime()
 	if after.IsZero() {
-		return r
+		return nil
 	}
 	type cand struct {
 		s     sibling
 		mtime time.Time
 	}
 	var cands []cand
-	for _, p := range rotatedSiblings(r.realPath) {
-		if id, err := osfile.StatID(p); err != nil || t.byID[id] != nil {
-			continue
+	for _, p := range rotatedSiblings(r.realPath, false) {
+		if s, ok := t.openPlain(p); ok {
+			if st, err := s.f.Stat(); err == nil && st.ModTime().After(after) {
+				cands = append(cands, cand{s, st.ModTime()})
+				continue
+			}
+			s.f.Close()
 		}
-		f, err := osfile.Open(p)
-		if err != nil {
-			continue
-		}
-		id, err := osfile.IDOf(f)
-		st, serr := f.Stat()
-		if err != nil || serr != nil || t.byID[id] != nil || !st.ModTime().After(after) {
-			f.Close()
-			continue
-		}
-		cands = append(cands, cand{sibling{path: p, f: f, id: id}, st.ModTime()})
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].mtime.Before(cands[j].mtime) })
-	last := r
-	for _, c := range cands {
-		fp, _ := fingerprint.New(c.s.f, fingerprint.DefaultSize)
-		m := t.addRotated(r.path, r.realPath, c.s, 0, fp)
-		m.pred, last.succ = last, m
-		t.log.Info("draining a file rotated while reading was held back", "path", r.path, "rotated", c.s.path)
-		last = m
+	out := make([]sibling, len(cands))
+	for i, c := range cands {
+		out[i] = c.s
 	}
-	return last
+	return out
 }
 
-// moveBefore places r just before next in reading order.
-func (t *Tailer) moveBefore(r, next *reader) {
-	for i, x := range t.readers {
-		if x == r {
-			t.readers = append(t.readers[:i], t.readers[i+1:]...)
-			break
-		}
+// openPlain opens an uncompressed rotated file that no reader holds yet.
+func (t *Tailer) openPlain(p string) (sibling, bool) {
+	if id, err := osfile.StatID(p); err != nil || t.byID[id] != nil {
+		return sibling{}, false
 	}
-	t.insertBefore(r, next)
+	f, err := osfile.Open(p)
+	if err != nil {
+		return sibling{}, false
+	}
+	id, err := osfile.IDOf(f)
+	if err != nil || t.byID[id] != nil {
+		f.Close()
+		return sibling{}, false
+	}
+	return sibling{path: p, f: f, id: id}, true
 }
 
-func (t *Tailer) insertBefore(r, next *reader) {
-	for i, x := range t.readers {
-		if x == next {
-			t.readers = append(t.readers[:i], append([]*reader{r}, t.readers[i:]...)...)
-			return
+// rotatedKeyOf finds the kubelet name r's file has now: the name it was
+// opened at when that is a rotated one, else the rotated sibling with its
+// identity, else the .gz of its content.
+func (t *Tailer) rotatedKeyOf(r *reader) (string, bool) {
+	if r.f != nil {
+		if k, ok := kubeletKey(r.f.Name()); ok {
+			return k, true
 		}
 	}
-	t.readers = append(t.readers, r)
+	for _, p := range rotatedSiblings(r.realPath, false) {
+		if id, err := osfile.StatID(p); err == nil && id == r.id {
+			return kubeletKey(p)
+		}
+	}
+	for _, p := range rotatedSiblings(r.realPath, true) {
+		if t.gzOf(p, r.fp) {
+			return kubeletKey(p)
+		}
+	}
+	return "", false
+}
+
+// gzOf reports whether the .gz at p holds the file whose head is fp.
+func (t *Tailer) gzOf(p string, fp fingerprint.Fingerprint) bool {
+	if fp.Len() == 0 {
+		return false
+	}
+	f, err := osfile.Open(p)
+	if err != nil {
+		return false
+	}
+	g, err := gzread.Open(f)
+	if err != nil {
+		f.Close()
+		return false
+	}
+	defer g.Close()
+	head, err := gzHead(g, fp.Len())
+	return err == nil && head.StartsWith(fp)
+}
+
+// laterByName opens the siblings whose kubelet name sorts after key, leaving
+// out files a reader holds and a .gz of a held file or of an uncompressed
+// sibling that is still there.
+func (t *Tailer) laterByName(r *reader, key string) []sibling {
+	plain := map[string]bool{}
+	var out []sibling
+	for _, p := range rotatedSiblings(r.realPath, false) {
+		if k, ok := kubeletKey(p); ok && k > key {
+			plain[k] = true
+			if s, ok := t.openPlain(p); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	for _, p := range rotatedSiblings(r.realPath, true) {
+		k, ok := kubeletKey(p)
+		if !ok || k <= key || plain[k] {
+			continue
+		}
+		s, ok := t.openGz(p)
+		if !ok {
+			continue
+		}
+		if t.heldElsewhere(r.realPath, s.gz) {
+			s.gz.Close()
+			continue
+		}
+		out = append(out, s)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		ki, _ := kubeletKey(out[i].path)
+		kj, _ := kubeletKey(out[j].path)
+		return ki < kj
+	})
+	return out
+}
+
+// heldElsewhere reports whether a .gz holds the content of a file a reader
+// of the same path already reads through another handle.
+func (t *Tailer) heldElsewhere(realPath string, g *gzread.File) bool {
+	var head fingerprint.Fingerprint
+	for _, o := range t.readers {
+		if o.realPath != realPath || o.fp.Len() == 0 || o.state == stateDone {
+			continue
+		}
+		if head.Len() == 0 {
+			h, err := gzHead(g, fingerprint.DefaultSize)
+			if err != nil {
+				return false
+			}
+			head = h
+		}
+		if head.StartsWith(o.fp) {
+			return true
+		}
+	}
+	return false
 }

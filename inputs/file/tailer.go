@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sluicelog/sluice/inputs/file/checkpoint"
+	"github.com/sluicelog/sluice/inputs/file/fingerprint"
 	"github.com/sluicelog/sluice/inputs/file/glob"
 	"github.com/sluicelog/sluice/inputs/file/osfile"
 	"github.com/sluicelog/sluice/internal/ctxsleep"
@@ -39,12 +40,18 @@ type Config struct {
 	MaxOpenFiles     int
 	IdleTimeout      time.Duration
 	RotateWait       time.Duration
-	CheckpointPath   string
-	CheckpointEvery  time.Duration
-	BatchSize        int
-	ReadBudget       int // bytes per file per turn, for fairness between files
-	Logger           *slog.Logger
-	Events           Events
+	// ReleaseDeleted is how long a deleted file with unread bytes and no
+	// .gz of it is kept open; then it is closed and its unread bytes are
+	// counted as lost. Zero keeps it until read. On Windows a held deleted
+	// file stays "delete pending" and stops kubelet's next rotation, so the
+	// daemon sets a limit there.
+	ReleaseDeleted  time.Duration
+	CheckpointPath  string
+	CheckpointEvery time.Duration
+	BatchSize       int
+	ReadBudget      int // bytes per file per turn, for fairness between files
+	Logger          *slog.Logger
+	Events          Events
 }
 
 // Tailer reads every file the patterns match and sends batches downstream.
@@ -56,6 +63,7 @@ type Tailer struct {
 	log     *slog.Logger
 	maxLine int
 	buf     []byte
+	head    []byte // for comparing a file's first bytes with its fingerprint
 
 	readers []*reader          // predecessors before successors
 	byPath  map[string]*reader // the newest reader of each discovered path
@@ -89,7 +97,7 @@ func New(cfg Config) (*Tailer, error) {
 	}
 	t := &Tailer{
 		cfg: cfg, set: set, out: make(chan *record.Batch, 4), ev: cfg.Events, log: cfg.Logger,
-		maxLine: cfg.MaxLineSize, buf: make([]byte, bufSize),
+		maxLine: cfg.MaxLineSize, buf: make([]byte, bufSize), head: make([]byte, fingerprint.DefaultSize),
 		byPath: map[string]*reader{}, byID: map[osfile.ID]*reader{}, skipped: map[string]string{},
 	}
 	t.batch = batcher{out: t.out, maxRecs: cfg.BatchSize, maxBytes: 1 << 20}
@@ -111,7 +119,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 		t.log.Error("checkpoint unreadable, reading files from their start", "err", err)
 	}
 	t.saved = entries
-	t.discover(ctx, true)
+	t.discover(true)
 	t.resumeUnmatched()
 	saveDone := make(chan struct{})
 	saveCtx, stopSave := context.WithCancel(context.Background())
@@ -120,15 +128,19 @@ func (t *Tailer) Run(ctx context.Context) error {
 
 	lastDiscover := time.Now()
 	for ctx.Err() == nil {
+		// Discovery, rotation and deletion checks and the closing of
+		// drained files go on while the consumer is busy: only reading
+		// new bytes waits for it.
 		if time.Since(lastDiscover) >= t.cfg.DiscoverInterval {
-			t.discover(ctx, false)
+			t.discover(false)
 			lastDiscover = time.Now()
 		}
-		progressed, err := t.poll(ctx)
-		if err != nil {
-			break
-		}
-		if !progressed {
+		t.rewindNacked()
+		progressed := t.poll()
+		switch {
+		case !t.batch.flush():
+			t.batch.wait(ctx, t.cfg.PollInterval)
+		case !progressed:
 			ctxsleep.Sleep(ctx, t.cfg.PollInterval)
 		}
 	}
@@ -138,23 +150,18 @@ func (t *Tailer) Run(ctx context.Context) error {
 	return nil
 }
 
-// poll gives every readable file one turn.
-func (t *Tailer) poll(ctx context.Context) (bool, error) {
+// poll gives every readable file one turn; while the consumer is busy, it
+// only finishes files that are read to their end.
+func (t *Tailer) poll() bool {
 	progressed := false
 	for _, r := range t.readers {
-		ok, err := r.turn(ctx, t, t.cfg.ReadBudget)
-		if err != nil {
-			return progressed, err
-		}
-		progressed = progressed || ok
-		if r.atEOF && r.f != nil {
-			if err := t.atEOF(ctx, r); err != nil {
-				return progressed, err
-			}
+		progressed = r.turn(t, t.cfg.ReadBudget) || progressed
+		if r.f != nil && (r.atEOF || (t.batch.blocked() && r.state == stateDraining)) {
+			t.atEOF(r)
 		}
 	}
 	t.prune()
-	return progressed, nil
+	return progressed
 }
 
 // Save writes the acknowledged positions to the checkpoint file.
@@ -177,6 +184,67 @@ func (t *Tailer) saveLoop(ctx context.Context) {
 			if err := t.Save(); err != nil {
 				t.log.Error("save checkpoint", "err", err)
 			}
+		}
+	}
+}
+
+// rewindNacked reads again, from their last acknowledged position, the
+// files whose batches could not be made durable.
+func (t *Tailer) rewindNacked() {
+	for _, tr := range t.reg.takeRewinds() {
+		pos, ok := tr.takeRewind()
+		if !ok {
+			continue
+		}
+		t.log.Warn("records were not made durable; reading them again", "path", tr.path, "offset", pos.offset)
+		if r := tr.owner; r != nil && r.state != stateDone {
+			t.restartAt(r, pos)
+			continue
+		}
+		t.reopenTrack(tr, pos)
+	}
+	t.orderChains()
+}
+
+// restartAt moves an open (or parked) reader back to pos.
+func (t *Tailer) restartAt(r *reader, pos position) {
+	r.off, r.atEOF, r.tail = pos.offset, false, 0
+	r.dec = newDecoder(t.cfg.Format, t.maxLine, t.ev)
+	r.dec.format = pos.format
+	r.dec.restore(pos.partials)
+	if r.f == nil && r.state == stateLive {
+		t.unpark(r, true)
+	}
+}
+
+// reopenTrack finds a closed file again, by identity or as kubelet's .gz,
+// and drains it from pos before the files that came after it.
+func (t *Tailer) reopenTrack(tr *track, pos position) {
+	if _, held := t.byID[tr.id]; held {
+		return // read again through the reader that holds it
+	}
+	s, ok := t.findContinuation(tr.realPath, tr.id, pos.fp, pos.offset)
+	if !ok {
+		if f, err := osfile.Open(tr.path); err == nil {
+			if id, err := osfile.IDOf(f); err == nil && id == tr.id {
+				s, ok = sibling{path: tr.path, f: f, id: id}, true
+			} else {
+				f.Close()
+			}
+		}
+	}
+	if !ok {
+		t.lost(tr.path, pos.offset, -1, "file to read again is gone")
+		tr.finish()
+		return
+	}
+	r := t.addRotated(tr.path, tr.realPath, s, pos.offset, pos.fp, tr)
+	r.dec.format = pos.format
+	r.dec.restore(pos.partials)
+	for _, o := range t.readers {
+		if o != r && o.realPath == r.realPath && o.pred == nil && o.state != stateDone {
+			r.succ, o.pred = o, r // the files after it wait until it is read again
+			break
 		}
 	}
 }

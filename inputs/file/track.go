@@ -2,12 +2,18 @@ package file
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluicelog/sluice/inputs/file/checkpoint"
 	"github.com/sluicelog/sluice/inputs/file/fingerprint"
 	"github.com/sluicelog/sluice/inputs/file/osfile"
 )
+
+// maxInflight bounds the batches of one file that await acknowledgement. A
+// file at the bound is not read until acknowledgements come, so a consumer
+// that never answers cannot make the queue grow without end.
+const maxInflight = 4096
 
 // position is where reading of one file stands after a batch: everything
 // before offset has been emitted, plus joins still waiting for their end.
@@ -18,24 +24,35 @@ type position struct {
 	partials []checkpoint.Partial
 }
 
+// ackFuncs are the two answers a batch can get: safe, or to be read again.
+type ackFuncs struct{ ack, nack func() }
+
 // track follows the batches of one file through acknowledgement. Its
 // committed position only moves past a batch once that batch and every
 // earlier one have been acknowledged, which is what the checkpoint saves.
+// A nack (the batch could not be made durable) forgets every batch in
+// flight and asks the tailer to read the file again from the committed
+// position; acknowledgements of batches sent before the nack no longer count.
 type track struct {
 	id       osfile.ID
 	path     string
 	realPath string
+	reg      *registry
+	owner    *reader // the reader feeding this track; the tailer's goroutine only
 
 	mu        sync.Mutex
 	committed position
-	queue     []inflight
+	queue     []inflight // batches in flight; queue[i] has sequence number head+i
+	head      uint64
 	nextSeq   uint64
-	done      bool // the file is closed: forget it once nothing is in flight
+	gen       uint64 // bumped by a nack
+	rewind    bool   // a nack is waiting for the tailer
+	done      bool   // the file is closed: forget it once nothing is in flight
 	seen      time.Time
+	size      int64 // file size when last read, for lost-byte counts at restart
 }
 
 type inflight struct {
-	seq   uint64
 	acked bool
 	pos   position
 }
@@ -44,35 +61,75 @@ func newTrack(id osfile.ID, path, realPath string, start position) *track {
 	return &track{id: id, path: path, realPath: realPath, committed: start, seen: time.Now()}
 }
 
-// sent registers a batch that ends at pos and returns its acknowledgement.
-func (t *track) sent(pos position) func() {
+// sent registers a batch that ends at pos and returns its answers.
+func (t *track) sent(pos position, size int64) ackFuncs {
 	t.mu.Lock()
-	seq := t.nextSeq
+	seq, gen := t.nextSeq, t.gen
 	t.nextSeq++
-	t.queue = append(t.queue, inflight{seq: seq, pos: pos})
-	t.seen = time.Now()
+	t.queue = append(t.queue, inflight{pos: pos})
+	t.seen, t.size = time.Now(), size
 	t.mu.Unlock()
-	return func() { t.ack(seq) }
+	return ackFuncs{ack: func() { t.ack(gen, seq) }, nack: func() { t.nack(gen) }}
 }
 
 // ack marks a batch safe and commits every position whose batches are all
 // safe. Batches of one file are normally acknowledged in order; out-of-order
 // acknowledgements wait for the earlier ones.
-func (t *track) ack(seq uint64) {
+func (t *track) ack(gen, seq uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for i := range t.queue {
-		if t.queue[i].seq == seq {
-			t.queue[i].acked = true
-			break
-		}
+	if gen != t.gen || seq < t.head || seq-t.head >= uint64(len(t.queue)) {
+		return // sent before a nack: that batch will be read again
 	}
+	t.queue[seq-t.head].acked = true
 	n := 0
 	for n < len(t.queue) && t.queue[n].acked {
-		t.committed = t.queue[n].pos
 		n++
 	}
-	t.queue = append(t.queue[:0], t.queue[n:]...)
+	if n == 0 {
+		return
+	}
+	t.committed = t.queue[n-1].pos
+	clear(t.queue[:n])
+	t.queue, t.head = t.queue[n:], t.head+uint64(n)
+	if len(t.queue) == 0 {
+		t.queue = nil // let the backing array go
+	}
+}
+
+// nack forgets every batch in flight and asks the tailer to rewind.
+func (t *track) nack(gen uint64) {
+	t.mu.Lock()
+	if gen != t.gen {
+		t.mu.Unlock()
+		return // already rewound for an earlier batch of the same failure
+	}
+	t.gen++
+	t.queue, t.head = nil, t.nextSeq
+	first := !t.rewind
+	t.rewind = true
+	t.mu.Unlock()
+	if first && t.reg != nil {
+		t.reg.requestRewind(t)
+	}
+}
+
+// takeRewind returns the position to read again from, once per nack.
+func (t *track) takeRewind() (position, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.rewind {
+		return position{}, false
+	}
+	t.rewind = false
+	return t.committed, true
+}
+
+// full reports whether the file must wait for acknowledgements.
+func (t *track) full() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.queue) >= maxInflight
 }
 
 // setStart replaces the committed position before anything was sent, for a
@@ -90,6 +147,13 @@ func (t *track) finish() {
 	t.mu.Unlock()
 }
 
+// reopen marks a closed file open again, for a rewind that reopened it.
+func (t *track) reopen() {
+	t.mu.Lock()
+	t.done = false
+	t.mu.Unlock()
+}
+
 // entry returns the checkpoint entry and whether the track can be forgotten.
 func (t *track) entry() (checkpoint.Entry, bool) {
 	t.mu.Lock()
@@ -97,9 +161,9 @@ func (t *track) entry() (checkpoint.Entry, bool) {
 	c := t.committed
 	e := checkpoint.Entry{
 		Dev: t.id.Dev, Ino: t.id.Ino, Fingerprint: c.fp, Path: t.path, RealPath: t.realPath,
-		Offset: c.offset, Format: c.format, Partials: c.partials, Seen: t.seen,
+		Offset: c.offset, Size: max(t.size, c.offset), Format: c.format, Partials: c.partials, Seen: t.seen,
 	}
-	return e, t.done && len(t.queue) == 0
+	return e, t.done && len(t.queue) == 0 && !t.rewind
 }
 
 // pendingCount is how many batches await acknowledgement.
@@ -109,10 +173,13 @@ func (t *track) pendingCount() int {
 	return len(t.queue)
 }
 
-// registry holds every track whose position the checkpoint must carry.
+// registry holds every track whose position the checkpoint must carry, and
+// the tracks that were nacked and wait for the tailer to rewind them.
 type registry struct {
-	mu     sync.Mutex
-	tracks map[*track]struct{}
+	mu      sync.Mutex
+	tracks  map[*track]struct{}
+	rewinds []*track
+	nRewind atomic.Int32 // len(rewinds), read without the lock on every poll
 }
 
 func (r *registry) add(t *track) {
@@ -120,8 +187,29 @@ func (r *registry) add(t *track) {
 	if r.tracks == nil {
 		r.tracks = map[*track]struct{}{}
 	}
+	t.reg = r
 	r.tracks[t] = struct{}{}
 	r.mu.Unlock()
+}
+
+func (r *registry) requestRewind(t *track) {
+	r.mu.Lock()
+	r.rewinds = append(r.rewinds, t)
+	r.nRewind.Store(int32(len(r.rewinds)))
+	r.mu.Unlock()
+}
+
+// takeRewinds returns the tracks waiting to be rewound.
+func (r *registry) takeRewinds() []*track {
+	if r.nRewind.Load() == 0 {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.rewinds
+	r.rewinds = nil
+	r.nRewind.Store(0)
+	return out
 }
 
 // entries returns the checkpoint entries and drops finished tracks.

@@ -31,9 +31,10 @@ type Entry struct {
 	Dev         uint64                  `json:"dev"`
 	Ino         uint64                  `json:"ino"`
 	Fingerprint fingerprint.Fingerprint `json:"fingerprint"`
-	Path        string                  `json:"path"`      // path the file was discovered at
-	RealPath    string                  `json:"real_path"` // symlinks resolved; where rotated siblings are looked for
-	Offset      int64                   `json:"offset"`    // next byte to read
+	Path        string                  `json:"path"`           // path the file was discovered at
+	RealPath    string                  `json:"real_path"`      // symlinks resolved; where rotated siblings are looked for
+	Offset      int64                   `json:"offset"`         // next byte to read
+	Size        int64                   `json:"size,omitempty"` // file size when last read: what is lost if the file is gone
 	Format      string                  `json:"format,omitempty"`
 	Partials    []Partial               `json:"partials,omitempty"`
 	Seen        time.Time               `json:"seen"` // last time the file was read; old entries are pruned

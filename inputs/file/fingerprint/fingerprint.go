@@ -52,6 +52,18 @@ func (f Fingerprint) StartsWith(old Fingerprint) bool {
 	return bytes.HasPrefix(f.head, old.head)
 }
 
+// Matches reports whether head, the first bytes of a file read now, is
+// still the file f was taken from: f's head is a prefix of it, or, when the
+// file holds fewer bytes than f, it is a prefix of f's head. A file that
+// shrank below f keeps matching until its bytes differ: a size check, not
+// the fingerprint, tells a truncation to empty.
+func (f Fingerprint) Matches(head []byte) bool {
+	if len(head) >= len(f.head) {
+		return bytes.HasPrefix(head, f.head)
+	}
+	return bytes.HasPrefix(f.head, head)
+}
+
 // Covers reports whether f holds size bytes already, so growing it is pointless.
 func (f Fingerprint) Covers(size int) bool { return len(f.head) >= size }
 
