@@ -69,6 +69,7 @@ type Files struct {
 	MaxOpenFiles     int           `yaml:"max_open_files"`
 	IdleTimeout      time.Duration `yaml:"idle_timeout"`
 	RotateWait       time.Duration `yaml:"rotate_wait"`
+	ReleaseDeleted   time.Duration `yaml:"release_deleted_after"` // 0 keeps a deleted unread file until read
 	CheckpointEvery  time.Duration `yaml:"checkpoint_interval"`
 	BatchSize        int           `yaml:"batch_size"`
 }
@@ -95,6 +96,7 @@ func Default() Config {
 			MaxOpenFiles:     1024,
 			IdleTimeout:      5 * time.Minute,
 			RotateWait:       time.Second,
+			ReleaseDeleted:   defaultReleaseDeleted,
 			CheckpointEvery:  time.Second,
 			BatchSize:        1024,
 		}},

@@ -36,6 +36,9 @@ func (c *Config) Validate() error {
 		"inputs.files.batch_size":          int64(f.BatchSize),
 		"shutdown_timeout":                 int64(c.ShutdownTimeout),
 	}
+	if f.ReleaseDeleted < 0 {
+		bad("inputs.files.release_deleted_after", "must not be negative")
+	}
 	for _, key := range sortedKeys(positive) {
 		if positive[key] <= 0 {
 			bad(key, "must be positive")

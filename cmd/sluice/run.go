@@ -197,7 +197,7 @@ func tailerConfig(cfg config.Config, log *slog.Logger, m *metrics.Registry) file
 		Include: f.Include, Exclude: f.Exclude, Flavor: glob.Native,
 		ReadFromTail: f.ReadFrom == "tail", Format: f.Format, MaxLineSize: int(f.MaxLineSize),
 		PollInterval: f.PollInterval, DiscoverInterval: f.DiscoverInterval, MaxOpenFiles: f.MaxOpenFiles,
-		IdleTimeout: f.IdleTimeout, RotateWait: f.RotateWait, CheckpointEvery: f.CheckpointEvery,
+		IdleTimeout: f.IdleTimeout, RotateWait: f.RotateWait, ReleaseDeleted: f.ReleaseDeleted, CheckpointEvery: f.CheckpointEvery,
 		CheckpointPath: filepath.Join(cfg.DataDir, "checkpoints", "files.json"),
 		BatchSize:      f.BatchSize, Logger: log.With("input", "files"), Events: m,
 	}

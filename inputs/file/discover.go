@@ -236,7 +236,9 @@ func (t *Tailer) drain(r *reader) {
 // closes drained files.
 func (t *Tailer) atEOF(r *reader) {
 	if r.gz != nil {
-		t.finish(r) // a .gz is complete: its end is the file's end
+		if r.off+r.tail >= r.gz.Size() {
+			t.finish(r) // a .gz is complete: its end is the file's end
+		}
 		return
 	}
 	st, err := r.f.Stat()

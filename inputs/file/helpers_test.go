@@ -33,6 +33,9 @@ type harness struct {
 	// stall, when set, is a channel the consumer waits on before taking
 	// the first batch: a sink that does not keep up.
 	stall chan struct{}
+	// answer, when set, answers each batch instead of an Ack: n counts
+	// the batches from 0.
+	answer func(n int, b *record.Batch)
 }
 
 func testConfig(dir string) Config {
@@ -78,7 +81,7 @@ func (h *harness) start() {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); tl.Run(ctx) }()
-	stall := h.stall
+	stall, answer := h.stall, h.answer
 	go func() {
 		defer wg.Done()
 		if stall != nil {
@@ -87,6 +90,7 @@ func (h *harness) start() {
 			case <-ctx.Done():
 			}
 		}
+		n := 0
 		for b := range tl.Out() {
 			h.mu.Lock()
 			for _, r := range b.Records {
@@ -95,9 +99,13 @@ func (h *harness) start() {
 			}
 			hold := h.hold
 			h.mu.Unlock()
-			if !hold {
+			switch {
+			case answer != nil:
+				answer(n, b)
+			case !hold:
 				b.Ack()
 			}
+			n++
 		}
 	}()
 	go func() { wg.Wait(); close(h.done) }()

@@ -1,17 +1,23 @@
 // Package file tails log files: it discovers them by pattern, follows them
-// through rename+create and copytruncate rotation, decodes CRI, Docker
-// json-file and raw lines, and checkpoints how far each file was read.
+// through rename+create and copytruncate rotation, reads on from kubelet's
+// gzipped rotated files when it fell behind, decodes CRI, Docker json-file
+// and raw lines, and checkpoints how far each file was read.
 //
 // Guarantees: a file's records are emitted in file order; a checkpoint only
 // covers records whose batch was acknowledged, so after a crash and restart
 // every line is emitted at least once (duplicates are bounded by what was in
-// flight). A renamed or deleted file is read to its end before it is closed.
-// Memory is bounded by max_line_size per file and one read buffer.
+// flight); a nacked batch is read again. A renamed or deleted file is read
+// to its end before it is closed, unless release_deleted says otherwise
+// (then its unread bytes are counted). A busy consumer stops reading, never
+// discovery. Memory is bounded by max_line_size per file, one read buffer,
+// and at most maxInflight batch positions per file.
 //
-// Known limitations: a file rotated twice while sluice was down is found
-// only through the checkpoint of the first rotated file; lines written to a
-// copytruncated file between sluice's last read and the truncation are
-// recovered only when the copy sits next to the file with a rotated name.
+// Known limitations: lines written to a copytruncated file between sluice's
+// last read and the truncation are recovered only when the copy sits next
+// to the file with a rotated name. Files rotated after one that kubelet
+// pruned while sluice was stopped are found by kubelet's timestamped names
+// (the node's local time) or, for other names, by modification time.
+// Reading a .gz from an offset decompresses everything before it.
 package file
 
 import (
@@ -151,12 +157,12 @@ func (t *Tailer) Run(ctx context.Context) error {
 }
 
 // poll gives every readable file one turn; while the consumer is busy, it
-// only finishes files that are read to their end.
+// reads nothing but still finishes files that were read to their end.
 func (t *Tailer) poll() bool {
 	progressed := false
 	for _, r := range t.readers {
 		progressed = r.turn(t, t.cfg.ReadBudget) || progressed
-		if r.f != nil && (r.atEOF || (t.batch.blocked() && r.state == stateDraining)) {
+		if r.f != nil && r.atEOF {
 			t.atEOF(r)
 		}
 	}
