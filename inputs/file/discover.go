@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sluicelog/sluice/inputs/file/fingerprint"
@@ -16,7 +17,7 @@ import (
 func (t *Tailer) discover(start bool) {
 	paths, errs := t.set.Expand()
 	for _, err := range errs {
-		t.noteOnce(err.Error(), SkipUnreadable, "cannot list files", err)
+		t.noteOnce(listErrKey+err.Error(), SkipUnreadable, "cannot list files", err)
 	}
 	seen := make(map[string]bool, len(paths))
 	for _, p := range paths {
@@ -47,11 +48,15 @@ func (t *Tailer) discover(start bool) {
 	t.forgetSkipped(seen)
 }
 
+// listErrKey prefixes the skip notes of folders that could not be listed,
+// which are not paths and are kept, so each is logged once.
+const listErrKey = "\x00list:"
+
 // forgetSkipped drops skip notes of paths that no longer match, so the map
 // does not grow with every file a node ever had.
 func (t *Tailer) forgetSkipped(seen map[string]bool) {
 	for p := range t.skipped {
-		if !seen[p] {
+		if !seen[p] && !strings.HasPrefix(p, listErrKey) {
 			delete(t.skipped, p)
 		}
 	}
@@ -357,7 +362,7 @@ func (t *Tailer) noteOnce(key, reason, msg string, err error) {
 	}
 	t.skipped[key] = reason
 	t.ev.Anomaly(reason, 1)
-	t.log.Warn(msg, "path", key, "reason", reason, "err", err)
+	t.log.Warn(msg, "path", strings.TrimPrefix(key, listErrKey), "reason", reason, "err", err)
 }
 
 // readError counts every failed read but logs a file's first one only: a

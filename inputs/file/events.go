@@ -32,7 +32,7 @@ type Events interface {
 	Rotated()                     // a file was renamed or removed and has been drained
 	Truncated()                   // a file shrank below the read offset (copytruncate)
 	Anomaly(reason string, n int) // input that was not a clean line: kept, cut or dropped as the reason says
-	CheckpointSaved(at time.Time)
+	CheckpointSaved(at time.Time) // the checkpoint file is current as of at (written, or unchanged since)
 }
 
 // NopEvents discards every event.

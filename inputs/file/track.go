@@ -90,6 +90,7 @@ func (t *track) ack(gen, seq uint64) {
 		return
 	}
 	t.committed = t.queue[n-1].pos
+	t.changed()
 	clear(t.queue[:n])
 	t.queue, t.head = t.queue[n:], t.head+uint64(n)
 	if len(t.queue) == 0 {
@@ -137,13 +138,22 @@ func (t *track) full() bool {
 func (t *track) setStart(pos position) {
 	t.mu.Lock()
 	t.committed = pos
+	t.changed()
 	t.mu.Unlock()
+}
+
+// changed tells the registry the checkpoint has something new to save.
+func (t *track) changed() {
+	if t.reg != nil {
+		t.reg.dirty.Store(true)
+	}
 }
 
 // finish marks the file closed.
 func (t *track) finish() {
 	t.mu.Lock()
 	t.done = true
+	t.changed()
 	t.mu.Unlock()
 }
 
@@ -180,6 +190,7 @@ type registry struct {
 	tracks  map[*track]struct{}
 	rewinds []*track
 	nRewind atomic.Int32 // len(rewinds), read without the lock on every poll
+	dirty   atomic.Bool  // a position moved or a track came or went since the last save
 }
 
 func (r *registry) add(t *track) {
@@ -189,6 +200,7 @@ func (r *registry) add(t *track) {
 	}
 	t.reg = r
 	r.tracks[t] = struct{}{}
+	r.dirty.Store(true)
 	r.mu.Unlock()
 }
 

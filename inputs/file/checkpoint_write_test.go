@@ -1,0 +1,65 @@
+package file
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sluicelog/sluice/internal/testdir"
+)
+
+// TestCheckpointWrittenOnlyWhenChanged: an idle node does not rewrite its
+// checkpoint every interval (with thousands of files it is megabytes of
+// fingerprints), but a new line read and acknowledged is saved.
+func TestCheckpointWrittenOnlyWhenChanged(t *testing.T) {
+	h := newHarness(t, "", nil)
+	path := filepath.Join(h.dir, "0.log")
+	appendFile(t, path, criLines(0, 10))
+	h.start()
+	h.waitCount(10)
+	mtime := func() time.Time {
+		st, err := os.Stat(h.cfg.CheckpointPath)
+		if err != nil {
+			return time.Time{}
+		}
+		return st.ModTime()
+	}
+	h.waitFor("the checkpoint written", func() bool { return !mtime().IsZero() })
+	time.Sleep(5 * h.cfg.CheckpointEvery)
+	idle := mtime()
+	time.Sleep(10 * h.cfg.CheckpointEvery)
+	if got := mtime(); !got.Equal(idle) {
+		t.Fatalf("checkpoint rewritten while nothing changed: mtime %v, then %v", idle, got)
+	}
+	appendFile(t, path, criLines(10, 11))
+	h.waitCount(11)
+	h.waitFor("the checkpoint written again", func() bool { return mtime().After(idle) })
+}
+
+// TestSkipNotesForgetGonePaths: a path skipped once (here a folder that
+// matches the pattern) is remembered so it is counted once, and forgotten
+// when it is gone, so the notes do not grow with every path a node had.
+func TestSkipNotesForgetGonePaths(t *testing.T) {
+	dir := testdir.New(t)
+	tl, err := New(testConfig(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	folder := filepath.Join(dir, "x.log")
+	if err := os.Mkdir(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tl.discover(true)
+	tl.discover(false)
+	if _, ok := tl.skipped[folder]; !ok {
+		t.Fatalf("skip notes %v, want %s", tl.skipped, folder)
+	}
+	if err := os.Remove(folder); err != nil {
+		t.Fatal(err)
+	}
+	tl.discover(false)
+	if len(tl.skipped) != 0 {
+		t.Fatalf("skip notes kept after the path went: %v", tl.skipped)
+	}
+}
