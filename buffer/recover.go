@@ -27,8 +27,8 @@ func (e *UnreadableErr) Error() string {
 // Unwrap returns why the file could not be read.
 func (e *UnreadableErr) Unwrap() error { return e.Err }
 
-// errNotRegular is why an entry with a segment's or a cursor's name that is
-// not a regular file (a folder, a symlink) cannot be read as one.
+// errNotRegular is why an entry with a segment's name that is not a regular
+// file (a folder, a symlink) cannot be read as a segment.
 var errNotRegular = errors.New("not a regular file")
 
 // recoverSegment repairs (when it is the newest) and measures one segment.
