@@ -93,7 +93,9 @@ func Open(cfg Config) (*Buffer, error) {
 	if err := b.recoverSegments(); err != nil {
 		return nil, err
 	}
-	b.recoverCursors()
+	if err := b.recoverCursors(); err != nil {
+		return nil, err
+	}
 	next := uint64(1)
 	if n := len(b.segs); n > 0 {
 		next = b.segs[n-1].index + 1
@@ -109,34 +111,26 @@ func Open(cfg Config) (*Buffer, error) {
 }
 
 // recoverSegments repairs the newest segment and measures every segment.
+// Only a segment proven corrupt is removed; one that cannot be read fails
+// Open with an *UnreadableErr, so an I/O error or a permission never costs
+// records.
 func (b *Buffer) recoverSegments() error {
 	idxs, err := segment.List(b.cfg.Dir)
 	if err != nil {
 		return fmt.Errorf("list buffer segments: %w", err)
 	}
+	if err := checkSegmentEntries(b.cfg.Dir); err != nil {
+		return err
+	}
 	for i, idx := range idxs {
-		if i == len(idxs)-1 {
-			cut, corrupt, err := segment.Repair(b.cfg.Dir, idx)
-			if err != nil {
-				b.cfg.Logger.Error("buffer segment unusable, removed", "segment", segment.Name(idx), "err", err)
-				b.ev.Corrupt(b.fileSize(idx))
-				b.remove(idx)
-				continue
-			}
-			if cut > 0 || len(corrupt) > 0 {
-				b.cfg.Logger.Warn("buffer segment repaired", "segment", segment.Name(idx), "truncated_bytes", cut, "corrupt_frames", len(corrupt))
-				b.ev.Corrupt(cut)
-			}
-		}
-		s, err := b.measure(idx)
+		s, err := b.recoverSegment(idx, i == len(idxs)-1)
 		if err != nil {
-			b.cfg.Logger.Error("buffer segment unreadable, removed", "segment", segment.Name(idx), "err", err)
-			b.ev.Corrupt(b.fileSize(idx))
-			b.remove(idx)
-			continue
+			return err
 		}
-		b.segs = append(b.segs, s)
-		b.total += s.size
+		if s != nil {
+			b.segs = append(b.segs, s)
+			b.total += s.size
+		}
 	}
 	return nil
 }
@@ -173,12 +167,16 @@ func (b *Buffer) fileSize(idx uint64) int64 {
 
 // recoverCursors loads each sink's cursor, falling back to the oldest
 // segment when it is missing, corrupt or points at a segment that is gone.
-func (b *Buffer) recoverCursors() {
+// A cursor file that cannot be read (not corrupt) is an *UnreadableErr.
+func (b *Buffer) recoverCursors() error {
 	oldest := b.oldest()
 	for _, name := range b.cfg.Sinks {
 		pos, ok, err := loadCursor(b.cfg.Dir, name)
+		if uerr := cursorUnreadable(b.cfg.Dir, name, err); uerr != nil {
+			return uerr
+		}
 		if err != nil {
-			b.cfg.Logger.Warn("buffer cursor unreadable, the sink restarts at the oldest record", "sink", name, "err", err)
+			b.cfg.Logger.Warn("buffer cursor corrupt, the sink restarts at the oldest record", "sink", name, "err", err)
 		}
 		s := b.seg(pos.Segment)
 		switch {
@@ -196,6 +194,7 @@ func (b *Buffer) recoverCursors() {
 	for _, p := range staleCursors(b.cfg.Dir, b.cfg.Sinks) {
 		os.Remove(p)
 	}
+	return nil
 }
 
 // oldest is the position before the first record in the buffer.

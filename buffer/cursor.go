@@ -56,9 +56,13 @@ func cursorPath(dir, name string) string {
 	return filepath.Join(dir, "cursors", name+".json")
 }
 
-// loadCursor reads a sink's saved position. A missing or unreadable file
+// errCorruptCursor marks a cursor file that was read but holds no valid
+// position, as opposed to one that could not be read.
+var errCorruptCursor = errors.New("corrupt")
+
+// loadCursor reads a sink's saved position. A missing or corrupt file
 // returns ok=false: the sink restarts from the oldest segment, which gives
-// duplicates, never loss.
+// duplicates, never loss. A corrupt file's error wraps errCorruptCursor.
 func loadCursor(dir, name string) (Position, bool, error) {
 	b, err := os.ReadFile(cursorPath(dir, name))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -69,7 +73,7 @@ func loadCursor(dir, name string) (Position, bool, error) {
 	}
 	var f cursorFile
 	if err := json.Unmarshal(b, &f); err != nil || f.Version != cursorVersion || f.Check != f.Pos.check() {
-		return Position{}, false, fmt.Errorf("cursor %s is corrupt (version %d, checksum %08x): %v", name, f.Version, f.Check, err)
+		return Position{}, false, fmt.Errorf("cursor %s is %w (version %d, checksum %08x): %v", name, errCorruptCursor, f.Version, f.Check, err)
 	}
 	return f.Pos, true, nil
 }

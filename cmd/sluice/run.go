@@ -32,7 +32,7 @@ import (
 func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) error {
 	log := newLogger(cfg.Log, stderr)
 	m := metrics.New()
-	ready := metrics.NewReadiness("inputs", "outputs")
+	ready := metrics.NewReadiness("buffer", "inputs", "outputs")
 	var bufRef atomic.Pointer[buffer.Buffer]
 	bufEvents := m.Buffer(func() buffer.Stats {
 		if b := bufRef.Load(); b != nil {
@@ -61,7 +61,8 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("kubernetes.fields: %w", err)
 	}
-	tailer, err := file.New(tailerConfig(cfg, log, m))
+	tcfg := tailerConfig(cfg, log, m)
+	tailer, err := file.New(tcfg)
 	if err != nil {
 		return err
 	}
@@ -70,7 +71,15 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 		return err
 	}
 	defer closeSinks(sinks)
-	buf, err := buffer.Open(bufferConfig(cfg, sinks, log, bufEvents))
+	opener := bufferOpener{
+		cfg: bufferConfig(cfg, sinks, log, bufEvents), checkpoints: filepath.Dir(tcfg.CheckpointPath),
+		log: log, ev: bufEvents, ready: ready,
+	}
+	buf, err := opener.open(ctx)
+	if errors.Is(err, errStopped) {
+		log.Info("sluice stopped before it could open its buffer")
+		return nil
+	}
 	if err != nil {
 		return err
 	}
