@@ -32,7 +32,9 @@ type ackFuncs struct{ ack, nack func() }
 // earlier one have been acknowledged, which is what the checkpoint saves.
 // A nack (the batch could not be made durable) forgets every batch in
 // flight and asks the tailer to read the file again from the committed
-// position; acknowledgements of batches sent before the nack no longer count.
+// position. Nothing commits from the nack until the tailer has taken the
+// rewind: batches it sent in between came from the old reading, and their
+// acknowledgements, like those of every batch sent before, no longer count.
 type track struct {
 	id       osfile.ID
 	path     string
@@ -45,8 +47,8 @@ type track struct {
 	queue     []inflight // batches in flight; queue[i] has sequence number head+i
 	head      uint64
 	nextSeq   uint64
-	gen       uint64 // bumped by a nack
-	rewind    bool   // a nack is waiting for the tailer
+	gen       uint64 // bumped when the tailer takes a rewind
+	rewind    bool   // a nack is waiting for the tailer; nothing commits meanwhile
 	done      bool   // the file is closed: forget it once nothing is in flight
 	seen      time.Time
 	size      int64 // file size when last read, for lost-byte counts at restart
@@ -78,8 +80,8 @@ func (t *track) sent(pos position, size int64) ackFuncs {
 func (t *track) ack(gen, seq uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if gen != t.gen || seq < t.head || seq-t.head >= uint64(len(t.queue)) {
-		return // sent before a nack: that batch will be read again
+	if gen != t.gen || t.rewind || seq < t.head || seq-t.head >= uint64(len(t.queue)) {
+		return // sent before a rewind: that batch will be read again
 	}
 	t.queue[seq-t.head].acked = true
 	n := 0
@@ -101,16 +103,14 @@ func (t *track) ack(gen, seq uint64) {
 // nack forgets every batch in flight and asks the tailer to rewind.
 func (t *track) nack(gen uint64) {
 	t.mu.Lock()
-	if gen != t.gen {
+	if gen != t.gen || t.rewind {
 		t.mu.Unlock()
-		return // already rewound for an earlier batch of the same failure
+		return // a rewind for the same failure is already asked for
 	}
-	t.gen++
 	t.queue, t.head = nil, t.nextSeq
-	first := !t.rewind
 	t.rewind = true
 	t.mu.Unlock()
-	if first && t.reg != nil {
+	if t.reg != nil {
 		t.reg.requestRewind(t)
 	}
 }
@@ -123,6 +123,8 @@ func (t *track) takeRewind() (position, bool) {
 		return position{}, false
 	}
 	t.rewind = false
+	t.gen++
+	t.queue, t.head = nil, t.nextSeq
 	return t.committed, true
 }
 
