@@ -51,7 +51,10 @@ func TestNackReadsAgain(t *testing.T) {
 				(<-nacked).Nack()
 			}
 			h.waitFor("the nacked lines again", func() bool { return count(h.bodies(), "msg-50") == 2 })
-			h.waitFor("the second reading to the end", func() bool { return count(h.bodies(), "msg-299") == 2 })
+			h.waitFor("the second reading to the end", func() bool {
+				b := h.bodies()
+				return count(b, "msg-50") == 2 && b[len(b)-1] == "msg-299"
+			})
 			time.Sleep(50 * time.Millisecond)
 			// The first reading got as far as it did before the nack was
 			// taken; the second starts at the nacked batch and goes on to
