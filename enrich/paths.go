@@ -1,6 +1,8 @@
 package enrich
 
 import (
+	"time"
+
 	"github.com/sluicelog/sluice/enrich/kubepath"
 	"github.com/sluicelog/sluice/enrich/podmeta"
 	"github.com/sluicelog/sluice/record"
@@ -11,6 +13,30 @@ import (
 // rarely, and with no bookkeeping on the hit path that a finer eviction
 // would need.
 const maxPaths = 4096
+
+// pathIdle is how often the Stage forgets paths: a path with no batch
+// since the previous sweep and holding nothing is dropped, so a file's
+// state goes between pathIdle and twice that after its last batch. Long
+// enough that a quiet file's next line rarely finds its state gone (which
+// costs a parse and, with its pod not cached, one more wait).
+const pathIdle = 2 * time.Minute
+
+// sweep forgets the paths idle since the previous sweep, at most once per
+// pathIdle: O(paths) then, one comparison otherwise.
+func (s *Stage) sweep(now time.Time) {
+	if now.Before(s.nextSweep) {
+		return
+	}
+	if !s.nextSweep.IsZero() {
+		for p, st := range s.paths {
+			if st.gen < s.gen && len(st.held) == 0 {
+				delete(s.paths, p)
+			}
+		}
+		s.gen++
+	}
+	s.nextSweep = now.Add(pathIdle)
+}
 
 // pathAttrs makes the shared slice for one path, with cap == len so that an
 // append by a later stage copies instead of writing into another record's
