@@ -2,7 +2,8 @@
 # Benchmarks: the Go benchmarks of each component, then an end-to-end run of
 # the real binary over pre-written kubelet-style logs, once per sink in $SINKS:
 # stdout to /dev/null, and loki to a local VictoriaLogs (GOBENCH=0 skips the
-# Go benchmarks; PROFILE=prefix writes <prefix>-<sink>.prof CPU profiles). It reports lines/s,
+# Go benchmarks, SCALE=0 the 10,000-file / 5,000-pod run of bench/cmd/scale;
+# PROFILE=prefix writes <prefix>-<sink>.prof CPU profiles). It reports lines/s,
 # CPU seconds per million lines and peak RSS of sluice (and the server's CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,14 @@ if [ "${GOBENCH:-1}" = 1 ]; then
 	go test -run '^$' -bench . -benchmem -count "${COUNT:-1}" \
 		./inputs/cri ./inputs/docker ./inputs/timestamp ./inputs/file ./inputs/file/glob ./buffer/... \
 		./enrich/... ./outputs/...
+fi
+
+if [ "${SCALE:-1}" = 1 ]; then
+	# Go raises its soft open-file limit to the hard one; the tailer holds
+	# every file open, so the hard limit must exceed SCALE_FILES.
+	echo "== scale: idle tailer over many files, Stage over many pods (SCALE=0 skips)"
+	go build -o bin/scale ./bench/cmd/scale
+	bin/scale -files "${SCALE_FILES:-10000}" -pods "${SCALE_PODS:-5000}" -window "${SCALE_WINDOW:-30s}"
 fi
 
 echo "== end to end"

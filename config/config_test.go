@@ -91,13 +91,24 @@ func TestParse(t *testing.T) {
 			yaml: "outputs:\n  stdout: {}\nkubernetes:\n  node_name: n1\n  annotations: [example.com/team]\n  fields: {namespace: k8s_namespace}\n",
 			check: func(t *testing.T, c Config) {
 				k := c.Kubernetes
-				if k.Enabled != "auto" || k.WaitForPod != 5*time.Second || k.DeleteGrace != 5*time.Minute || k.NodeName != "n1" ||
+				if k.Enabled != "auto" || k.WaitForPod != 5*time.Second || k.DeleteGrace != 5*time.Minute || k.NodeName != "n1" || k.MaxHeldBytes != 64<<20 ||
 					len(k.Annotations) != 1 || k.Fields["namespace"] != "k8s_namespace" || k.NamespaceLabels {
 					t.Fatalf("kubernetes = %+v", k)
 				}
 			},
 		},
 		{name: "kubernetes enabled value", yaml: "outputs:\n  stdout: {}\nkubernetes: {enabled: yes please}\n", wantErr: []string{"kubernetes.enabled"}},
+		{
+			name: "kubernetes max_held_bytes with a unit",
+			yaml: "outputs:\n  stdout: {}\nkubernetes: {max_held_bytes: 16MiB}\n",
+			check: func(t *testing.T, c Config) {
+				if c.Kubernetes.MaxHeldBytes != 16<<20 {
+					t.Fatalf("max_held_bytes = %d", c.Kubernetes.MaxHeldBytes)
+				}
+			},
+		},
+		{name: "kubernetes max_held_bytes zero", yaml: "outputs:\n  stdout: {}\nkubernetes: {max_held_bytes: 0}\n", wantErr: []string{"kubernetes.max_held_bytes"}},
+		{name: "kubernetes max_held_bytes not a size", yaml: "outputs:\n  stdout: {}\nkubernetes:\n  max_held_bytes: lots\n", wantErr: []string{"line 4", "kubernetes.max_held_bytes", "lots"}},
 		{name: "kubernetes negative wait", yaml: "outputs:\n  stdout: {}\nkubernetes: {wait_for_pod: -1s}\n", wantErr: []string{"kubernetes.wait_for_pod"}},
 		{name: "unknown key names key and line", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    inclde: ['/x']\n", wantErr: []string{"line 5", "inclde"}},
 		{name: "wrong type names line", yaml: "outputs:\n  stdout: {}\ninputs:\n  files:\n    poll_interval: soon\n", wantErr: []string{"line 5", "inputs.files.poll_interval", "soon"}},

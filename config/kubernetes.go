@@ -14,6 +14,9 @@ type Kubernetes struct {
 	// WaitForPod is how long a new file's lines wait for their pod to reach
 	// the cache before they go out with path-derived fields only.
 	WaitForPod time.Duration `yaml:"wait_for_pod"`
+	// MaxHeldBytes bounds the lines of all files held waiting for their
+	// pods; past it the oldest go out with path-derived fields only.
+	MaxHeldBytes ByteSize `yaml:"max_held_bytes"`
 	// DeleteGrace keeps a deleted pod's metadata for its last lines.
 	DeleteGrace     time.Duration     `yaml:"delete_grace"`
 	NamespaceLabels bool              `yaml:"namespace_labels"` // a second informer, over namespaces
@@ -22,7 +25,7 @@ type Kubernetes struct {
 }
 
 func defaultKubernetes() Kubernetes {
-	return Kubernetes{Enabled: "auto", WaitForPod: 5 * time.Second, DeleteGrace: 5 * time.Minute}
+	return Kubernetes{Enabled: "auto", WaitForPod: 5 * time.Second, MaxHeldBytes: 64 << 20, DeleteGrace: 5 * time.Minute}
 }
 
 func (k *Kubernetes) validate(bad func(key, format string, args ...any)) {
@@ -33,6 +36,9 @@ func (k *Kubernetes) validate(bad func(key, format string, args ...any)) {
 	}
 	if k.WaitForPod < 0 {
 		bad("kubernetes.wait_for_pod", "must not be negative")
+	}
+	if k.MaxHeldBytes <= 0 || k.MaxHeldBytes > 1<<30 {
+		bad("kubernetes.max_held_bytes", "%d is not between 1 byte and 1GiB", k.MaxHeldBytes)
 	}
 	if k.DeleteGrace < 0 {
 		bad("kubernetes.delete_grace", "must not be negative")

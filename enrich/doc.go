@@ -24,7 +24,11 @@
 // Guarantees of the Stage: it never drops a batch and never reorders the
 // batches of one file; it holds a file's batches at most Wait (plus one
 // check interval, Wait/10 between 10ms and 1s) waiting for the pod, while
-// other files' batches keep flowing. Batches held when Run's context ends
+// other files' batches keep flowing. What is held is bounded per file and
+// for the whole node (NodeMaxHeldBytes, 64 MiB by default): past a bound
+// the oldest held batch goes out early with path-derived attributes, still
+// ahead of its file's later batches. What the Stage knows of a path is
+// forgotten a few minutes after its last batch, unless it holds some. Batches held when Run's context ends
 // are neither forwarded nor acknowledged, so their lines are read again
 // after a restart: delivery stays at least once.
 //

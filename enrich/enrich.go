@@ -11,7 +11,8 @@ const (
 	// Wait; counted once each time a file's wait runs out, not per batch.
 	MissPodNotFound = "pod_not_found"
 	// MissHoldFull is a batch released before its pod was known because its
-	// file had too many batches or bytes held; counted per batch.
+	// file had too many batches or bytes held, or all files together too
+	// many bytes (NodeMaxHeldBytes); counted per batch, logged once per file.
 	MissHoldFull = "hold_full"
 )
 

@@ -22,9 +22,74 @@ type pathState struct {
 	attrs []record.Attr // for pod; rebuilt only when the cache hands out another *Pod
 
 	missed    bool // its wait ran out and the pod has not been seen since
-	held      []*record.Batch
+	held      []heldBatch
 	heldBytes int
 	since     time.Time // when the first of held was held
+	warned    bool      // a batch of it went early and that was logged
+
+	gen uint64 // the Stage's sweep generation at its last batch
+}
+
+// heldBatch is a batch waiting for its pod, with its body bytes and its
+// place in the order of all held batches.
+type heldBatch struct {
+	b     *record.Batch
+	bytes int
+	seq   uint64
+}
+
+// heldOrder lists every held batch across paths, oldest first, so that the
+// node-wide cap finds the oldest at once. Batches that left by another way
+// (their pod came, their wait ran out) stay listed until they reach the
+// front or a compaction, and are recognised as gone by their seq: a path's
+// batches leave from its front only, so an entry is live exactly when its
+// seq is at least that of its path's first held batch.
+type heldOrder struct {
+	refs  []heldRef
+	seq   uint64 // of the last batch held
+	bytes int    // body bytes held, all paths
+	n     int    // batches held, all paths
+}
+
+type heldRef struct {
+	st  *pathState
+	seq uint64
+}
+
+func (r heldRef) live() bool {
+	return len(r.st.held) > 0 && r.seq >= r.st.held[0].seq
+}
+
+// add lists a batch held by st and returns its seq.
+func (o *heldOrder) add(st *pathState, bytes int) uint64 {
+	o.seq++
+	o.refs = append(o.refs, heldRef{st, o.seq})
+	o.bytes += bytes
+	o.n++
+	// Entries that left by another way are dropped once they outnumber
+	// the live ones, so the list stays within twice what is held plus a
+	// constant, at amortized O(1) per batch.
+	if len(o.refs) > 2*o.n+64 {
+		live := o.refs[:0]
+		for _, r := range o.refs {
+			if r.live() {
+				live = append(live, r)
+			}
+		}
+		clear(o.refs[len(live):])
+		o.refs = live
+	}
+	return o.seq
+}
+
+// oldest returns the path whose first held batch is the oldest held by
+// any path. Something must be held.
+func (o *heldOrder) oldest() *pathState {
+	for !o.refs[0].live() {
+		o.refs[0] = heldRef{}
+		o.refs = o.refs[1:]
+	}
+	return o.refs[0].st
 }
 
 // state returns the state for path, parsing it the first time it is seen.
@@ -40,10 +105,13 @@ func (s *Stage) state(path string) *pathState {
 	if !ok {
 		s.events.Miss(MissPathUnparsed)
 	}
+	// A new path is when the map grows, so sweeping here too bounds it
+	// even when no ticker runs (nothing is ever held without a pod source).
+	s.sweep(s.now())
 	if len(s.paths) >= maxPaths {
 		s.forgetIdle()
 	}
-	st := &pathState{path: path, meta: m, parsed: ok, base: pathAttrs(s.keys, m, ok, s.node)}
+	st := &pathState{path: path, meta: m, parsed: ok, base: pathAttrs(s.keys, m, ok, s.node), gen: s.gen}
 	s.paths[path] = st
 	return st
 }
@@ -96,32 +164,55 @@ func (s *Stage) lookup(st *pathState) (*podmeta.Pod, bool) {
 }
 
 // hold queues b behind st's held batches, letting the oldest go early, with
-// path-derived attributes, when st holds too much.
+// path-derived attributes, when st holds too much, then the oldest of all
+// paths while all of them together hold too much.
 func (s *Stage) hold(ctx context.Context, out chan<- *record.Batch, st *pathState, b *record.Batch) bool {
-	st.held = append(st.held, b)
-	st.heldBytes += bodyBytes(b)
+	n := bodyBytes(b)
+	st.held = append(st.held, heldBatch{b: b, bytes: n, seq: s.order.add(st, n)})
+	st.heldBytes += n
 	for len(st.held) > 0 && (len(st.held) > s.maxHeld || st.heldBytes > s.maxHeldBytes) {
-		first := st.held[0]
-		st.held[0] = nil
-		st.held = st.held[1:]
-		st.heldBytes -= bodyBytes(first)
-		s.events.Miss(MissHoldFull)
-		s.apply(first, st.base)
-		if !s.send(ctx, out, first) {
+		if !s.releaseFirst(ctx, out, st, "per file") {
 			return false
 		}
 	}
-	if len(st.held) == 0 {
-		s.stopHolding(st)
+	for s.order.bytes > s.nodeMaxHeld {
+		if !s.releaseFirst(ctx, out, s.order.oldest(), "node") {
+			return false
+		}
 	}
 	return true
 }
 
+// releaseFirst sends st's oldest held batch early, without pod metadata,
+// because limit (per file or node) was reached. Later batches of st stay
+// behind it, so the file's order holds.
+func (s *Stage) releaseFirst(ctx context.Context, out chan<- *record.Batch, st *pathState, limit string) bool {
+	first := st.held[0]
+	st.held[0] = heldBatch{}
+	st.held = st.held[1:]
+	st.heldBytes -= first.bytes
+	s.order.bytes -= first.bytes
+	s.order.n--
+	if len(st.held) == 0 {
+		s.stopHolding(st)
+	}
+	s.events.Miss(MissHoldFull)
+	if !st.warned {
+		// Once per file: under an API server outage every file of a busy
+		// node goes this way, batch after batch.
+		st.warned = true
+		s.log.Warn("too many lines held waiting for pod metadata; this file's oldest go out with path fields only (counted as hold_full)",
+			"path", st.path, "limit", limit, "held_bytes", s.order.bytes, "node_max_held_bytes", s.nodeMaxHeld)
+	}
+	s.apply(first.b, st.base)
+	return s.send(ctx, out, first.b)
+}
+
 // releaseHeld sends all of st's held batches, in order, with attrs.
 func (s *Stage) releaseHeld(ctx context.Context, out chan<- *record.Batch, st *pathState, attrs []record.Attr) bool {
-	for i, b := range st.held {
-		s.apply(b, attrs)
-		if !s.send(ctx, out, b) {
+	for i, h := range st.held {
+		s.apply(h.b, attrs)
+		if !s.send(ctx, out, h.b) {
 			st.held = st.held[i:]
 			return false
 		}
@@ -131,6 +222,8 @@ func (s *Stage) releaseHeld(ctx context.Context, out chan<- *record.Batch, st *p
 }
 
 func (s *Stage) stopHolding(st *pathState) {
+	s.order.bytes -= st.heldBytes
+	s.order.n -= len(st.held)
 	clear(st.held)
 	st.held, st.heldBytes = st.held[:0], 0
 	delete(s.holding, st)

@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/sluicelog/sluice/enrich/podmeta"
@@ -33,6 +34,10 @@ const (
 	DefaultMaxHeld = 64
 	// DefaultMaxHeldBytes of record bodies per file.
 	DefaultMaxHeldBytes = 8 << 20
+	// DefaultNodeMaxHeldBytes of record bodies held by all files together:
+	// what thousands of new files at once (an API server outage on a busy
+	// node) may pin in memory while their pods are unknown.
+	DefaultNodeMaxHeldBytes = 64 << 20
 )
 
 // StageConfig is what a Stage needs from the daemon.
@@ -47,9 +52,14 @@ type StageConfig struct {
 	// counted from the first batch held. 0 means DefaultWait; negative
 	// means never hold.
 	Wait         time.Duration
-	MaxHeld      int    // batches held per file before the oldest goes early; 0 means DefaultMaxHeld
-	MaxHeldBytes int    // body bytes held per file before the oldest goes early; 0 means DefaultMaxHeldBytes
-	Events       Events // nil discards events
+	MaxHeld      int // batches held per file before the oldest goes early; 0 means DefaultMaxHeld
+	MaxHeldBytes int // body bytes held per file before the oldest goes early; 0 means DefaultMaxHeldBytes
+	// NodeMaxHeldBytes bounds the body bytes held by all files together;
+	// past it the oldest held batch of any file goes early. 0 means
+	// DefaultNodeMaxHeldBytes.
+	NodeMaxHeldBytes int
+	Events           Events       // nil discards events
+	Logger           *slog.Logger // nil discards; one line per file released early
 }
 
 // Stage enriches the batches flowing from the inputs to the buffer with pod
@@ -61,7 +71,10 @@ type StageConfig struct {
 // order they came in; batches of other paths are never held behind a held
 // one. A path's batches are held at most Wait from the first one held (plus
 // one check interval, Wait/10 between 10ms and 1s), at most MaxHeld batches
-// or MaxHeldBytes bytes; past that the oldest goes early. The Stage never
+// or MaxHeldBytes bytes; past that the oldest goes early. All paths together
+// hold at most NodeMaxHeldBytes; past that the oldest held batch of any path
+// goes early. A batch that goes early carries path-derived attributes and
+// is counted as MissHoldFull; it is never dropped. The Stage never
 // calls Ack: the buffer acknowledges a batch once it is durable, so a held
 // batch also holds back its file's checkpoint.
 //
@@ -75,10 +88,17 @@ type Stage struct {
 	wait         time.Duration
 	maxHeld      int
 	maxHeldBytes int
+	nodeMaxHeld  int
 	events       Events
+	log          *slog.Logger
 
 	paths   map[string]*pathState // owned by Run's goroutine, as is everything below
 	holding map[*pathState]struct{}
+	order   heldOrder // every held batch, oldest first, for NodeMaxHeldBytes
+	// gen counts sweeps of paths; a path that saw no batch since the
+	// previous sweep is forgotten by the next one.
+	gen       uint64
+	nextSweep time.Time
 	// watch is the source's Changed channel, taken before the lookups that
 	// decided to hold, so that a pod added after them cannot go unnoticed.
 	watch <-chan struct{}
@@ -96,13 +116,18 @@ func NewStage(c StageConfig) *Stage {
 		wait:         orDefault(c.Wait, DefaultWait),
 		maxHeld:      orDefault(c.MaxHeld, DefaultMaxHeld),
 		maxHeldBytes: orDefault(c.MaxHeldBytes, DefaultMaxHeldBytes),
+		nodeMaxHeld:  orDefault(c.NodeMaxHeldBytes, DefaultNodeMaxHeldBytes),
 		events:       orNop(c.Events),
+		log:          c.Logger,
 		paths:        make(map[string]*pathState),
 		holding:      make(map[*pathState]struct{}),
 		now:          time.Now,
 	}
 	if s.pods == nil {
 		s.wait = -1
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	return s
 }
@@ -159,6 +184,7 @@ func (s *Stage) handle(ctx context.Context, out chan<- *record.Batch, b *record.
 		return s.send(ctx, out, b)
 	}
 	st := s.state(b.Records[0].Path)
+	st.gen = s.gen
 	if len(st.held) > 0 {
 		return s.hold(ctx, out, st, b) // behind its file's earlier batches
 	}
@@ -179,6 +205,7 @@ func (s *Stage) handle(ctx context.Context, out chan<- *record.Batch, b *record.
 // recheck releases the held files whose pod is now known or whose wait
 // has run out.
 func (s *Stage) recheck(ctx context.Context, out chan<- *record.Batch, now time.Time) bool {
+	s.sweep(now)
 	if s.pods != nil {
 		s.watch = s.pods.Changed()
 	}

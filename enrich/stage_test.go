@@ -3,6 +3,8 @@ package enrich
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"maps"
 	"reflect"
 	"strings"
 	"sync"
@@ -448,5 +450,215 @@ func TestStageEmptyBatch(t *testing.T) {
 	r.send(b)
 	if got := r.recv(); got != b {
 		t.Fatal("another batch came out")
+	}
+}
+
+// logCount is a slog.Handler that counts records per value of "path".
+type logCount struct {
+	mu     sync.Mutex
+	byPath map[string]int
+}
+
+func (l *logCount) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logCount) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logCount) WithGroup(string) slog.Handler            { return l }
+func (l *logCount) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "path" {
+			l.byPath[a.Value.String()]++
+		}
+		return true
+	})
+	return nil
+}
+
+func (l *logCount) get() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.byPath)
+}
+
+// TestStageHoldNodeCap checks the cap on bytes held by all files together:
+// past it the oldest held batch, whichever file it belongs to, goes out
+// early with path-derived attributes, counted as hold_full per batch and
+// logged once per file, and every file's batches keep their order.
+func TestStageHoldNodeCap(t *testing.T) {
+	type step struct {
+		name, path string
+		early      []string // batches expected out, in this order, after this one is sent
+	}
+	tests := []struct {
+		name   string
+		cap    int
+		steps  []step
+		logged map[string]int
+	}{
+		{"cap reached: oldest released in order", 25, []step{
+			{"a1", ctrPath, nil},
+			{"p1", podsPath, nil},
+			{"a2", ctrPath, []string{"a1"}},
+			{"a3", ctrPath, []string{"p1"}},
+			{"p2", podsPath, []string{"a2"}},
+			{"a4", ctrPath, []string{"a3"}},
+			{"big", podsPath, []string{"p2", "a4", "big"}}, // alone over the cap
+		}, map[string]int{ctrPath: 1, podsPath: 1}},
+		{"below cap: held as before", 1000, []step{
+			{"a1", ctrPath, nil},
+			{"p1", podsPath, nil},
+			{"a2", ctrPath, nil},
+			{"a3", ctrPath, nil},
+			{"p2", podsPath, nil},
+		}, map[string]int{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := newFakePods()
+			logs := &logCount{byPath: map[string]int{}}
+			r := startStage(t, StageConfig{Pods: src, NodeMaxHeldBytes: tt.cap, Logger: slog.New(logs)})
+			sent := map[string]string{}
+			out := map[string]bool{}
+			early := 0
+			for _, st := range tt.steps {
+				b := mkBatch(st.name, st.path, 1, new(atomic.Int32))
+				size := 10
+				if st.name == "big" {
+					size = 40
+				}
+				b.Records[0].Body = fmt.Appendf(nil, "%-*s", size, b.Records[0].Body)
+				sent[st.name] = st.path
+				r.send(b)
+				for _, name := range st.early {
+					want := ctrAttrs
+					if sent[name] == podsPath {
+						want = podsAttrs
+					}
+					expect(t, r.recv(), name, want)
+					out[name] = true
+					early++
+				}
+			}
+			if n := r.ev.get(MissHoldFull); n != early {
+				t.Errorf("%d hold_full misses, want %d (one per batch released early)", n, early)
+			}
+			if got := logs.get(); !reflect.DeepEqual(got, tt.logged) {
+				t.Errorf("logged %v per path, want %v", got, tt.logged)
+			}
+			src.add(webPod())
+			// The rest come out enriched, each file in its order; files
+			// may interleave.
+			next := map[string][]string{}
+			for _, st := range tt.steps {
+				if !out[st.name] {
+					next[st.path] = append(next[st.path], st.name)
+				}
+			}
+			for len(next[ctrPath])+len(next[podsPath]) > 0 {
+				b := r.recv()
+				p := b.Records[0].Path
+				if len(next[p]) == 0 {
+					t.Fatalf("unexpected batch %q of %s", b.Records[0].Body, p)
+				}
+				want := ctrHit
+				if p == podsPath {
+					want = podsHit
+				}
+				expect(t, b, next[p][0], want)
+				next[p] = next[p][1:]
+			}
+		})
+	}
+}
+
+// TestStageForgetsIdlePaths checks that the state of a path with no batch
+// for a while, holding nothing, is forgotten, and that busy and holding
+// paths are kept.
+func TestStageForgetsIdlePaths(t *testing.T) {
+	const (
+		idle    = "/var/log/pods/shop_idle_a1/app/0.log"
+		busy    = "/var/log/pods/shop_busy_a2/app/0.log"
+		holding = "/var/log/pods/shop_held_a3/app/0.log"
+		late    = "/var/log/pods/shop_late_a4/app/0.log"
+	)
+	tests := []struct {
+		name string
+		// sweep is how the sweep is reached: by a tick or by a new path.
+		sweep func(s *Stage, out chan *record.Batch, now time.Time)
+	}{
+		{"on a tick", func(s *Stage, out chan *record.Batch, now time.Time) { s.recheck(context.Background(), out, now) }},
+		{"on a new path", func(s *Stage, out chan *record.Batch, _ time.Time) {
+			s.handle(context.Background(), out, mkBatch("l", late, 1, new(atomic.Int32)))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Unix(1_800_000_000, 0)
+			now := start
+			src := newFakePods(
+				&podmeta.Pod{Namespace: "shop", Name: "idle", UID: "a1"},
+				&podmeta.Pod{Namespace: "shop", Name: "busy", UID: "a2"},
+				&podmeta.Pod{Namespace: "shop", Name: "late", UID: "a4"})
+			s := NewStage(StageConfig{Pods: src, Wait: time.Hour}) // held's pod never comes
+			s.now = func() time.Time { return now }
+			out := make(chan *record.Batch, 100)
+			ctx := context.Background()
+			for _, p := range []string{idle, busy, holding} {
+				s.handle(ctx, out, mkBatch("x", p, 1, new(atomic.Int32)))
+			}
+			// The first path set the first sweep at pathIdle, which finds
+			// idle used since; the next is due at 2*pathIdle. Tick every
+			// pathIdle/4 up to just before it.
+			for range 7 {
+				now = now.Add(pathIdle / 4)
+				s.handle(ctx, out, mkBatch("x", busy, 1, new(atomic.Int32)))
+				s.recheck(ctx, out, now)
+			}
+			if _, ok := s.paths[idle]; !ok {
+				t.Fatal("idle path forgotten before it was idle for a whole interval")
+			}
+			now = now.Add(pathIdle / 2)
+			tt.sweep(s, out, now)
+			if _, ok := s.paths[idle]; ok {
+				t.Errorf("idle path still known %v after its last batch", now.Sub(start))
+			}
+			for _, p := range []string{busy, holding} {
+				if _, ok := s.paths[p]; !ok {
+					t.Errorf("%s forgotten", p)
+				}
+			}
+			if len(s.holding) != 1 {
+				t.Fatalf("%d paths holding, want 1", len(s.holding))
+			}
+		})
+	}
+}
+
+// TestStageHeldOrderBounded checks that batches that stopped being held
+// the usual way (their wait ran out) do not pile up in the list the
+// node-wide cap keeps, and that the cap still finds the oldest after.
+func TestStageHeldOrderBounded(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := NewStage(StageConfig{Pods: newFakePods(), Wait: time.Minute, NodeMaxHeldBytes: 25})
+	s.now = func() time.Time { return now }
+	out := make(chan *record.Batch, 10)
+	ctx := context.Background()
+	path := func(i int) string { return fmt.Sprintf("/var/log/pods/shop_p%d_a%d/app/0.log", i, i) }
+	for i := range 1000 {
+		s.handle(ctx, out, mkBatch("x", path(i), 1, new(atomic.Int32)))
+		now = now.Add(time.Minute)
+		s.recheck(ctx, out, now)
+		<-out
+	}
+	if n := len(s.order.refs); n > 65 {
+		t.Fatalf("%d entries listed with nothing held", n)
+	}
+	for i, name := range []string{"a", "b", "c"} {
+		b := mkBatch(name, path(2000+i), 1, new(atomic.Int32))
+		b.Records[0].Body = fmt.Appendf(nil, "%-10s", b.Records[0].Body)
+		s.handle(ctx, out, b)
+	}
+	if got := strings.TrimSpace(string((<-out).Records[0].Body)); got != "a/0" || len(out) != 0 {
+		t.Fatalf("released %q and %d more, want a/0 alone", got, len(out))
 	}
 }

@@ -97,6 +97,7 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	enriched := make(chan *record.Batch)
 	stage := enrich.NewStage(enrich.StageConfig{
 		Node: nodeName(cfg.Kubernetes), Pods: pods.source, Keys: keys, Wait: cfg.Kubernetes.WaitForPod, Events: m,
+		NodeMaxHeldBytes: int(cfg.Kubernetes.MaxHeldBytes), Logger: log.With("component", "enrich"),
 	})
 	go stage.Run(stopCtx, tailer.Out(), enriched)
 	appended := make(chan struct{})
