@@ -40,6 +40,8 @@ type reader struct {
 	fresh      bool // read since the last discovery, so no stat is needed
 	size       int64
 	readFailed bool // a read error was logged for this file
+
+	src *record.Source // what records carry of id and fp; see source
 }
 
 // turn reads up to budget bytes, emitting batches. It reports whether any
@@ -134,7 +136,7 @@ func (r *reader) finishTail(ctx context.Context, t *Tailer) error {
 		if n > 0 {
 			b := &t.batch
 			before := len(b.recs)
-			r.dec.feed(t.buf[:n], r.off, true)
+			r.dec.feedTail(t.buf[:n], r.off)
 			r.off += int64(n)
 			if len(b.recs) > before {
 				b.recs[len(b.recs)-1].Flags |= record.FlagNoNewline
@@ -183,7 +185,7 @@ func (r *reader) flush(ctx context.Context, t *Tailer, fn func()) error {
 // an idle turn allocates nothing.
 func (r *reader) begin(t *Tailer) *batcher {
 	b := &t.batch
-	b.path, b.recs, b.bytes = r.path, nil, 0
+	b.path, b.src, b.recs, b.bytes = r.path, r.source(), nil, 0
 	r.dec.emit, r.dec.now = t.emit, time.Now()
 	return b
 }

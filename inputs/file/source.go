@@ -1,0 +1,21 @@
+package file
+
+import (
+	"bytes"
+
+	"github.com/sluicelog/sluice/record"
+)
+
+// source returns the identity r's records carry, so the buffer can tell
+// at a restart how far each file's records got (record.Record.Next). It is
+// made again only when the fingerprint changed (it grows while a file is
+// young, and is replaced after a truncation): records already sent keep
+// the Source they were read under.
+func (r *reader) source() *record.Source {
+	head := r.fp.Bytes()
+	if s := r.src; s != nil && s.Dev == r.id.Dev && s.Ino == r.id.Ino && bytes.Equal(s.Head, head) {
+		return s
+	}
+	r.src = &record.Source{Dev: r.id.Dev, Ino: r.id.Ino, Head: head}
+	return r.src
+}
