@@ -48,7 +48,7 @@ func (b *Buffer) scanResume() {
 		b.resume = append(b.resume, ResumePoint{Identity: id, Next: next})
 	}
 	slices.SortFunc(b.resume, func(x, y ResumePoint) int {
-		return cmp.Or(cmp.Compare(x.Dev, y.Dev), cmp.Compare(x.Ino, y.Ino), cmp.Compare(x.HeadLen, y.HeadLen), cmp.Compare(x.HeadSum, y.HeadSum))
+		return cmp.Or(cmp.Compare(x.Dev, y.Dev), cmp.Compare(x.Ino, y.Ino), cmp.Compare(x.Head, y.Head))
 	})
 	b.cfg.Logger.Info("buffer scanned for file positions", "files", len(b.resume), "records", records,
 		"segments", len(b.segs), "took", time.Since(start).Round(time.Millisecond))

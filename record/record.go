@@ -8,8 +8,6 @@
 package record
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"sync"
 	"time"
 )
@@ -59,13 +57,6 @@ type Source struct {
 	Head     []byte // the file's fingerprint when the record was read: up to its first KiB
 }
 
-// HeadSum is the checksum the buffer stores instead of a Source's head (a
-// KiB per file would weigh on every source definition): SHA-256, first 8
-// bytes, so a crafted head cannot easily pass for another file's.
-func HeadSum(head []byte) uint64 {
-	sum := sha256.Sum256(head)
-	return binary.LittleEndian.Uint64(sum[:8])
-}
 
 // Attr is one metadata key/value attached to a record.
 type Attr struct {

@@ -12,7 +12,9 @@ import (
 // pod's metadata is attached. Versions 2 and 3 write a source once per
 // segment (and again every redefineEvery bytes) and refer to it by a small
 // number from then on. Version 3 adds the identity between the path and the
-// attributes.
+// attributes: in full (with the file's head, up to a KiB) in the source's
+// first definition in the segment, and as "the same as before" in the
+// definitions that repeat it, so the head costs a KiB per file and segment.
 const (
 	srcInline = 0 // path and attributes follow, as in version 1
 	srcDefine = 1 // an id, then path and attributes: later records may refer to it
@@ -40,17 +42,14 @@ type Encoder struct {
 
 type source struct {
 	id      uint64
-	defined int64 // segment offset of the last definition
-	ident   Identity
+	defined int64 // segment offset of the last definition, -1 before the first
 }
 
-// Identity is a file's identity as the buffer keeps it: the head is
-// replaced by its length and record.HeadSum, which is enough to tell
-// whether a checkpoint's fingerprint names the same file.
+// Identity is a file's identity as the buffer keeps it (record.Source as a
+// comparable value).
 type Identity struct {
 	Dev, Ino uint64
-	HeadLen  int
-	HeadSum  uint64
+	Head     string
 }
 
 // IdentityOf returns the identity the buffer keeps for s; ok is false for
@@ -59,7 +58,7 @@ func IdentityOf(s *record.Source) (Identity, bool) {
 	if s == nil {
 		return Identity{}, false
 	}
-	return Identity{Dev: s.Dev, Ino: s.Ino, HeadLen: len(s.Head), HeadSum: record.HeadSum(s.Head)}, true
+	return Identity{Dev: s.Dev, Ino: s.Ino, Head: string(s.Head)}, true
 }
 
 // Reset forgets every source: the next segment starts without them.
@@ -77,11 +76,12 @@ func (e *Encoder) Append(b []byte, r *record.Record, at int64) []byte {
 		b = append(b, srcRef)
 		return binary.AppendUvarint(b, src.id)
 	}
+	first := src.defined < 0
 	src.defined = at
 	b = append(b, srcDefine)
 	b = binary.AppendUvarint(b, src.id)
 	b = appendBytes(b, r.Path)
-	b = appendIdentity(b, r.Source != nil, src.ident)
+	b = appendIdentity(b, r.Source, first)
 	return appendAttrs(b, r.Attrs)
 }
 
@@ -102,10 +102,7 @@ func (e *Encoder) source(r *record.Record) *source {
 		if e.ids == nil {
 			e.ids = make(map[string]*source)
 		}
-		// The head's checksum is taken once per source and segment, not
-		// per record.
-		ident, _ := IdentityOf(r.Source)
-		src = &source{id: e.next, defined: -1, ident: ident}
+		src = &source{id: e.next, defined: -1}
 		e.next++
 		e.ids[string(e.key)] = src
 	}
@@ -114,7 +111,7 @@ func (e *Encoder) source(r *record.Record) *source {
 }
 
 // appendKey writes what tells r's source apart: its path, attributes and
-// file identity with the head itself, which is cheaper than its checksum.
+// file identity.
 func appendKey(b []byte, r *record.Record) []byte {
 	b = appendBytes(b, r.Path)
 	b = appendAttrs(b, r.Attrs)
@@ -138,49 +135,41 @@ func appendAttrs(b []byte, attrs []record.Attr) []byte {
 // Identity kinds in a version 3 source definition.
 const (
 	identNone = 0 // records not read from a file
-	identFile = 1 // dev, ino, head length and head checksum follow
+	identFile = 1 // dev, ino and head follow
+	identSame = 2 // as in the source's first definition in the segment
 )
 
-func appendIdentity(b []byte, ok bool, id Identity) []byte {
-	if !ok {
+// appendIdentity writes s's identity: in full in the first definition of
+// its source in the segment, by reference to it in the others.
+func appendIdentity(b []byte, s *record.Source, first bool) []byte {
+	switch {
+	case s == nil:
 		return append(b, identNone)
+	case !first:
+		return append(b, identSame)
 	}
 	b = append(b, identFile)
-	b = binary.AppendUvarint(b, id.Dev)
-	b = binary.AppendUvarint(b, id.Ino)
-	b = binary.AppendUvarint(b, uint64(id.HeadLen))
-	return binary.LittleEndian.AppendUint64(b, id.HeadSum)
+	b = binary.AppendUvarint(b, s.Dev)
+	b = binary.AppendUvarint(b, s.Ino)
+	return appendBytes(b, s.Head)
 }
 
-func (in *reader) identity() (Identity, bool) {
+// identity reads what appendIdentity wrote; same reports identSame.
+func (in *reader) identity() (id Identity, ok, same bool) {
 	switch in.byte() {
 	case identNone:
-		return Identity{}, false
+		return Identity{}, false, false
+	case identSame:
+		return Identity{}, false, true
 	case identFile:
-		id := Identity{Dev: in.uvarint(), Ino: in.uvarint()}
-		n := in.uvarint()
-		if n > fingerprintMax {
-			in.bad(fmt.Sprintf("head length %d", n))
-			return Identity{}, false
-		}
-		id.HeadLen = int(n)
-		if len(in.b) < 8 {
-			in.fail("head checksum")
-			return Identity{}, false
-		}
-		id.HeadSum = binary.LittleEndian.Uint64(in.b)
-		in.b = in.b[8:]
-		return id, in.err == nil
+		id = Identity{Dev: in.uvarint(), Ino: in.uvarint(), Head: string(in.bytes())}
+		return id, in.err == nil, false
 	}
 	if in.err == nil {
 		in.bad("identity kind")
 	}
-	return Identity{}, false
+	return Identity{}, false, false
 }
-
-// fingerprintMax bounds a head length read back: the tailer's heads are a
-// KiB, and a larger figure is corruption.
-const fingerprintMax = 1 << 20
 
 // decodedSource is a source as the decoder keeps it for later references.
 type decodedSource struct {
@@ -188,6 +177,7 @@ type decodedSource struct {
 	attrs []record.Attr
 	ident Identity
 	hasID bool
+	same  bool // the definition repeats the identity of the first
 }
 
 // Reset forgets the sources of the segment the decoder read before.
@@ -220,6 +210,12 @@ func (d *Decoder) readSource(in *reader, r *record.Record, v byte) (decodedSourc
 		if d.sources == nil {
 			d.sources = make(map[uint64]decodedSource)
 		}
+		if prev, ok := d.sources[id]; s.same && ok {
+			// An id names one source per segment: a repeated definition
+			// keeps the identity of the first. When the first was lost,
+			// the identity stays unknown.
+			s.ident, s.hasID = prev.ident, prev.hasID
+		}
 		// readInline copies strings out of the frame, so the dictionary
 		// may keep what it made.
 		d.sources[id] = s
@@ -234,7 +230,7 @@ func (d *Decoder) readInline(in *reader, r *record.Record, v byte) (decodedSourc
 	r.Path = d.str(in.bytes())
 	var s decodedSource
 	if v == VersionResume {
-		s.ident, s.hasID = in.identity()
+		s.ident, s.hasID, s.same = in.identity()
 	}
 	if in.err != nil {
 		return decodedSource{}, in.err

@@ -49,18 +49,23 @@ func TestNextRoundTrip(t *testing.T) {
 }
 
 // TestPositionIdentity checks what Position reads back: the identity of
-// the file (device, inode, the head's length and checksum), the same for
-// a definition and the references to it, and no position for records
-// without a file or without a restart offset.
+// the file (device, inode, head), the same for a definition, the
+// references to it and its repeated definitions, and no position for
+// records without a file or without a restart offset.
 func TestPositionIdentity(t *testing.T) {
 	recs := sourceRecords(40)
 	recs[5].Next = 0
 	var e Encoder
 	var d Decoder
 	at := int64(16)
+	var sizes []int
 	for i := range recs {
+		if i == 20 {
+			at += redefineEvery // the sources are defined again, without their heads
+		}
 		p := e.Append(nil, &recs[i], at)
 		at += int64(len(p)) + 12
+		sizes = append(sizes, len(p))
 		id, next, ok, err := d.Position(p)
 		if err != nil {
 			t.Fatalf("record %d: %v", i, err)
@@ -72,10 +77,13 @@ func TestPositionIdentity(t *testing.T) {
 		if !ok {
 			continue
 		}
-		want := Identity{Dev: r.Source.Dev, Ino: r.Source.Ino, HeadLen: len(r.Source.Head), HeadSum: record.HeadSum(r.Source.Head)}
+		want := Identity{Dev: r.Source.Dev, Ino: r.Source.Ino, Head: string(r.Source.Head)}
 		if id != want || next != r.Next {
 			t.Fatalf("record %d: %+v next %d, want %+v next %d", i, id, next, want, r.Next)
 		}
+	}
+	if head := len(sources[0].Head); sizes[21] > sizes[0]-head/2 {
+		t.Errorf("a repeated definition takes %d bytes, the first %d: the head (%d bytes) is repeated", sizes[21], sizes[0], head)
 	}
 }
 
@@ -91,7 +99,7 @@ func TestEncoderTellsFilesApart(t *testing.T) {
 	for i, src := range []*record.Source{old, grown, rotated, old, rotated} {
 		r := record.Record{Body: []byte("x"), Path: "/p/0.log", Attrs: attrs, Source: src, Next: 7}
 		id, _, ok, err := d.Position(e.Append(nil, &r, int64(16+i*100)))
-		if err != nil || !ok || id.Ino != src.Ino || id.HeadLen != len(src.Head) || id.HeadSum != record.HeadSum(src.Head) {
+		if err != nil || !ok || id.Ino != src.Ino || id.Head != string(src.Head) {
 			t.Fatalf("record %d of %s: %+v, %v, %v", i, src.Head, id, ok, err)
 		}
 	}
