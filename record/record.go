@@ -57,7 +57,6 @@ type Source struct {
 	Head     []byte // the file's fingerprint when the record was read: up to its first KiB
 }
 
-
 // Attr is one metadata key/value attached to a record.
 type Attr struct {
 	Key   string
