@@ -45,6 +45,9 @@ type Config struct {
 	ReadBudget       int // bytes per file per turn, for fairness between files
 	Logger           *slog.Logger
 	Events           Events
+	// Recovered are positions the disk buffer's newest records give; they
+	// move checkpointed files forward (checkpoint.Merge).
+	Recovered []checkpoint.Entry
 }
 
 // Tailer reads every file the patterns match and sends batches downstream.
@@ -109,6 +112,10 @@ func (t *Tailer) Run(ctx context.Context) error {
 		// A bad checkpoint must not stop a node's logging: reading from the
 		// start gives duplicates, never loss.
 		t.log.Error("checkpoint unreadable, reading files from their start", "err", err)
+	}
+	entries, moved := checkpoint.Merge(entries, t.cfg.Recovered)
+	if moved > 0 {
+		t.log.Info("files resume after the records the buffer holds, past their checkpoint", "files", moved)
 	}
 	t.saved = entries
 	t.discover(ctx, true)
