@@ -61,10 +61,6 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("kubernetes.fields: %w", err)
 	}
-	tailer, err := file.New(tailerConfig(cfg, log, m))
-	if err != nil {
-		return err
-	}
 	sinks, err := openSinks(cfg.Outputs, stdoutW, m, log)
 	if err != nil {
 		return err
@@ -76,6 +72,14 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	}
 	bufRef.Store(buf)
 	defer buf.Close()
+	// Opened after the buffer: the records it holds tell how far each file
+	// got, which is further than the checkpoint after a kill -9.
+	tcfg := tailerConfig(cfg, log, m)
+	tcfg.Recovered = recovered(buf.Resume())
+	tailer, err := file.New(tcfg)
+	if err != nil {
+		return err
+	}
 
 	// Everything below stops by the shutdown deadline at the latest.
 	stopCtx, stopAll := context.WithCancel(context.Background())
