@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/sluicelog/sluice/inputs/file/checkpoint"
 	"github.com/sluicelog/sluice/inputs/file/fingerprint"
 	"github.com/sluicelog/sluice/inputs/file/osfile"
 )
@@ -152,6 +153,9 @@ func (t *Tailer) startOffset(r *reader, start bool) int64 {
 			r.dec.restore(e.Partials)
 			return e.Offset
 		}
+	}
+	if off, ok := checkpoint.Furthest(t.cfg.Recovered, r.id.Dev, r.id.Ino, r.fp); ok && off <= r.size {
+		return off // opened after the last checkpoint save, and in the buffer
 	}
 	for _, e := range t.saved {
 		if e.Path == r.path {

@@ -1,6 +1,7 @@
 package file
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -68,6 +69,59 @@ func TestResumeFromRecoveredPosition(t *testing.T) {
 			h2.stop()
 			if got := h2.bodies(); !equalStrings(got, tc.want) {
 				t.Fatalf("after restart got %q, want %q", tail(got, 25), tc.want)
+			}
+		})
+	}
+}
+
+// TestResumeFileOpenedAfterLastSave: a file first read after the
+// checkpoint's last save has no entry; when the buffer holds its records,
+// a restart goes on after them instead of reading it from its start.
+func TestResumeFileOpenedAfterLastSave(t *testing.T) {
+	h := newHarness(t, "", nil)
+	h.hold = true
+	path := filepath.Join(h.dir, "0.log")
+	appendFile(t, path, criLines(0, 30))
+	h.start()
+	h.waitCount(30)
+	h.stop()
+	if err := os.Remove(h.cfg.CheckpointPath); err != nil {
+		t.Fatal(err)
+	}
+	newest := h.records()[19] // the buffer lost msg-20 and after
+
+	appendFile(t, path, criLines(30, 40))
+	h2 := newHarness(t, h.dir, func(c *Config) { c.Recovered = []checkpoint.Entry{recoveredAt(newest)} })
+	h2.start()
+	h2.waitCount(20)
+	h2.stop()
+	if got := h2.bodies(); !equalStrings(got, msgs(20, 40)) {
+		t.Fatalf("after restart got %q, want msg-20..39", tail(got, 25))
+	}
+}
+
+// TestFurthestNeedsTheFilesHead: a recovered position applies to a file
+// without a checkpoint entry only when its head is a prefix of the file's.
+func TestFurthestNeedsTheFilesHead(t *testing.T) {
+	live := fingerprint.FromBytes([]byte("2026-11-26T00:54:07Z stdout F the live file\n"))
+	rec := func(head string, off int64) checkpoint.Entry {
+		return checkpoint.Entry{Dev: 1, Ino: 2, Fingerprint: fingerprint.FromBytes([]byte(head)), Offset: off}
+	}
+	for _, tc := range []struct {
+		name      string
+		recovered []checkpoint.Entry
+		off       int64
+		ok        bool
+	}{
+		{"its own records, short and full heads", []checkpoint.Entry{rec("2026-11-26T00:54:07Z", 100), rec(string(live.Bytes()), 900)}, 900, true},
+		{"a reused inode's old file", []checkpoint.Entry{rec("2026-11-26T00:40:00Z stdout F old\n", 5000)}, 0, false},
+		{"an empty head", []checkpoint.Entry{rec("", 5000)}, 0, false},
+		{"another inode", []checkpoint.Entry{{Dev: 1, Ino: 3, Fingerprint: live, Offset: 5000}}, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			off, ok := checkpoint.Furthest(tc.recovered, 1, 2, live)
+			if off != tc.off || ok != tc.ok {
+				t.Fatalf("Furthest = %d, %v; want %d, %v", off, ok, tc.off, tc.ok)
 			}
 		})
 	}

@@ -46,7 +46,8 @@ type Config struct {
 	Logger           *slog.Logger
 	Events           Events
 	// Recovered are positions the disk buffer's newest records give; they
-	// move checkpointed files forward (checkpoint.Merge).
+	// move checkpointed files forward (checkpoint.Merge) and place files
+	// found at start that the checkpoint does not know (checkpoint.Furthest).
 	Recovered []checkpoint.Entry
 }
 

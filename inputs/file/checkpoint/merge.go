@@ -16,10 +16,10 @@ import "github.com/sluicelog/sluice/inputs/file/fingerprint"
 // against the file itself. An entry whose own head is empty matches
 // anything and is left as is, as is one that heads of two different files
 // (a reused inode) would match. Recovered positions that match no entry
-// are dropped: they are files the checkpoint forgot once read to their end
-// (resuming them would report them lost when they are gone), or files
-// opened after its last save, which the checkpoint's path rule already
-// reads from their start.
+// are not added: they are files the checkpoint forgot once read to their
+// end (resuming them would report them lost when they are gone), or files
+// opened after its last save, which the tailer finds with Furthest when
+// it opens them.
 //
 // It returns the entries and how many moved forward.
 func Merge(saved, recovered []Entry) ([]Entry, int) {
@@ -76,3 +76,19 @@ func furthest(e Entry, recovered []Entry) (Entry, bool) {
 
 // related reports whether one head is a prefix of the other.
 func related(a, b fingerprint.Fingerprint) bool { return a.StartsWith(b) || b.StartsWith(a) }
+
+// Furthest returns the furthest recovered position of the file with the
+// given device, inode and head (read from the file itself), for a file the
+// checkpoint has no entry for: one opened after the checkpoint's last
+// save. A recovered head must be a prefix of the file's; an empty one
+// matches nothing.
+func Furthest(recovered []Entry, dev, ino uint64, head fingerprint.Fingerprint) (int64, bool) {
+	var off int64
+	found := false
+	for _, r := range recovered {
+		if r.Dev == dev && r.Ino == ino && r.Fingerprint.Len() > 0 && head.StartsWith(r.Fingerprint) && (!found || r.Offset > off) {
+			off, found = r.Offset, true
+		}
+	}
+	return off, found
+}
