@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/sluicelog/sluice/inputs/file/checkpoint"
 	"github.com/sluicelog/sluice/inputs/file/fingerprint"
 	"github.com/sluicelog/sluice/inputs/file/osfile"
 )
@@ -150,11 +149,14 @@ func (t *Tailer) startOffset(r *reader, start bool) int64 {
 		if (osfile.ID{Dev: e.Dev, Ino: e.Ino}) == r.id && r.fp.StartsWith(e.Fingerprint) && e.Offset <= r.size {
 			t.saved = append(t.saved[:i], t.saved[i+1:]...)
 			r.dec.format = e.Format
+			if off, ok := t.recovered(r); ok && off > e.Offset {
+				return off // the partials ended before it: see checkpoint.Merge
+			}
 			r.dec.restore(e.Partials)
 			return e.Offset
 		}
 	}
-	if off, ok := checkpoint.Furthest(t.cfg.Recovered, r.id.Dev, r.id.Ino, r.fp); ok && off <= r.size {
+	if off, ok := t.recovered(r); ok {
 		return off // opened after the last checkpoint save, and in the buffer
 	}
 	for _, e := range t.saved {

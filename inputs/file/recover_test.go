@@ -126,3 +126,35 @@ func TestFurthestNeedsTheFilesHead(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeWhenCheckpointHeadIsEmpty: a file opened while empty is
+// checkpointed with an empty head until a batch of it is acknowledged;
+// such an entry matches any content, so Merge leaves it alone, and the
+// position is taken when the file is opened, against its own head.
+func TestResumeWhenCheckpointHeadIsEmpty(t *testing.T) {
+	h := newHarness(t, "", nil)
+	h.hold = true
+	path := filepath.Join(h.dir, "0.log")
+	appendFile(t, path, criLines(0, 30))
+	h.start()
+	h.waitCount(30)
+	h.stop()
+	saved, err := checkpoint.Load(h.cfg.CheckpointPath)
+	if err != nil || len(saved) != 1 || saved[0].Offset != 0 {
+		t.Fatalf("checkpoint %+v, %v", saved, err)
+	}
+	saved[0].Fingerprint = fingerprint.Fingerprint{}
+	if err := checkpoint.Save(h.cfg.CheckpointPath, saved); err != nil {
+		t.Fatal(err)
+	}
+	newest := h.records()[19]
+
+	appendFile(t, path, criLines(30, 40))
+	h2 := newHarness(t, h.dir, func(c *Config) { c.Recovered = []checkpoint.Entry{recoveredAt(newest)} })
+	h2.start()
+	h2.waitCount(20)
+	h2.stop()
+	if got := h2.bodies(); !equalStrings(got, msgs(20, 40)) {
+		t.Fatalf("after restart got %q, want msg-20..39", tail(got, 25))
+	}
+}

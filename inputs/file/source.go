@@ -3,6 +3,7 @@ package file
 import (
 	"bytes"
 
+	"github.com/sluicelog/sluice/inputs/file/checkpoint"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -18,4 +19,13 @@ func (r *reader) source() *record.Source {
 	}
 	r.src = &record.Source{Dev: r.id.Dev, Ino: r.id.Ino, Head: head}
 	return r.src
+}
+
+// recovered is how far the disk buffer's records of r's file got
+// (Config.Recovered), checked against the file's own head: this catches
+// what checkpoint.Merge cannot, a checkpoint entry saved while the file
+// was empty or still short, and a file with no entry at all.
+func (t *Tailer) recovered(r *reader) (int64, bool) {
+	off, ok := checkpoint.Furthest(t.cfg.Recovered, r.id.Dev, r.id.Ino, r.fp)
+	return off, ok && off <= r.size
 }
