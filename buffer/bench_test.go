@@ -3,6 +3,7 @@ package buffer
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,8 +18,12 @@ const (
 	benchBody  = 200  // bytes of each record's body
 )
 
+// benchSource is the file the benchmark's records come from, with a
+// fingerprint of the usual KiB.
+var benchSource = &record.Source{Dev: 2049, Ino: 131_073, Head: []byte(strings.Repeat("2026-11-26T00:54:07.123456789Z stdout F level=info msg=x\n", 19)[:1024])}
+
 // benchRecords returns one batch of container log records with 200-byte
-// bodies, numbered from seq.
+// bodies, numbered from seq, as the file input emits them.
 func benchRecords(seq int) []record.Record {
 	out := make([]record.Record, benchBatch)
 	now := time.Now()
@@ -30,6 +35,7 @@ func benchRecords(seq int) []record.Record {
 		out[i] = record.Record{
 			Time: now.Add(time.Duration(i)), Stream: "stdout", Body: body,
 			Path: "/var/log/pods/default_web-7d9f8b6c5-x2x4z_0f3c1e2a/app/0.log", Offset: int64(seq+i) * 240,
+			Source: benchSource, Next: int64(seq+i+1) * 240,
 		}
 	}
 	return out
@@ -132,4 +138,63 @@ func BenchmarkReadCommit(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)*benchBatch/b.Elapsed().Seconds(), "records/s")
+}
+
+// fillBuffer writes about 256 MiB of benchRecords to a buffer in dir (the
+// default cap, which drop_oldest keeps it under) and closes it.
+func fillBuffer(b *testing.B, dir string) {
+	buf, err := Open(benchConfig(dir, FsyncInterval))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for seq := 0; buf.Stats().Bytes < 250<<20; seq += benchBatch {
+		if err := buf.Append(ctx, benchRecords(seq), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := buf.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkOpenFull opens a buffer that holds 256 MiB (from the page
+// cache): what a restart costs before the inputs start, Resume's scan
+// included. The bytes are the buffer's.
+func BenchmarkOpenFull(b *testing.B) {
+	dir := testdir.New(b)
+	fillBuffer(b, dir)
+	var size int64
+	b.ResetTimer()
+	for b.Loop() {
+		buf, err := Open(benchConfig(dir, FsyncInterval))
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Stats().Bytes
+		b.StopTimer()
+		buf.Close()
+		b.StartTimer()
+	}
+	b.SetBytes(size)
+}
+
+// BenchmarkResumeScan is Resume's share of BenchmarkOpenFull: the scan of
+// 256 MiB of segments for each file's furthest restart offset.
+func BenchmarkResumeScan(b *testing.B) {
+	dir := testdir.New(b)
+	fillBuffer(b, dir)
+	buf, err := Open(benchConfig(dir, FsyncInterval))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer buf.Close()
+	b.SetBytes(buf.Stats().Bytes)
+	b.ResetTimer()
+	for b.Loop() {
+		buf.scanResume()
+	}
+	if len(buf.Resume()) != 1 {
+		b.Fatalf("Resume = %v", buf.Resume())
+	}
 }

@@ -76,6 +76,8 @@ type Buffer struct {
 
 	stop     context.CancelFunc
 	loopDone chan struct{}
+
+	resume []ResumePoint // see Resume; set by Open
 }
 
 // Open recovers the buffer in cfg.Dir: it repairs the last segment's torn
@@ -96,6 +98,7 @@ func Open(cfg Config) (*Buffer, error) {
 	if err := b.recoverCursors(); err != nil {
 		return nil, err
 	}
+	b.scanResume()
 	next := uint64(1)
 	if n := len(b.segs); n > 0 {
 		next = b.segs[n-1].index + 1

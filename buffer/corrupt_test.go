@@ -379,13 +379,13 @@ func corruptRows() []corruptRow {
 				f := fx.framesOf(later(fx))[2]
 				mutateFile(t, segPath(dir, f.seg), func(b []byte) []byte {
 					frame := b[f.off:f.end]
-					frame[segment.FrameOverhead] = codec.VersionSource + 1
+					frame[segment.FrameOverhead] = codec.VersionResume + 1
 					sum := crc32.Update(0, crc32.MakeTable(crc32.Castagnoli), frame[:4])
 					sum = crc32.Update(sum, crc32.MakeTable(crc32.Castagnoli), frame[segment.FrameOverhead:])
 					binary.LittleEndian.PutUint32(frame[4:], sum)
 					return b
 				})
-				return fmt.Sprintf("record %d rewritten with codec version %d and a matching CRC", f.seq, codec.VersionSource+1)
+				return fmt.Sprintf("record %d rewritten with codec version %d and a matching CRC", f.seq, codec.VersionResume+1)
 			}},
 		{name: "delete a sealed segment after the cursor",
 			damage: func(t *testing.T, dir string, fx *corruptFixture, rng *rand.Rand) string {

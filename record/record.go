@@ -39,6 +39,25 @@ type Record struct {
 	Offset int64     // byte offset of the line's first byte in its file
 	Flags  Flags
 	Attrs  []Attr // metadata added by enrichment
+
+	// Source is the file the record was read from, shared by every record
+	// read from it with the same fingerprint; nil when not known.
+	Source *Source
+	// Next is the file offset a reader with no other state can restart
+	// from once this record is safe, without losing a line or labelling a
+	// piece wrongly: the end of the record's line, but never past the
+	// start of a line still being joined or cut. 0 means unknown (restart
+	// from the checkpoint).
+	Next int64
+}
+
+// Source identifies a file the way the tailer's checkpoint does: device and
+// inode (volume serial and file index on Windows) plus the file's first
+// bytes, so a reused inode is not mistaken for the file it replaced. A
+// Source is immutable once records refer to it.
+type Source struct {
+	Dev, Ino uint64
+	Head     []byte // the file's fingerprint when the record was read: up to its first KiB
 }
 
 // Attr is one metadata key/value attached to a record.

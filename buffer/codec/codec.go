@@ -17,11 +17,14 @@ import (
 
 // Version is the first byte of every encoded record: 1 for Append's
 // self-contained records, 2 for an Encoder's, which may refer to a source
-// defined earlier in their segment. Decode reads both, so segments written
-// before version 2 stay readable.
+// defined earlier in their segment, 3 for an Encoder's that also carry the
+// source file's identity (in the source definition) and each record's
+// restart offset (Next). Decode reads all three, so segments written by
+// older versions stay readable; their records have no restart offset.
 const (
 	Version       = 1
 	VersionSource = 2
+	VersionResume = 3
 )
 
 // ErrCorrupt is wrapped by every decoding error.
@@ -53,9 +56,9 @@ func appendBytes[T string | []byte](b []byte, s T) []byte {
 	return append(b, s...)
 }
 
-// appendHeader writes what precedes the source in a version 2 record.
+// appendHeader writes what precedes the source in a version 3 record.
 func appendHeader(b []byte, r *record.Record) []byte {
-	b = append(b, VersionSource)
+	b = append(b, VersionResume)
 	var ts int64
 	if !r.Time.IsZero() {
 		ts = r.Time.UnixNano()
@@ -64,7 +67,29 @@ func appendHeader(b []byte, r *record.Record) []byte {
 	b = appendBytes(b, r.Stream)
 	b = appendBytes(b, r.Body)
 	b = binary.AppendVarint(b, r.Offset)
-	return append(b, byte(r.Flags))
+	b = append(b, byte(r.Flags))
+	return binary.AppendUvarint(b, nextCode(r))
+}
+
+// nextCode encodes Next relative to where the record's body would end if
+// the line had no header: what is left is the header and the newline, a
+// few dozen bytes, so one byte for most lines. 0 stands for unknown.
+func nextCode(r *record.Record) uint64 {
+	if r.Next == 0 {
+		return 0
+	}
+	d := r.Next - r.Offset - int64(len(r.Body))
+	return uint64(d<<1^d>>63) + 1 // zigzag: small negative values stay small
+}
+
+// nextFrom reverses nextCode.
+func nextFrom(code uint64, off int64, bodyLen int) int64 {
+	if code == 0 {
+		return 0
+	}
+	z := code - 1
+	d := int64(z>>1) ^ -int64(z&1)
+	return off + int64(bodyLen) + d
 }
 
 // Decoder decodes records, sharing strings it has seen recently (stream
@@ -88,14 +113,16 @@ type attrList struct {
 }
 
 // Decode decodes p into r. r.Body aliases p, so callers that keep it beyond
-// p's lifetime copy it. A version 2 record that refers to a source needs
-// the records of its segment that came before it decoded first (a reader
-// that starts mid-segment decodes them and drops them).
+// p's lifetime copy it. A version 2 or 3 record that refers to a source
+// needs the records of its segment that came before it decoded first (a
+// reader that starts mid-segment decodes them and drops them). r.Source
+// stays nil: the buffer keeps a file's identity only as an [Identity],
+// which Position returns.
 func (d *Decoder) Decode(p []byte, r *record.Record) error {
 	in := reader{b: p}
 	v := in.byte()
-	if v != Version && v != VersionSource {
-		return fmt.Errorf("%w: version %d, want %d or %d", ErrCorrupt, v, Version, VersionSource)
+	if err := checkVersion(v); err != nil {
+		return err
 	}
 	ts := in.varint()
 	*r = record.Record{Stream: d.str(in.bytes()), Body: in.bytes()}
@@ -108,16 +135,26 @@ func (d *Decoder) Decode(p []byte, r *record.Record) error {
 		r.Attrs, err = d.attrList(in.b)
 	} else {
 		r.Offset, r.Flags = in.varint(), record.Flags(in.byte())
+		if v == VersionResume {
+			r.Next = nextFrom(in.uvarint(), r.Offset, len(r.Body))
+		}
 		if in.err != nil {
 			return in.err
 		}
-		err = d.readSource(&in, r)
+		_, err = d.readSource(&in, r, v)
 	}
 	if err != nil {
 		return err
 	}
 	if ts != 0 {
 		r.Time = time.Unix(0, ts).UTC()
+	}
+	return nil
+}
+
+func checkVersion(v byte) error {
+	if v < Version || v > VersionResume {
+		return fmt.Errorf("%w: version %d, want %d to %d", ErrCorrupt, v, Version, VersionResume)
 	}
 	return nil
 }
@@ -181,6 +218,13 @@ type reader struct {
 func (r *reader) fail(what string) {
 	if r.err == nil {
 		r.err = fmt.Errorf("%w: short %s", ErrCorrupt, what)
+	}
+	r.b = nil
+}
+
+func (r *reader) bad(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: bad %s", ErrCorrupt, what)
 	}
 	r.b = nil
 }

@@ -73,16 +73,22 @@ func FuzzDecode(f *testing.F) {
 	var e Encoder
 	f.Add(e.Append(nil, &record.Record{Stream: "stdout", Body: []byte("x"), Path: "/p", Attrs: []record.Attr{{Key: "a", Value: "b"}}}, 16))
 	f.Add(e.Append(nil, &record.Record{Stream: "stdout", Body: []byte("y"), Path: "/p", Attrs: []record.Attr{{Key: "a", Value: "b"}}}, 99))
+	f.Add(e.Append(nil, &record.Record{Body: []byte("z"), Path: "/p", Offset: 9, Next: 60,
+		Source: &record.Source{Dev: 1, Ino: 2, Head: []byte("head")}}, 200))
 	f.Fuzz(func(t *testing.T, p []byte) {
-		var d Decoder
+		var d, pd Decoder
 		var r record.Record
+		_, next, ok, perr := pd.Position(p)
 		if d.Decode(p, &r) != nil {
 			return
+		}
+		if perr != nil || (ok && next != r.Next) {
+			t.Fatalf("Position: next %d, %v; Decode: next %d", next, perr, r.Next)
 		}
 		// Whatever decodes must encode again to a record that decodes the
 		// same; version 1, written in minimal varints, to the same bytes.
 		var again []byte
-		if p[0] == VersionSource {
+		if p[0] != Version {
 			var e Encoder
 			again = e.Append(nil, &r, 16)
 		} else {
@@ -90,7 +96,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		var d2 Decoder
 		var r2 record.Record
-		if err := d2.Decode(again, &r2); err != nil || !equalRecord(r, r2) {
+		if err := d2.Decode(again, &r2); err != nil || !equalRecord(r, r2) || (p[0] == VersionResume && r.Next != r2.Next) {
 			t.Fatalf("re-encoded record decodes to %+v (%v), want %+v", r2, err, r)
 		}
 		if p[0] == Version && !bytes.Equal(again, p) && canonical(p) {

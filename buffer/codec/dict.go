@@ -7,10 +7,14 @@ import (
 	"github.com/sluicelog/sluice/record"
 )
 
-// A record's source is its path and attributes: the same for every record
-// of a file, and several hundred bytes once a pod's metadata is attached.
-// Version 2 writes a source once per segment (and again every redefineEvery
-// bytes) and refers to it by a small number from then on.
+// A record's source is its path, its file's identity and its attributes:
+// the same for every record of a file, and several hundred bytes once a
+// pod's metadata is attached. Versions 2 and 3 write a source once per
+// segment (and again every redefineEvery bytes) and refer to it by a small
+// number from then on. Version 3 adds the identity between the path and the
+// attributes: in full (with the file's head, up to a KiB) in the source's
+// first definition in the segment, and as "the same as before" in the
+// definitions that repeat it, so the head costs a KiB per file and segment.
 const (
 	srcInline = 0 // path and attributes follow, as in version 1
 	srcDefine = 1 // an id, then path and attributes: later records may refer to it
@@ -26,24 +30,41 @@ const redefineEvery = 256 << 10
 // The zero value is ready; Reset must be called whenever records start
 // going to another segment, or after bytes it encoded were not written.
 type Encoder struct {
-	ids     map[string]*source // encoded source → its id
+	ids     map[string]*source // source key (appendKey) → its id
 	next    uint64
 	key     []byte
 	lastSrc *source // the previous record's source, tried first
 	lastP   string
 	lastA   *record.Attr
 	lastN   int
+	lastF   *record.Source
 }
 
 type source struct {
 	id      uint64
-	defined int64 // segment offset of the last definition
+	defined int64 // segment offset of the last definition, -1 before the first
+}
+
+// Identity is a file's identity as the buffer keeps it (record.Source as a
+// comparable value).
+type Identity struct {
+	Dev, Ino uint64
+	Head     string
+}
+
+// IdentityOf returns the identity the buffer keeps for s; ok is false for
+// a nil Source.
+func IdentityOf(s *record.Source) (Identity, bool) {
+	if s == nil {
+		return Identity{}, false
+	}
+	return Identity{Dev: s.Dev, Ino: s.Ino, Head: string(s.Head)}, true
 }
 
 // Reset forgets every source: the next segment starts without them.
 func (e *Encoder) Reset() {
 	clear(e.ids)
-	e.next, e.lastSrc, e.lastP, e.lastA, e.lastN = 0, nil, "", nil, 0
+	e.next, e.lastSrc, e.lastP, e.lastA, e.lastN, e.lastF = 0, nil, "", nil, 0, nil
 }
 
 // Append appends r's encoding to b; at is the segment offset the record
@@ -55,10 +76,13 @@ func (e *Encoder) Append(b []byte, r *record.Record, at int64) []byte {
 		b = append(b, srcRef)
 		return binary.AppendUvarint(b, src.id)
 	}
+	first := src.defined < 0
 	src.defined = at
 	b = append(b, srcDefine)
 	b = binary.AppendUvarint(b, src.id)
-	return appendSource(b, r)
+	b = appendBytes(b, r.Path)
+	b = appendIdentity(b, r.Source, first)
+	return appendAttrs(b, r.Attrs)
 }
 
 // source finds or adds r's source. Records of one file usually share the
@@ -69,10 +93,10 @@ func (e *Encoder) source(r *record.Record) *source {
 	if len(r.Attrs) > 0 {
 		first = &r.Attrs[0]
 	}
-	if e.lastSrc != nil && r.Path == e.lastP && first == e.lastA && len(r.Attrs) == e.lastN {
+	if e.lastSrc != nil && r.Path == e.lastP && first == e.lastA && len(r.Attrs) == e.lastN && r.Source == e.lastF {
 		return e.lastSrc
 	}
-	e.key = appendSource(e.key[:0], r)
+	e.key = appendKey(e.key[:0], r)
 	src := e.ids[string(e.key)]
 	if src == nil {
 		if e.ids == nil {
@@ -82,69 +106,170 @@ func (e *Encoder) source(r *record.Record) *source {
 		e.next++
 		e.ids[string(e.key)] = src
 	}
-	e.lastSrc, e.lastP, e.lastA, e.lastN = src, r.Path, first, len(r.Attrs)
+	e.lastSrc, e.lastP, e.lastA, e.lastN, e.lastF = src, r.Path, first, len(r.Attrs), r.Source
 	return src
 }
 
-func appendSource(b []byte, r *record.Record) []byte {
+// appendKey writes what tells r's source apart: its path, attributes and
+// file identity.
+func appendKey(b []byte, r *record.Record) []byte {
 	b = appendBytes(b, r.Path)
-	b = binary.AppendUvarint(b, uint64(len(r.Attrs)))
-	for _, a := range r.Attrs {
+	b = appendAttrs(b, r.Attrs)
+	if s := r.Source; s != nil {
+		b = binary.AppendUvarint(b, s.Dev)
+		b = binary.AppendUvarint(b, s.Ino)
+		b = appendBytes(b, s.Head)
+	}
+	return b
+}
+
+func appendAttrs(b []byte, attrs []record.Attr) []byte {
+	b = binary.AppendUvarint(b, uint64(len(attrs)))
+	for _, a := range attrs {
 		b = appendBytes(b, a.Key)
 		b = appendBytes(b, a.Value)
 	}
 	return b
 }
 
+// Identity kinds in a version 3 source definition.
+const (
+	identNone = 0 // records not read from a file
+	identFile = 1 // dev, ino and head follow
+	identSame = 2 // as in the source's first definition in the segment
+)
+
+// appendIdentity writes s's identity: in full in the first definition of
+// its source in the segment, by reference to it in the others.
+func appendIdentity(b []byte, s *record.Source, first bool) []byte {
+	switch {
+	case s == nil:
+		return append(b, identNone)
+	case !first:
+		return append(b, identSame)
+	}
+	b = append(b, identFile)
+	b = binary.AppendUvarint(b, s.Dev)
+	b = binary.AppendUvarint(b, s.Ino)
+	return appendBytes(b, s.Head)
+}
+
+// identity reads what appendIdentity wrote; same reports identSame.
+func (in *reader) identity() (id Identity, ok, same bool) {
+	switch in.byte() {
+	case identNone:
+		return Identity{}, false, false
+	case identSame:
+		return Identity{}, false, true
+	case identFile:
+		id = Identity{Dev: in.uvarint(), Ino: in.uvarint(), Head: string(in.bytes())}
+		return id, in.err == nil, false
+	}
+	if in.err == nil {
+		in.bad("identity kind")
+	}
+	return Identity{}, false, false
+}
+
 // decodedSource is a source as the decoder keeps it for later references.
 type decodedSource struct {
 	path  string
 	attrs []record.Attr
+	ident Identity
+	hasID bool
+	same  bool // the definition repeats the identity of the first
 }
 
 // Reset forgets the sources of the segment the decoder read before.
 func (d *Decoder) Reset() { clear(d.sources) }
 
-// readSource decodes the source part of a version 2 record.
-func (d *Decoder) readSource(in *reader, r *record.Record) error {
+// readSource decodes the source part of a version v (2 or 3) record and
+// returns the source's file identity, if it has one.
+func (d *Decoder) readSource(in *reader, r *record.Record, v byte) (decodedSource, error) {
 	mode := in.byte()
 	if mode == srcInline {
-		return d.readInline(in, r)
+		return d.readInline(in, r, v)
 	}
 	id := in.uvarint()
 	if in.err != nil {
-		return in.err
+		return decodedSource{}, in.err
 	}
 	switch mode {
 	case srcRef:
 		s, ok := d.sources[id]
 		if !ok {
-			return fmt.Errorf("%w: source %d is not defined in this segment before the record", ErrCorrupt, id)
+			return decodedSource{}, fmt.Errorf("%w: source %d is not defined in this segment before the record", ErrCorrupt, id)
 		}
 		r.Path, r.Attrs = s.path, s.attrs
-		return nil
+		return s, nil
 	case srcDefine:
-		if err := d.readInline(in, r); err != nil {
-			return err
+		s, err := d.readInline(in, r, v)
+		if err != nil {
+			return decodedSource{}, err
 		}
 		if d.sources == nil {
 			d.sources = make(map[uint64]decodedSource)
 		}
+		if prev, ok := d.sources[id]; s.same && ok {
+			// An id names one source per segment: a repeated definition
+			// keeps the identity of the first. When the first was lost,
+			// the identity stays unknown.
+			s.ident, s.hasID = prev.ident, prev.hasID
+		}
 		// readInline copies strings out of the frame, so the dictionary
 		// may keep what it made.
-		d.sources[id] = decodedSource{path: r.Path, attrs: r.Attrs}
-		return nil
+		d.sources[id] = s
+		return s, nil
 	}
-	return fmt.Errorf("%w: source mode %d", ErrCorrupt, mode)
+	return decodedSource{}, fmt.Errorf("%w: source mode %d", ErrCorrupt, mode)
 }
 
-// readInline decodes a path and the attribute list that ends the record.
-func (d *Decoder) readInline(in *reader, r *record.Record) error {
+// readInline decodes a path, the identity (version 3) and the attribute
+// list that ends the record.
+func (d *Decoder) readInline(in *reader, r *record.Record, v byte) (decodedSource, error) {
 	r.Path = d.str(in.bytes())
+	var s decodedSource
+	if v == VersionResume {
+		s.ident, s.hasID, s.same = in.identity()
+	}
 	if in.err != nil {
-		return in.err
+		return decodedSource{}, in.err
 	}
 	attrs, err := d.attrList(in.b)
 	r.Attrs, in.b = attrs, nil
-	return err
+	s.path, s.attrs = r.Path, r.Attrs
+	return s, err
+}
+
+// Position decodes what a restart needs from p: the identity of the file
+// the record was read from and its restart offset (record.Record.Next).
+// ok is false for a record that has neither: one written before version 3,
+// or not read from a file. Like Decode, it needs the records of the
+// segment before p decoded first, by Decode or Position.
+func (d *Decoder) Position(p []byte) (id Identity, next int64, ok bool, err error) {
+	in := reader{b: p}
+	v := in.byte()
+	if err := checkVersion(v); err != nil {
+		return Identity{}, 0, false, err
+	}
+	if v != VersionResume {
+		// Earlier versions carry no restart offset; their definitions are
+		// never referred to by a version 3 record, which a new segment holds.
+		return Identity{}, 0, false, nil
+	}
+	in.varint()
+	in.bytes()
+	bodyLen := len(in.bytes())
+	off := in.varint()
+	in.byte()
+	next = nextFrom(in.uvarint(), off, bodyLen)
+	if in.err != nil {
+		return Identity{}, 0, false, in.err
+	}
+	var r record.Record
+	s, err := d.readSource(&in, &r, v)
+	if err != nil {
+		return Identity{}, 0, false, err
+	}
+	return s.ident, next, s.hasID && next != 0, nil
 }

@@ -18,17 +18,27 @@ func sourceRecords(n int) []record.Record {
 			Time: time.Unix(1_800_000_000, int64(i)).UTC(), Stream: "stdout", Offset: int64(i * 100),
 			Body: fmt.Appendf(nil, "line %d", i), Path: "/var/log/pods/shop_" + pod + "/app/0.log", Attrs: podAttrs(pod),
 		}
+		out[i].Source = sources[i%3]
+		out[i].Next = out[i].Offset + int64(len(out[i].Body)) + 41
 		if i%7 == 6 {
 			out[i].Attrs = nil // a file whose path did not parse
 			out[i].Path = "/var/log/other.log"
+			out[i].Source = nil
 		}
 	}
 	return out
 }
 
+var sources = []*record.Source{
+	{Dev: 2049, Ino: 1001, Head: []byte("2026-11-26T00:54:07.000000001Z stdout F first line of web-0\n")},
+	{Dev: 2049, Ino: 1002, Head: []byte("2026-11-26T00:54:07.000000002Z stdout F first line of web-1\n")},
+	{Dev: 2049, Ino: 1003, Head: []byte("2026-11-26T00:54:07.000000003Z stdout F first line of web-2\n")},
+}
+
+// equalRecord compares what the buffer keeps of a record: all but Source.
 func equalRecord(a, b record.Record) bool {
 	return a.Time.Equal(b.Time) && a.Stream == b.Stream && string(a.Body) == string(b.Body) && a.Path == b.Path &&
-		a.Offset == b.Offset && a.Flags == b.Flags && slices.Equal(a.Attrs, b.Attrs)
+		a.Offset == b.Offset && a.Flags == b.Flags && slices.Equal(a.Attrs, b.Attrs) && a.Next == b.Next
 }
 
 // TestEncoderSourcesRoundTrip encodes records of a few sources the way the

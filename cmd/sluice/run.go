@@ -85,6 +85,9 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	}
 	bufRef.Store(buf)
 	defer buf.Close()
+	// The records the buffer holds tell how far each file got, which is
+	// further than the checkpoint after a kill -9.
+	tailer.Recover(recovered(buf.Resume()))
 
 	// Everything below stops by the shutdown deadline at the latest.
 	stopCtx, stopAll := context.WithCancel(context.Background())

@@ -18,6 +18,7 @@ type batcher struct {
 	maxRecs  int
 	maxBytes int
 	path     string
+	src      *record.Source
 	recs     []record.Record
 	arena    []byte
 	bytes    int
@@ -42,7 +43,7 @@ func (b *batcher) add(r record.Record) {
 	start := len(b.arena)
 	b.arena = append(b.arena, r.Body...)
 	r.Body = b.arena[start:len(b.arena):len(b.arena)]
-	r.Path = b.path
+	r.Path, r.Source = b.path, b.src
 	if b.recs == nil {
 		b.recs = make([]record.Record, 0, b.maxRecs)
 	}

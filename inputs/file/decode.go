@@ -30,8 +30,13 @@ type pending struct {
 	active bool
 	time   time.Time
 	stream string
-	offset int64
+	offset int64 // where the line starts in this file
 	body   []byte
+	// foreign marks a line this decoder did not see begin: restored from a
+	// checkpoint or handed over from a rotated file. No offset in this
+	// file can rebuild it, so while it is open records carry no restart
+	// offset (see restart).
+	foreign bool
 }
 
 // decoder turns physical lines of one file into records: it detects the
@@ -45,6 +50,7 @@ type decoder struct {
 	cont    pending    // the rest of a line cut at max follows
 	scratch []byte     // docker unescaping, reused
 	now     time.Time  // stamp for lines that carry no time
+	end     int64      // where the last line fed ends: its newline included
 	ev      Events
 	emit    func(record.Record)
 }
@@ -59,14 +65,31 @@ func newDecoder(format string, max int, ev Events) decoder {
 // feed handles one physical line (without '\n') starting at off; complete is
 // false when the line was cut at max and continues.
 func (d *decoder) feed(p []byte, off int64, complete bool) {
+	d.end = off + int64(len(p))
+	if complete {
+		d.end++ // the newline
+	}
+	d.line(p, off, complete)
+}
+
+// feedTail handles the last bytes of a drained file, which have no newline.
+func (d *decoder) feedTail(p []byte, off int64) {
+	d.end = off + int64(len(p))
+	d.line(p, off, true)
+}
+
+// line decodes one physical line. Every path updates the decoder's state
+// before it emits, so each record's restart offset (restart) is computed
+// from the state the line leaves behind.
+func (d *decoder) line(p []byte, off int64, complete bool) {
 	if d.cont.active {
 		if len(p) == 0 && complete {
 			d.cont.active = false // the cut fell just before the newline
 			return
 		}
+		d.cont.active = !complete
 		d.out(d.cont.time, d.cont.stream, p, off, record.FlagSplit)
 		d.ev.Anomaly(SkipSplitLine, 1)
-		d.cont.active = !complete
 		return
 	}
 	if d.format == "" {
@@ -119,12 +142,12 @@ func (d *decoder) raw(p []byte, off int64, complete bool) {
 func (d *decoder) parsed(p []byte, off int64, complete bool, t time.Time, stream string, partial bool, msg []byte, err error) {
 	if err != nil {
 		d.ev.Anomaly(SkipParseError, 1)
-		d.flushJoins()
+		d.flushBefore(off)
 		d.whole(time.Time{}, "", p, off, complete, record.FlagRaw)
 		return
 	}
 	if !complete {
-		d.flushJoins()
+		d.flushBefore(off)
 		d.whole(t, stream, msg, off, false, 0)
 		return
 	}
@@ -135,8 +158,10 @@ func (d *decoder) parsed(p []byte, off int64, complete bool, t time.Time, stream
 	}
 	d.add(j, t, stream, msg, off)
 	if !partial {
-		d.out(j.time, j.stream, j.body, j.offset, 0)
+		// Closed before it is emitted, so its record may restart past it;
+		// its body stays intact until the next chunk.
 		j.active = false
+		d.out(j.time, j.stream, j.body, j.offset, 0)
 	}
 }
 
@@ -145,7 +170,7 @@ func (d *decoder) parsed(p []byte, off int64, complete bool, t time.Time, stream
 func (d *decoder) whole(t time.Time, stream string, body []byte, off int64, complete bool, fl record.Flags) {
 	if !complete {
 		fl |= record.FlagSplit
-		d.cont = pending{active: true, time: d.stamp(t), stream: stream}
+		d.cont = pending{active: true, time: d.stamp(t), stream: stream, offset: off}
 	}
 	d.out(t, stream, body, off, fl)
 }
@@ -154,9 +179,10 @@ func (d *decoder) whole(t time.Time, stream string, body []byte, off int64, comp
 // cut piece first, so memory stays bounded.
 func (d *decoder) add(j *pending, t time.Time, stream string, msg []byte, off int64) {
 	if j.active && len(j.body)+len(msg) > d.max {
-		d.out(j.time, j.stream, j.body, j.offset, record.FlagSplit)
-		d.ev.Anomaly(SkipSplitLine, 1)
 		j.active = false
+		// The chunk at off opens the next join of this stream, below.
+		d.outNext(j.time, j.stream, j.body, j.offset, record.FlagSplit, min(d.restart(), off))
+		d.ev.Anomaly(SkipSplitLine, 1)
 	}
 	if !j.active {
 		*j = pending{active: true, time: t, stream: stream, offset: off, body: j.body[:0]}
@@ -164,23 +190,54 @@ func (d *decoder) add(j *pending, t time.Time, stream string, msg []byte, off in
 	j.body = append(j.body, msg...)
 }
 
-// flushJoins emits unfinished joins as they are: a file that ends, or a line
-// that cannot continue them, would otherwise hold them forever.
-func (d *decoder) flushJoins() {
+// flushJoins emits unfinished joins as they are: a file that ends would
+// otherwise hold them forever.
+func (d *decoder) flushJoins() { d.flushBefore(d.end) }
+
+// flushBefore emits unfinished joins before the line at limit, which cannot
+// continue them. That line's own record follows in the same feed, so no
+// join's record may restart past it.
+func (d *decoder) flushBefore(limit int64) {
 	for i := range d.join {
 		if j := &d.join[i]; j.active {
-			d.out(j.time, j.stream, j.body, j.offset, record.FlagSplit)
+			// The joins not emitted yet still hold the restart offset back.
 			j.active = false
+			d.outNext(j.time, j.stream, j.body, j.offset, record.FlagSplit, min(d.restart(), limit))
 		}
 	}
 }
 
+// restart is the offset from which a reader with a fresh decoder loses
+// nothing that was not emitted yet: the end of the last line fed, but not
+// past the first chunk of a join still open, nor past the start of a line
+// whose pieces are still coming (a piece read on its own would be taken
+// for a line of its own). A line this decoder did not see begin cannot be
+// rebuilt from this file: the offset is then 0, unknown. Since the state
+// only moves forward, so does restart, record after record.
+func (d *decoder) restart() int64 {
+	n := d.end
+	for _, p := range [...]*pending{&d.join[0], &d.join[1], &d.cont} {
+		if !p.active {
+			continue
+		}
+		if p.foreign {
+			return 0
+		}
+		n = min(n, p.offset)
+	}
+	return n
+}
+
 func (d *decoder) out(t time.Time, stream string, body []byte, off int64, fl record.Flags) {
+	d.outNext(t, stream, body, off, fl, d.restart())
+}
+
+func (d *decoder) outNext(t time.Time, stream string, body []byte, off int64, fl record.Flags, next int64) {
 	if !utf8.Valid(body) {
 		fl |= record.FlagInvalidUTF8
 		d.ev.Anomaly(SkipInvalidUTF8, 1)
 	}
-	d.emit(record.Record{Time: d.stamp(t), Stream: stream, Body: body, Offset: off, Flags: fl})
+	d.emit(record.Record{Time: d.stamp(t), Stream: stream, Body: body, Offset: off, Flags: fl, Next: next})
 }
 
 func (d *decoder) stamp(t time.Time) time.Time {
@@ -211,14 +268,15 @@ func (d *decoder) snapshot(path string) []checkpoint.Partial {
 	return out
 }
 
-// restore loads state saved by snapshot.
+// restore loads state saved by snapshot. A saved join may have begun in a
+// file rotated away since, so restored lines count as foreign.
 func (d *decoder) restore(ps []checkpoint.Partial) {
 	for _, p := range ps {
 		if p.Split {
-			d.cont = pending{active: true, time: p.Time, stream: p.Stream}
+			d.cont = pending{active: true, time: p.Time, stream: p.Stream, foreign: true}
 			continue
 		}
-		d.join[streamIndex(p.Stream)] = pending{active: true, time: p.Time, stream: p.Stream, offset: p.Offset, body: p.Body}
+		d.join[streamIndex(p.Stream)] = pending{active: true, time: p.Time, stream: p.Stream, offset: p.Offset, body: p.Body, foreign: true}
 	}
 }
 
@@ -228,6 +286,7 @@ func (d *decoder) handOver(next *decoder) {
 	for i := range d.join {
 		if d.join[i].active && !next.join[i].active {
 			next.join[i] = d.join[i]
+			next.join[i].foreign = true // its offset is in this file, not next's
 			d.join[i] = pending{}
 		}
 	}

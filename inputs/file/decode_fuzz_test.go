@@ -23,7 +23,8 @@ import (
 //     its offset;
 //   - reading the content as it arrives in two parts, with the decoder
 //     saved to a checkpoint after the first part and restored into a new
-//     decoder, gives the same records as reading it at once.
+//     decoder, gives the same records as reading it at once;
+//   - restart offsets (Next) are as checkRestarts requires.
 func FuzzDecoder(f *testing.F) {
 	for _, s := range decoderSeeds() {
 		f.Add([]byte(s), uint16(len(s)/2), uint8(48))
@@ -58,7 +59,69 @@ func FuzzDecoder(f *testing.F) {
 				t.Fatalf("record %d: the decoder set FlagNoNewline, which only the reader sets", i)
 			}
 		}
+		checkRestarts(t, data, max, format, want)
 	})
+}
+
+// checkRestarts checks the restart offsets of records decoded from data in
+// one go: each lies within the data and none goes back, and a reader that
+// restarts with a fresh decoder at the offset of any record, as after a
+// crash that kept that record and lost every later one, loses nothing:
+// for each stream, what the records after it hold is the end of what the
+// restarted reader emits (which may repeat lines before that).
+func checkRestarts(t *testing.T, data []byte, max int, format string, want []record.Record) {
+	t.Helper()
+	var prev int64
+	for i, r := range want {
+		if r.Next < prev || r.Next > int64(len(data)) {
+			t.Fatalf("record %d: restart offset %d after %d, input of %d bytes:%s", i, r.Next, prev, len(data), describeNext(want))
+		}
+		prev = r.Next
+	}
+	for i := range want {
+		if i > 0 && want[i].Next == want[i-1].Next {
+			continue // the same restart as the previous record: same check
+		}
+		got := decodeFrom(data, max, format, want[i].Next)
+		lost := streamBodies(want[i+1:])
+		again := streamBodies(got)
+		for stream, w := range lost {
+			if !bytes.HasSuffix(again[stream], w) {
+				t.Fatalf("restart at %d after record %d loses stream %q:\n after it: %q\nrestarted: %q\nrecords:%s",
+					want[i].Next, i, stream, w, again[stream], describeNext(want))
+			}
+		}
+	}
+}
+
+// streamBodies concatenates record bodies per stream ("" for raw records).
+func streamBodies(recs []record.Record) map[string][]byte {
+	out := map[string][]byte{}
+	for _, r := range recs {
+		out[r.Stream] = append(out[r.Stream], r.Body...)
+	}
+	return out
+}
+
+// decodeFrom decodes data from off on with a fresh decoder that knows the
+// format, as a reader resumed at off with no saved state does.
+func decodeFrom(data []byte, max int, format string, off int64) []record.Record {
+	var recs []record.Record
+	d := newDecoder(format, max, &Counts{})
+	d.emit = func(r record.Record) {
+		r.Body = bytes.Clone(r.Body)
+		recs = append(recs, r)
+	}
+	feedRest(&d, data, feedLines(&d, data, off, max))
+	return recs
+}
+
+func describeNext(recs []record.Record) string {
+	var b strings.Builder
+	for _, r := range recs {
+		fmt.Fprintf(&b, "\n\t@%d next %d %q flags %04b %q", r.Offset, r.Next, r.Stream, r.Flags, r.Body)
+	}
+	return b.String()
 }
 
 // TestNextLineAtMax covers the cut at max bytes. Whether a line of exactly
@@ -117,14 +180,18 @@ func decodeAll(t *testing.T, data []byte, max int, restartAt int) ([]record.Reco
 		d.format = format
 		d.restore(saved)
 	}
-	off = feedLines(d, data, off, max)
-	// The file is drained: what is left has no newline and is fed whole,
-	// then unfinished joins are flushed (reader.finishTail).
+	feedRest(d, data, feedLines(d, data, off, max))
+	return recs, d.format
+}
+
+// feedRest ends a drained file as reader.finishTail does: what is left
+// after off has no newline and is fed whole, then unfinished joins are
+// flushed.
+func feedRest(d *decoder, data []byte, off int64) {
 	if rest := data[off:]; len(rest) > 0 {
-		d.feed(rest, off, true)
+		d.feedTail(rest, off)
 	}
 	d.flushJoins()
-	return recs, d.format
 }
 
 // feedLines feeds the complete lines of data from off on, as
@@ -190,6 +257,10 @@ func decoderSeeds() []string {
 		ts + " stdout P " + long + "\n" + ts + " stdout F end\n",
 		"2026-11-26T01:54:07.5+01:00 stdout F:x dos line\r\n" + ts + " stdout P keeps cr\r\n" + ts + " stdout F\n",
 		ts + " stdout P dangling chunk with no end\n",
+		// Open joins ended by a line that cannot continue them: a broken
+		// line, and a line cut at max.
+		ts + " stdout P open out \n" + ts + " stderr P open err \n" + "not a cri line\n" + ts + " stdout F x\n",
+		ts + " stderr P open \n" + ts + " stdout F " + long + long + "\n",
 		ts + " stdout F ok\n2026-13-45T00:54:07Z stdout F bad month\n" + ts + " stdin F bad stream\n",
 		ts + " stdout F " + long + long + "\n" + ts + " stdout F after\n",
 		ts + " stdout F no newline at the end",

@@ -210,9 +210,15 @@ func (t *Tailer) startOffset(r *reader, start bool) int64 {
 		if (osfile.ID{Dev: e.Dev, Ino: e.Ino}) == r.id && r.fp.StartsWith(e.Fingerprint) && e.Offset <= r.size {
 			t.saved = append(t.saved[:i], t.saved[i+1:]...)
 			r.dec.format = e.Format
+			if off, ok := t.recovered(r); ok && off > e.Offset {
+				return off // the partials ended before it: see checkpoint.Merge
+			}
 			r.dec.restore(e.Partials)
 			return e.Offset
 		}
+	}
+	if off, ok := t.recovered(r); ok {
+		return off // opened after the last checkpoint save, and in the buffer
 	}
 	for _, e := range t.saved {
 		if e.Path == r.path {

@@ -44,6 +44,8 @@ type reader struct {
 	deletedAt  time.Time // when the held file was first seen deleted; zero while it is not
 	headMoved  bool      // the head no longer matches fp: truncated, whatever the size says
 	tail       int64     // bytes after off at the last end of file: a line without its newline yet
+
+	src *record.Source // what records carry of id and fp; see source
 }
 
 // turn reads up to budget bytes, emitting batches. It reports whether any
@@ -164,7 +166,7 @@ func (r *reader) finishTail(t *Tailer) {
 		if n > 0 {
 			b := &t.batch
 			before := len(b.recs)
-			r.dec.feed(t.buf[:n], r.off, true)
+			r.dec.feedTail(t.buf[:n], r.off)
 			r.off += int64(n)
 			if len(b.recs) > before {
 				b.recs[len(b.recs)-1].Flags |= record.FlagNoNewline
@@ -233,7 +235,7 @@ func (r *reader) flush(t *Tailer, fn func()) {
 // an idle turn allocates nothing.
 func (r *reader) begin(t *Tailer) *batcher {
 	b := &t.batch
-	b.path, b.recs, b.bytes = r.path, nil, 0
+	b.path, b.src, b.recs, b.bytes = r.path, r.source(), nil, 0
 	r.dec.emit, r.dec.now = t.emit, time.Now()
 	return b
 }

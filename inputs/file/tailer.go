@@ -58,6 +58,10 @@ type Config struct {
 	ReadBudget      int // bytes per file per turn, for fairness between files
 	Logger          *slog.Logger
 	Events          Events
+	// Recovered are positions the disk buffer's newest records give; they
+	// move checkpointed files forward (checkpoint.Merge) and place files
+	// found at start that the checkpoint does not know (checkpoint.Furthest).
+	Recovered []checkpoint.Entry
 }
 
 // Tailer reads every file the patterns match and sends batches downstream.
@@ -111,6 +115,10 @@ func New(cfg Config) (*Tailer, error) {
 	return t, nil
 }
 
+// Recover gives the positions the disk buffer's newest records hold (see
+// Config.Recovered); call it before Run.
+func (t *Tailer) Recover(entries []checkpoint.Entry) { t.cfg.Recovered = entries }
+
 // Out delivers batches in file order per file. It is closed when Run returns.
 func (t *Tailer) Out() <-chan *record.Batch { return t.out }
 
@@ -123,6 +131,10 @@ func (t *Tailer) Run(ctx context.Context) error {
 		// A bad checkpoint must not stop a node's logging: reading from the
 		// start gives duplicates, never loss.
 		t.log.Error("checkpoint unreadable, reading files from their start", "err", err)
+	}
+	entries, moved := checkpoint.Merge(entries, t.cfg.Recovered)
+	if moved > 0 {
+		t.log.Info("files resume after the records the buffer holds, past their checkpoint", "files", moved)
 	}
 	t.saved = entries
 	t.discover(true)

@@ -39,6 +39,9 @@ func FromBytes(b []byte) Fingerprint {
 	return Fingerprint{head: bytes.Clone(b)}
 }
 
+// Bytes returns the head. It is shared: callers must not modify it.
+func (f Fingerprint) Bytes() []byte { return f.head }
+
 // Len is the number of head bytes held.
 func (f Fingerprint) Len() int { return len(f.head) }
 
