@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicelog/sluice/inputs/file/checkpoint"
 	"github.com/sluicelog/sluice/inputs/file/fingerprint"
 	"github.com/sluicelog/sluice/inputs/file/gzread"
 	"github.com/sluicelog/sluice/inputs/file/osfile"
@@ -219,15 +220,12 @@ func (t *Tailer) findContinuation(realPath string, id osfile.ID, fp fingerprint.
 // since a path may have been rotated more than once before the stop.
 func (t *Tailer) resumeUnmatched() {
 	var found []*reader
+	var lost []checkpoint.Entry
 	for _, e := range t.saved {
 		id := osfile.ID{Dev: e.Dev, Ino: e.Ino}
 		s, ok := t.findContinuation(e.RealPath, id, e.Fingerprint, e.Offset)
 		if !ok {
-			t.lost(e.Path, e.Offset, e.Size-e.Offset, "checkpointed file not found")
-			// The files rotated after it may still be there.
-			if first := t.chainAfterLost(e.Path, e.RealPath, e.Seen); first != nil {
-				found = append(found, first)
-			}
+			lost = append(lost, e)
 			continue
 		}
 		// Added (and so reserved by identity) before any chaining, so the
@@ -237,6 +235,16 @@ func (t *Tailer) resumeUnmatched() {
 		r.dec.restore(e.Partials)
 		r.trk.setStart(r.position())
 		found = append(found, r)
+	}
+	// Only once every entry that was found holds its file: the search for
+	// files rotated after a lost one would otherwise take them from offset
+	// 0, and their own entries would then be lost too.
+	for _, e := range lost {
+		t.lost(e.Path, e.Offset, e.Size-e.Offset, "checkpointed file not found")
+		// The files rotated after it may still be there.
+		if first := t.chainAfterLost(e.Path, e.RealPath, e.Seen); first != nil {
+			found = append(found, first)
+		}
 	}
 	t.saved = nil
 	sort.SliceStable(found, func(i, j int) bool { return rotationBefore(found[i], found[j]) })
