@@ -32,6 +32,11 @@ type env struct {
 	cfgPath string
 	addr    string   // metrics listener
 	environ []string // added to sluice's environment
+	// command makes the command that runs sluice with args; nil runs the
+	// binary TestMain built.
+	command func(args ...string) *exec.Cmd
+	// hostPath is a path as sluice names it (see envOptions.hostPath).
+	hostPath func(string) string
 }
 
 // envOptions adjusts the configuration.
@@ -49,6 +54,12 @@ type envOptions struct {
 	lokiExtra string
 	// environ is added to sluice's environment, such as NODE_NAME=n1.
 	environ []string
+	// command and hostPath run another sluice: command makes the command
+	// for args, hostPath turns a path of the test into one that sluice
+	// understands (Z:\... for sluice.exe under Wine). nil: the binary
+	// TestMain built, and paths as they are.
+	command  func(args ...string) *exec.Cmd
+	hostPath func(string) string
 }
 
 // newEnv creates the folders and writes the configuration.
@@ -63,6 +74,10 @@ func newEnv(t *testing.T, o envOptions) *env {
 		cfgPath: filepath.Join(root, "sluice.yaml"),
 		addr:    freeAddr(t),
 		environ: o.environ,
+		command: o.command, hostPath: o.hostPath,
+	}
+	if e.hostPath == nil {
+		e.hostPath = func(p string) string { return p }
 	}
 	e.sink = e.outPath
 	for _, d := range []string{e.pods, e.dataDir, filepath.Dir(e.outPath)} {
@@ -96,11 +111,11 @@ inputs:
     rotate_wait: 1s
     checkpoint_interval: 200ms
 outputs:
-`, e.dataDir, e.addr, filepath.Join(e.pods, "*", "*", "*.log"))
+`, e.hostPath(e.dataDir), e.addr, e.hostPath(filepath.Join(e.pods, "*", "*", "*.log")))
 	if o.loki != "" {
 		cfg += fmt.Sprintf("  loki: {url: %q%s}\n", o.loki, o.lokiExtra)
 	} else {
-		cfg += fmt.Sprintf("  stdout: {path: %q}\n", e.sink)
+		cfg += fmt.Sprintf("  stdout: {path: %q}\n", e.hostPath(e.sink))
 	}
 	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -164,7 +179,11 @@ func (e *env) start(asNobody bool) *sluice {
 		e.t.Fatal(err)
 	}
 	defer logFile.Close()
-	cmd := sluiceCommand("run", "-config", e.cfgPath)
+	command := sluiceCommand
+	if e.command != nil {
+		command = e.command
+	}
+	cmd := command("run", "-config", e.hostPath(e.cfgPath))
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if len(e.environ) > 0 {
 		if cmd.Env == nil {

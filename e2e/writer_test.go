@@ -21,11 +21,18 @@ const (
 	// copyTruncate is logrotate's copytruncate: copy 0.log to a rotated
 	// name, truncate 0.log to nothing, and go on appending (O_APPEND).
 	copyTruncate
+	// kubeletRotate is kubelet's rotation in full (see kubelet.rotateLog):
+	// renameCreate preceded by the removal of rotated files beyond
+	// max-files and the gzipping of the uncompressed one.
+	kubeletRotate
 )
 
 func (r rotation) String() string {
-	if r == copyTruncate {
+	switch r {
+	case copyTruncate:
 		return "copytruncate"
+	case kubeletRotate:
+		return "kubelet"
 	}
 	return "rename+create"
 }
@@ -50,12 +57,18 @@ type logWriter struct {
 	rotation rotation
 	rate     int // lines per second
 	limit    int // lines to write; 0 writes until the context ends
+	// kubelet does the pruning, compressing and naming of kubeletRotate;
+	// its zero value is kubelet's default policy.
+	kubelet kubelet
 
 	// Results, valid once run has returned.
 	lines     int           // lines written
 	rotations int           // rotations done
 	suffixed  int           // rotated names that needed a counter to be unique
 	elapsed   time.Duration // from the first line to the last
+	// gens are the files written, oldest first, one per creation of 0.log
+	// (one in all with copyTruncate).
+	gens []*generation
 }
 
 // achieved is the line rate the writer reached.
@@ -84,6 +97,8 @@ func (w *logWriter) run(ctx context.Context) (err error) {
 		line      = make([]byte, 0, 2*lineLen)
 		start     = time.Now()
 	)
+	w.gens = append(w.gens, &generation{first: w.lines, created: start})
+	w.kubelet.start = start
 	for {
 		due := int(time.Since(start).Seconds()*float64(w.rate)) + 1
 		if w.limit > 0 {
@@ -96,6 +111,7 @@ func (w *logWriter) run(ctx context.Context) (err error) {
 			}
 			size += int64(len(line))
 			w.lines++
+			w.gens[len(w.gens)-1].lines++
 			switch {
 			case renamedAt >= 0 && w.lines-renamedAt >= afterRename:
 				if f, err = w.reopen(bw, f); err != nil {
@@ -134,6 +150,10 @@ func (w *logWriter) rotate(bw *bufio.Writer, f *os.File) error {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
+	if w.rotation == kubeletRotate {
+		w.rotations++
+		return w.kubelet.rotateLog(w)
+	}
 	name, suffixed, err := rotatedName(w.path)
 	if err != nil {
 		return err
@@ -143,6 +163,7 @@ func (w *logWriter) rotate(bw *bufio.Writer, f *os.File) error {
 		w.suffixed++
 	}
 	if w.rotation == renameCreate {
+		w.gens[len(w.gens)-1].rotated = name
 		return os.Rename(w.path, name)
 	}
 	if err := copyFile(w.path, name); err != nil {
@@ -165,6 +186,7 @@ func (w *logWriter) reopen(bw *bufio.Writer, old *os.File) (*os.File, error) {
 		return nil, err
 	}
 	bw.Reset(f)
+	w.gens = append(w.gens, &generation{first: w.lines, created: time.Now()})
 	return f, nil
 }
 

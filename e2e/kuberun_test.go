@@ -1,0 +1,405 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sluicelog/sluice/internal/vlogs"
+)
+
+// The kubelet rotation tests run sluice as a node would under load: one
+// container per pod whose 0.log a writer fills at kubeRate lines a second,
+// rotated by kubelet's exact rotation (kubelet: rename, gzip, prune to
+// max-files 5) about every 1.2 s, shipped over the Loki push API to a real
+// VictoriaLogs, and read back from there.
+//
+// Every line must arrive. A line counts as really gone, not lost by
+// sluice, only when kubelet removed the last copy of its file while no
+// sluice process held one (a removed file stays readable on Linux for as
+// long as someone holds it open); such lines are reported apart.
+
+const (
+	kubePods = 2      // files written at the same time, one per pod
+	kubeRate = 21_000 // lines per second per file the writers aim at; minWriterRate is checked
+	// kubeRotateEvery is how often a file rotates at kubeRate: rotateAt
+	// bytes of 81-byte lines.
+	kubeRotateEvery = time.Duration(rotateAt * int64(time.Second) / (kubeRate * (lineLen + 1)))
+	// kubeStall ends the wait for delivery once no row has arrived for
+	// this long: the missing lines are not coming.
+	kubeStall = 15 * time.Second
+	// kubeDeliverWait bounds the wait for delivery in all.
+	kubeDeliverWait = 4 * time.Minute
+	// kubeLoki are the Loki output's settings in these tests: retries back
+	// off to at most 2 s, so delivery resumes soon after an outage.
+	kubeLoki = ", min_backoff: 200ms, max_backoff: 2s, batch_wait: 200ms"
+)
+
+// kubeOptions vary a kubelet rotation test.
+type kubeOptions struct {
+	buffer string // the buffer section, "" for the default
+	// keepAll has kubelet rename only, never gzip or prune: the control
+	// case, in which no line can be lost.
+	keepAll bool
+	// wine runs sluice.exe under Wine instead of the Linux binary.
+	wine *wineSluice
+}
+
+// kubeRun is one kubelet rotation test: the server, the node, the writers
+// and the sluice runs, one at a time, on the same data folder.
+type kubeRun struct {
+	t       *testing.T
+	srv     *vlogs.Server
+	e       *env
+	writers []*logWriter // one per pod, pod name = writer tag
+	start   time.Time
+	wine    *wineSluice
+
+	pid         atomic.Int64 // the sluice running now, 0 between runs
+	stopWriters context.CancelFunc
+	waitWriters func() error
+}
+
+func newKubeRun(t *testing.T, o kubeOptions) *kubeRun {
+	t.Helper()
+	requireSluice(t)
+	r := &kubeRun{t: t, srv: vlogs.Start(t), wine: o.wine}
+	eo := envOptions{loki: r.srv.PushURL(), lokiExtra: kubeLoki, environ: []string{"NODE_NAME=" + lokiNode}}
+	if o.wine != nil {
+		eo.command, eo.hostPath = o.wine.command, winPath
+	}
+	r.e = newEnv(t, eo)
+	if o.buffer != "" {
+		r.e.configureBuffer(o.buffer, 0)
+	}
+	for i := range kubePods {
+		c := r.e.kubeContainer("load", fmt.Sprintf("kube-%d", i), podUID(200+i), "app")
+		r.writers = append(r.writers, &logWriter{
+			path: filepath.Join(c.dir, "0.log"), pod: c.pod, rotation: kubeletRotate, rate: kubeRate,
+			kubelet: kubelet{keepAll: o.keepAll, holds: r.holds},
+		})
+	}
+	return r
+}
+
+// holds is the writers' holderCheck: the sluice running now, and under
+// Wine the wineserver, which keeps a file open for its clients.
+func (r *kubeRun) holds(ids ...fileID) (held, up bool) {
+	pid := int(r.pid.Load())
+	if pid == 0 {
+		return false, false
+	}
+	pids := []int{pid}
+	if r.wine != nil {
+		pids = append(pids, r.wine.serverPIDs()...)
+	}
+	for _, p := range pids {
+		ok, err := pidHolds(p, ids)
+		if err != nil {
+			r.t.Errorf("look at the files process %d holds: %v", p, err)
+		}
+		if ok {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+// since is the time from the writers' start, for messages.
+func (r *kubeRun) since() string { return fmt.Sprintf("%.1fs", time.Since(r.start).Seconds()) }
+
+func (r *kubeRun) startWriters() {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stopWriters = cancel
+	r.start = time.Now()
+	m := map[string]*logWriter{}
+	for _, w := range r.writers {
+		m[w.path] = w
+	}
+	r.waitWriters = startWriters(ctx, m)
+	r.t.Cleanup(func() {
+		if r.stopWriters != nil {
+			r.stopWriters()
+			_ = r.waitWriters()
+		}
+	})
+}
+
+// endWriters stops the writers and checks that they reached the rate the
+// test is meant to show; it returns the lines written in all.
+func (r *kubeRun) endWriters() int {
+	r.t.Helper()
+	r.stopWriters()
+	err := r.waitWriters()
+	r.stopWriters = nil
+	if err != nil {
+		r.t.Fatalf("writer: %v", err)
+	}
+	total := 0
+	for _, w := range r.writers {
+		total += w.lines
+		r.t.Logf("pod %s: %d lines in %v, %.0f lines/s, %d rotations (one per %v), %d files",
+			w.pod, w.lines, w.elapsed.Round(time.Millisecond), w.achieved(), w.rotations,
+			(w.elapsed / time.Duration(max(w.rotations, 1))).Round(time.Millisecond), len(w.gens))
+		if w.achieved() < minWriterRate {
+			r.t.Fatalf("pod %s: the writer reached %.0f lines/s, below the %d this test must show; the machine is too busy",
+				w.pod, w.achieved(), minWriterRate)
+		}
+	}
+	return total
+}
+
+// rotations is how many times the files rotated so far, in all.
+func (r *kubeRun) rotations() int {
+	n := 0
+	for _, w := range r.writers {
+		n += int(w.kubelet.rotations.Load())
+	}
+	return n
+}
+
+// startSluice starts a sluice run and waits until it is ready.
+func (r *kubeRun) startSluice() *sluice {
+	r.t.Helper()
+	s := r.e.start(false)
+	r.pid.Store(int64(s.pid()))
+	s.waitReady(30 * time.Second)
+	return s
+}
+
+// kill ends a run with SIGKILL.
+func (r *kubeRun) kill(s *sluice) {
+	r.t.Helper()
+	s.kill()
+	r.pid.Store(0)
+}
+
+// stop ends a run with SIGTERM, which must end it cleanly.
+func (r *kubeRun) stop(s *sluice) {
+	r.t.Helper()
+	code := s.stop(30 * time.Second)
+	r.pid.Store(0)
+	if code != 0 {
+		r.t.Fatalf("sluice exit code %d after SIGTERM, want 0; log:\n%s", code, s.logTail(30))
+	}
+}
+
+// stored counts the rows the server holds and the distinct lines among
+// them; rows - distinct is the duplicates so far.
+func (r *kubeRun) stored() (rows, distinct int) {
+	r.t.Helper()
+	res, err := r.srv.Query(context.Background(), "* | stats count() rows, count_uniq(_msg) distinct", "")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if len(res) != 1 {
+		return 0, 0 // nothing stored yet
+	}
+	rows, err1 := strconv.Atoi(res[0]["rows"])
+	distinct, err2 := strconv.Atoi(res[0]["distinct"])
+	if err := errors.Join(err1, err2); err != nil {
+		r.t.Fatalf("stats row %v: %v", res[0], err)
+	}
+	return rows, distinct
+}
+
+// waitDelivered waits until the server holds every one of the total lines
+// written, or until no row has arrived for kubeStall; it does not fail the
+// test by itself: check says what is missing.
+func (r *kubeRun) waitDelivered(s *sluice, total int) {
+	r.t.Helper()
+	start := time.Now()
+	last, lastNew := -1, time.Now()
+	for time.Since(start) < kubeDeliverWait {
+		if !s.running() {
+			r.t.Fatalf("sluice exited (%v) while delivering; log:\n%s", s.state, s.logTail(30))
+		}
+		n, err := r.srv.Count(context.Background(), "*", "")
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if n >= total {
+			if _, distinct := r.stored(); distinct >= total {
+				r.t.Logf("all %d lines stored %v after the writers stopped", total, time.Since(start).Round(time.Millisecond))
+				return
+			}
+		}
+		if n != last {
+			last, lastNew = n, time.Now()
+		} else if time.Since(lastNew) > kubeStall {
+			r.t.Logf("no new row for %v, %v after the writers stopped: %d rows stored for %d lines written",
+				kubeStall, time.Since(start).Round(time.Millisecond), n, total)
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	r.t.Logf("gave up waiting for delivery after %v: %d rows stored for %d lines written", kubeDeliverWait, last, total)
+}
+
+// kubeReport is what arrived of the lines written.
+type kubeReport struct {
+	written, rows, duplicates int
+	// missing = gone + lost: gone lines were in files kubelet removed while
+	// no sluice process held them; lost lines sluice could have read.
+	missing, gone, lost int
+	badRows             int
+}
+
+func (k kubeReport) String() string {
+	return fmt.Sprintf("%d lines written, %d rows stored, %d duplicates, %d missing: %d lost by sluice, %d really gone (pruned unheld)",
+		k.written, k.rows, k.duplicates, k.missing, k.lost, k.gone)
+}
+
+// check reads every row back from the server and reports, per pod and in
+// all, what arrived: each row must be a line a writer wrote, intact; a
+// line's missing copies are split into lost and gone by what kubelet did
+// to its file (generation.gone). The files with missing lines are logged.
+func (r *kubeRun) check() kubeReport {
+	r.t.Helper()
+	seen := make([][]int32, len(r.writers))
+	index := map[string]int{}
+	for i, w := range r.writers {
+		seen[i] = make([]int32, w.lines)
+		index[w.pod] = i
+	}
+	var (
+		rep      kubeReport
+		problems []string
+		msg      []byte
+	)
+	bad := func(format string, args ...any) {
+		rep.badRows++
+		if len(problems) < 10 {
+			problems = append(problems, fmt.Sprintf(format, args...))
+		}
+	}
+	start := time.Now()
+	err := r.srv.Each(context.Background(), "* | fields _msg", "", func(row vlogs.Row) error {
+		rep.rows++
+		pod, seq, ok := parseMessage(row.Msg())
+		i, known := index[pod]
+		if !ok || !known || seq >= len(seen[i]) {
+			bad("row with a line nobody wrote: %q", clip([]byte(row.Msg()), 120))
+			return nil
+		}
+		if msg = appendMessage(msg[:0], pod, seq); string(msg) != row.Msg() {
+			bad("pod %s seq %d: got %q, want %q", pod, seq, row.Msg(), msg)
+			return nil
+		}
+		seen[i][seq]++
+		return nil
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Logf("read %d rows back in %v", rep.rows, time.Since(start).Round(time.Millisecond))
+	for _, p := range problems {
+		r.t.Error(p)
+	}
+	if rep.badRows > len(problems) {
+		r.t.Errorf("... and %d more bad rows", rep.badRows-len(problems))
+	}
+	for i, w := range r.writers {
+		pr := r.checkPod(w, seen[i])
+		r.t.Logf("pod %s: %v", w.pod, pr)
+		rep.written += pr.written
+		rep.duplicates += pr.duplicates
+		rep.missing += pr.missing
+		rep.gone += pr.gone
+		rep.lost += pr.lost
+	}
+	return rep
+}
+
+// checkPod counts one writer's lines and logs its files that miss lines.
+func (r *kubeRun) checkPod(w *logWriter, seen []int32) kubeReport {
+	rep := kubeReport{written: w.lines}
+	logged := 0
+	for _, g := range w.gens {
+		missing, firstMissing := 0, -1
+		for seq := g.first; seq < g.first+g.lines; seq++ {
+			switch n := int(seen[seq]); {
+			case n == 0:
+				if firstMissing < 0 {
+					firstMissing = seq
+				}
+				missing++
+			default:
+				rep.rows += n
+				rep.duplicates += n - 1
+			}
+		}
+		if missing == 0 {
+			continue
+		}
+		rep.missing += missing
+		what := "lost by sluice"
+		if g.gone() {
+			rep.gone += missing
+			what = "really gone"
+		} else {
+			rep.lost += missing
+		}
+		if logged++; logged <= 12 {
+			r.t.Logf("pod %s: seq %d-%d (%d lines), %s: %d missing, %s, first seq %d",
+				w.pod, g.first, g.first+g.lines-1, g.lines, g.fate(r.start), missing, what, firstMissing)
+		}
+	}
+	if logged > 12 {
+		r.t.Logf("pod %s: ... and %d more files with missing lines", w.pod, logged-12)
+	}
+	return rep
+}
+
+// requireNoLoss fails the test for every line sluice lost and, where the
+// test is set up so that kubelet never prunes a file before sluice could
+// have opened it again (allowGone false), for every line really gone too.
+func (r *kubeRun) requireNoLoss(rep kubeReport, allowGone bool) {
+	r.t.Helper()
+	r.t.Logf("in all: %v", rep)
+	if rep.lost > 0 {
+		r.t.Errorf("sluice lost %d of %d lines (files it held or could still open; see above)", rep.lost, rep.written)
+	}
+	if rep.gone > 0 && !allowGone {
+		r.t.Errorf("kubelet pruned files holding %d unread lines while no sluice held them: "+
+			"a restarted sluice must open the .gz files it has not finished before kubelet prunes them "+
+			"(about %v per rotation, %d rotated files kept)", rep.gone, kubeRotateEvery.Round(10*time.Millisecond), kubeletMaxFiles-1)
+	}
+}
+
+// metricsLine renders what sluice's metrics say about the input and the
+// Loki sink, for the log.
+func metricsLine(s *sluice) string {
+	m, err := s.metrics()
+	if err != nil {
+		return err.Error()
+	}
+	return summary(m) + " | " + lokiSummary(m)
+}
+
+// kubeDuplicates renders duplicates per kill or stop as a Markdown table,
+// to be copied into bench/README.md. Run k (from 1) ended with the k-th
+// kill or stop after lived[k-1]; rows[k] and distinct[k] are what the
+// server held then (rows[0] = distinct[0] = 0, and the last entry is after
+// the final run). What run k+1 stored beyond the new lines it delivered are
+// the duplicates that the k-th kill or stop caused.
+func kubeDuplicates(what string, lived []time.Duration, rows, distinct []int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| %s | run lived | rows the next run stored | of which duplicates |\n|---|---|---|---|\n", what)
+	total := 0
+	for k := 1; k <= len(lived) && k+1 < len(rows); k++ {
+		dr, dd := rows[k+1]-rows[k], distinct[k+1]-distinct[k]
+		total += dr - dd
+		fmt.Fprintf(&b, "| %d | %v | %d | %d |\n", k, lived[k-1].Round(time.Millisecond), dr, dr-dd)
+	}
+	first := rows[1] - distinct[1]
+	fmt.Fprintf(&b, "| all %d | | %d rows, %d distinct lines | %d (+%d within the first run) |",
+		len(lived), rows[len(rows)-1], distinct[len(distinct)-1], total, first)
+	return b.String()
+}
