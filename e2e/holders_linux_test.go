@@ -77,3 +77,28 @@ func processesNamed(comm string) []int {
 	}
 	return pids
 }
+
+// inode is a file's device and inode number.
+type inode struct{ dev, ino uint64 }
+
+func (id fileID) inode() inode { return inode{id.dev, id.ino} }
+
+// pidFiles returns the files process pid has open, nothing when it is gone.
+func pidFiles(pid int) []inode {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []inode
+	for _, ent := range ents {
+		info, err := os.Stat(filepath.Join(dir, ent.Name()))
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			out = append(out, inode{uint64(st.Dev), st.Ino})
+		}
+	}
+	return out
+}

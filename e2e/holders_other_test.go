@@ -12,3 +12,9 @@ func fileIDOf(path string, _ os.FileInfo) (fileID, error) { return fileID{name: 
 func pidHolds(int, []fileID) (bool, error) { return false, errUnsupported }
 
 func processesNamed(string) []int { return nil }
+
+type inode struct{ name string }
+
+func (id fileID) inode() inode { return inode(id) }
+
+func pidFiles(int) []inode { return nil }

@@ -68,12 +68,14 @@ type generation struct {
 	// uncompressed one removed earlier, when kubelet pruned it; upAtPrune:
 	// a sluice process was running then.
 	heldAtPrune, upAtPrune bool
-	original               fileID // of the uncompressed file, once compressed
+	// file is the file written, under its latest name; gz its .gz once
+	// kubelet made one.
+	file, gz fileID
 }
 
-// gone reports whether the generation's lines were really gone: kubelet
+// gone reports whether the generation's lines are gone for good: kubelet
 // removed its last copy while no sluice process held any copy, so lines
-// sluice had not read by then could no longer be read by anyone.
+// sluice had not read by then can no longer be read by anyone.
 func (g *generation) gone() bool { return g.pruned && !g.heldAtPrune }
 
 // fate says in words what became of the generation.
@@ -186,7 +188,7 @@ func (k *kubelet) prune(w *logWriter, path string) error {
 		}
 		ids := []fileID{id}
 		if g.compressed {
-			ids = append(ids, g.original)
+			ids = append(ids, g.file)
 		}
 		g.pruned, g.prunedAt = true, time.Now()
 		if k.holds != nil {
@@ -234,7 +236,10 @@ func (k *kubelet) compressLog(w *logWriter, path string) (err error) {
 		if err != nil {
 			return fmt.Errorf("compress %s: %w", path, err)
 		}
-		g.compressed, g.compressedAt, g.original = true, time.Now(), id
+		if g.gz, err = statID(path + ".gz"); err != nil {
+			return fmt.Errorf("compress %s: %w", path, err)
+		}
+		g.compressed, g.compressedAt, g.file = true, time.Now(), id
 		if k.holds != nil {
 			g.heldAtCompress, _ = k.holds(id)
 		}

@@ -20,20 +20,24 @@ import (
 // max-files 5) about every 1.2 s, shipped over the Loki push API to a real
 // VictoriaLogs, and read back from there.
 //
-// Every line must arrive. A line counts as really gone, not lost by
-// sluice, only when kubelet removed the last copy of its file while no
-// sluice process held one (a removed file stays readable on Linux for as
-// long as someone holds it open); such lines are reported apart.
+// Every line must arrive. A missing line is one of four kinds, by what
+// became of its file (its generation):
+//   - lost: sluice held a copy when kubelet removed the last one (a removed
+//     file stays readable on Linux while someone holds it open), or the
+//     file is still on disk: sluice had the line and did not deliver it;
+//   - dropped: kubelet pruned the file while no sluice held a copy, but
+//     sluice had opened it before (seen in /proc/<pid>/fd, polled every
+//     fdPoll) and let it go unfinished;
+//   - unread: kubelet pruned the file before sluice ever opened it, though
+//     a sluice ran at some time while it was on disk;
+//   - really gone: the file was on disk only while no sluice ran.
 
 const (
 	kubePods = 2      // files written at the same time, one per pod
 	kubeRate = 21_000 // lines per second per file the writers aim at; minWriterRate is checked
-	// kubeRotateEvery is how often a file rotates at kubeRate: rotateAt
-	// bytes of 81-byte lines.
-	kubeRotateEvery = time.Duration(rotateAt * int64(time.Second) / (kubeRate * (lineLen + 1)))
 	// kubeStall ends the wait for delivery once no row has arrived for
 	// this long: the missing lines are not coming.
-	kubeStall = 15 * time.Second
+	kubeStall = 10 * time.Second
 	// kubeDeliverWait bounds the wait for delivery in all.
 	kubeDeliverWait = 4 * time.Minute
 	// kubeLoki are the Loki output's settings in these tests: retries back
@@ -44,6 +48,9 @@ const (
 // kubeOptions vary a kubelet rotation test.
 type kubeOptions struct {
 	buffer string // the buffer section, "" for the default
+	// maxSize is kubelet's containerLogMaxSize, rotateAt if 0: a rotation
+	// every 1.18 s at kubeRate.
+	maxSize int64
 	// keepAll has kubelet rename only, never gzip or prune: the control
 	// case, in which no line can be lost.
 	keepAll bool
@@ -62,6 +69,8 @@ type kubeRun struct {
 	wine    *wineSluice
 
 	pid         atomic.Int64 // the sluice running now, 0 between runs
+	runs        []sluiceRun  // every sluice run, oldest first
+	opened      *fdWatch
 	stopWriters context.CancelFunc
 	waitWriters func() error
 }
@@ -81,23 +90,70 @@ func newKubeRun(t *testing.T, o kubeOptions) *kubeRun {
 	for i := range kubePods {
 		c := r.e.kubeContainer("load", fmt.Sprintf("kube-%d", i), podUID(200+i), "app")
 		r.writers = append(r.writers, &logWriter{
-			path: filepath.Join(c.dir, "0.log"), pod: c.pod, rotation: kubeletRotate, rate: kubeRate,
+			path: filepath.Join(c.dir, "0.log"), pod: c.pod, rotation: kubeletRotate, rate: kubeRate, maxSize: o.maxSize,
 			kubelet: kubelet{keepAll: o.keepAll, holds: r.holds},
 		})
 	}
 	return r
 }
 
-// holds is the writers' holderCheck: the sluice running now, and under
-// Wine the wineserver, which keeps a file open for its clients.
-func (r *kubeRun) holds(ids ...fileID) (held, up bool) {
+// sluiceRun is when one sluice process ran: from just before its start to
+// just after its exit (zero while it runs).
+type sluiceRun struct{ from, to time.Time }
+
+// ranDuring reports whether a sluice process ran at some time between from
+// and to.
+func (r *kubeRun) ranDuring(from, to time.Time) bool {
+	for _, run := range r.runs {
+		if run.from.Before(to) && (run.to.IsZero() || run.to.After(from)) {
+			return true
+		}
+	}
+	return false
+}
+
+// wasOpened reports whether a sluice process had g open at some time, by
+// the file's identity in the windows when it was g's: the file written
+// until kubelet gzipped it, then the .gz until kubelet pruned it (an inode
+// is reused only once no one holds it).
+func (r *kubeRun) wasOpened(g *generation) bool {
+	end := time.Now()
+	if g.compressed {
+		end = g.compressedAt
+	}
+	if r.opened.seen(g.file.inode(), g.created, end) {
+		return true
+	}
+	if !g.compressed {
+		return false
+	}
+	end = time.Now()
+	if g.pruned {
+		end = g.prunedAt
+	}
+	return r.opened.seen(g.gz.inode(), g.compressedAt, end)
+}
+
+// holderPIDs are the processes whose open files are sluice's: the sluice
+// running now, and under Wine the wineservers, which keep the files of
+// their clients open. None between runs.
+func (r *kubeRun) holderPIDs() []int {
 	pid := int(r.pid.Load())
 	if pid == 0 {
-		return false, false
+		return nil
 	}
 	pids := []int{pid}
 	if r.wine != nil {
 		pids = append(pids, r.wine.serverPIDs()...)
+	}
+	return pids
+}
+
+// holds is the writers' holderCheck.
+func (r *kubeRun) holds(ids ...fileID) (held, up bool) {
+	pids := r.holderPIDs()
+	if len(pids) == 0 {
+		return false, false
 	}
 	for _, p := range pids {
 		ok, err := pidHolds(p, ids)
@@ -123,10 +179,12 @@ func (r *kubeRun) startWriters() {
 		m[w.path] = w
 	}
 	r.waitWriters = startWriters(ctx, m)
+	r.opened = watchFDs(r.holderPIDs)
 	r.t.Cleanup(func() {
 		if r.stopWriters != nil {
 			r.stopWriters()
 			_ = r.waitWriters()
+			r.opened.stop()
 		}
 	})
 }
@@ -137,6 +195,7 @@ func (r *kubeRun) endWriters() int {
 	r.t.Helper()
 	r.stopWriters()
 	err := r.waitWriters()
+	r.opened.stop()
 	r.stopWriters = nil
 	if err != nil {
 		r.t.Fatalf("writer: %v", err)
@@ -167,6 +226,7 @@ func (r *kubeRun) rotations() int {
 // startSluice starts a sluice run and waits until it is ready.
 func (r *kubeRun) startSluice() *sluice {
 	r.t.Helper()
+	r.runs = append(r.runs, sluiceRun{from: time.Now()})
 	s := r.e.start(false)
 	r.pid.Store(int64(s.pid()))
 	s.waitReady(30 * time.Second)
@@ -178,6 +238,7 @@ func (r *kubeRun) kill(s *sluice) {
 	r.t.Helper()
 	s.kill()
 	r.pid.Store(0)
+	r.runs[len(r.runs)-1].to = time.Now()
 }
 
 // stop ends a run with SIGTERM, which must end it cleanly.
@@ -185,6 +246,7 @@ func (r *kubeRun) stop(s *sluice) {
 	r.t.Helper()
 	code := s.stop(30 * time.Second)
 	r.pid.Store(0)
+	r.runs[len(r.runs)-1].to = time.Now()
 	if code != 0 {
 		r.t.Fatalf("sluice exit code %d after SIGTERM, want 0; log:\n%s", code, s.logTail(30))
 	}
@@ -245,15 +307,17 @@ func (r *kubeRun) waitDelivered(s *sluice, total int) {
 // kubeReport is what arrived of the lines written.
 type kubeReport struct {
 	written, rows, duplicates int
-	// missing = gone + lost: gone lines were in files kubelet removed while
-	// no sluice process held them; lost lines sluice could have read.
-	missing, gone, lost int
-	badRows             int
+	// missing = lost + dropped + unread + gone, the four kinds of missing
+	// line (see the top of this file).
+	missing, lost, dropped, unread, gone int
+	badRows                              int
 }
 
 func (k kubeReport) String() string {
-	return fmt.Sprintf("%d lines written, %d rows stored, %d duplicates, %d missing: %d lost by sluice, %d really gone (pruned unheld)",
-		k.written, k.rows, k.duplicates, k.missing, k.lost, k.gone)
+	return fmt.Sprintf("%d lines written, %d rows stored, %d duplicates, %d missing: %d lost (in files still on disk, or held by sluice when kubelet removed them), "+
+		"%d dropped (sluice opened the file, let it go unfinished, kubelet pruned it), "+
+		"%d unread (kubelet pruned the file before sluice opened it), %d really gone (on disk only while no sluice ran)",
+		k.written, k.rows, k.duplicates, k.missing, k.lost, k.dropped, k.unread, k.gone)
 }
 
 // check reads every row back from the server and reports, per pod and in
@@ -311,16 +375,20 @@ func (r *kubeRun) check() kubeReport {
 		rep.written += pr.written
 		rep.duplicates += pr.duplicates
 		rep.missing += pr.missing
-		rep.gone += pr.gone
 		rep.lost += pr.lost
+		rep.dropped += pr.dropped
+		rep.unread += pr.unread
+		rep.gone += pr.gone
 	}
 	return rep
 }
 
-// checkPod counts one writer's lines and logs its files that miss lines.
+// checkPod counts one writer's lines and logs its files that miss lines,
+// by kind: lost, dropped, unread, really gone.
 func (r *kubeRun) checkPod(w *logWriter, seen []int32) kubeReport {
+	const show = 12 // files of each kind logged
 	rep := kubeReport{written: w.lines}
-	logged := 0
+	var lost, dropped, unread, gone []string
 	for _, g := range w.gens {
 		missing, firstMissing := 0, -1
 		for seq := g.first; seq < g.first+g.lines; seq++ {
@@ -339,37 +407,58 @@ func (r *kubeRun) checkPod(w *logWriter, seen []int32) kubeReport {
 			continue
 		}
 		rep.missing += missing
-		what := "lost by sluice"
-		if g.gone() {
-			rep.gone += missing
-			what = "really gone"
-		} else {
+		line := fmt.Sprintf("pod %s: seq %d-%d (%d lines; %s): %d missing from seq %d",
+			w.pod, g.first, g.first+g.lines-1, g.lines, g.fate(r.start), missing, firstMissing)
+		switch {
+		case !g.gone():
 			rep.lost += missing
-		}
-		if logged++; logged <= 12 {
-			r.t.Logf("pod %s: seq %d-%d (%d lines), %s: %d missing, %s, first seq %d",
-				w.pod, g.first, g.first+g.lines-1, g.lines, g.fate(r.start), missing, what, firstMissing)
+			lost = append(lost, "lost: "+line)
+		case r.wasOpened(g):
+			rep.dropped += missing
+			dropped = append(dropped, "dropped: "+line)
+		case r.ranDuring(g.created, g.prunedAt):
+			rep.unread += missing
+			unread = append(unread, "unread: "+line)
+		default:
+			rep.gone += missing
+			gone = append(gone, "really gone: "+line)
 		}
 	}
-	if logged > 12 {
-		r.t.Logf("pod %s: ... and %d more files with missing lines", w.pod, logged-12)
+	for _, l := range [][]string{lost, dropped, unread, gone} {
+		for i, line := range l {
+			if i == show {
+				r.t.Logf("pod %s: ... and %d more such files", w.pod, len(l)-show)
+				break
+			}
+			r.t.Log(line)
+		}
 	}
 	return rep
 }
 
-// requireNoLoss fails the test for every line sluice lost and, where the
-// test is set up so that kubelet never prunes a file before sluice could
-// have opened it again (allowGone false), for every line really gone too.
-func (r *kubeRun) requireNoLoss(rep kubeReport, allowGone bool) {
+// requireNoLoss fails the test for every line sluice lost or dropped and,
+// unless allowUnread, for every line it left unread. Lines really gone
+// fail it too: the tests are set up so that every file is on disk while a
+// sluice runs.
+func (r *kubeRun) requireNoLoss(rep kubeReport, allowUnread bool) {
 	r.t.Helper()
 	r.t.Logf("in all: %v", rep)
+	w := r.writers[0]
+	every := (w.elapsed / time.Duration(max(w.rotations, 1))).Round(10 * time.Millisecond)
 	if rep.lost > 0 {
-		r.t.Errorf("sluice lost %d of %d lines (files it held or could still open; see above)", rep.lost, rep.written)
+		r.t.Errorf("sluice lost %d of %d lines: lines of files still on disk, or that it held when kubelet removed them (see above)", rep.lost, rep.written)
 	}
-	if rep.gone > 0 && !allowGone {
-		r.t.Errorf("kubelet pruned files holding %d unread lines while no sluice held them: "+
-			"a restarted sluice must open the .gz files it has not finished before kubelet prunes them "+
-			"(about %v per rotation, %d rotated files kept)", rep.gone, kubeRotateEvery.Round(10*time.Millisecond), kubeletMaxFiles-1)
+	if rep.dropped > 0 {
+		r.t.Errorf("kubelet pruned files holding %d lines that sluice had opened and let go unfinished", rep.dropped)
+	}
+	if rep.unread > 0 && !allowUnread {
+		r.t.Errorf("kubelet pruned files holding %d lines that sluice had not read, although it ran while they were on disk: "+
+			"sluice must read (or at least open) the rotated and .gz files it has not finished before kubelet prunes them "+
+			"(a rotation every %v, %d rotated files kept)", rep.unread, every, kubeletMaxFiles-1)
+	}
+	if rep.gone > 0 {
+		r.t.Errorf("set-up: %d lines were in files that were on disk only while no sluice ran (a rotation every %v, %d rotated files kept)",
+			rep.gone, every, kubeletMaxFiles-1)
 	}
 }
 

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -48,15 +49,16 @@ const (
 
 // logWriter plays a container runtime writing CRI lines `<time> stdout F
 // p=<pod> seq=<n> <padding>`, numbered from 0, at a steady rate, and
-// rotating every rotateAt bytes. Lines reach the file through a 64 KiB
+// rotating every maxSize (rotateAt) bytes. Lines reach the file through a 64 KiB
 // buffer, so a write may end in the middle of a line, as with any writer
 // whose lines are larger than a pipe's atomic size.
 type logWriter struct {
 	path     string // the container's 0.log
 	pod      string
 	rotation rotation
-	rate     int // lines per second
-	limit    int // lines to write; 0 writes until the context ends
+	rate     int   // lines per second
+	limit    int   // lines to write; 0 writes until the context ends
+	maxSize  int64 // rotate when 0.log reaches this size; 0 means rotateAt
 	// kubelet does the pruning, compressing and naming of kubeletRotate;
 	// its zero value is kubelet's default policy.
 	kubelet kubelet
@@ -97,7 +99,10 @@ func (w *logWriter) run(ctx context.Context) (err error) {
 		line      = make([]byte, 0, 2*lineLen)
 		start     = time.Now()
 	)
-	w.gens = append(w.gens, &generation{first: w.lines, created: start})
+	maxSize := cmp.Or(w.maxSize, rotateAt)
+	if err := w.newGeneration(f, start); err != nil {
+		return err
+	}
 	w.kubelet.start = start
 	for {
 		due := int(time.Since(start).Seconds()*float64(w.rate)) + 1
@@ -118,7 +123,7 @@ func (w *logWriter) run(ctx context.Context) (err error) {
 					return err
 				}
 				size, renamedAt = 0, -1
-			case renamedAt < 0 && size >= rotateAt:
+			case renamedAt < 0 && size >= maxSize:
 				if err := w.rotate(bw, f); err != nil {
 					return err
 				}
@@ -186,8 +191,21 @@ func (w *logWriter) reopen(bw *bufio.Writer, old *os.File) (*os.File, error) {
 		return nil, err
 	}
 	bw.Reset(f)
-	w.gens = append(w.gens, &generation{first: w.lines, created: time.Now()})
-	return f, nil
+	return f, w.newGeneration(f, time.Now())
+}
+
+// newGeneration starts the record of the file f just opened as 0.log.
+func (w *logWriter) newGeneration(f *os.File, created time.Time) error {
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	id, err := fileIDOf(w.path, info)
+	if err != nil {
+		return err
+	}
+	w.gens = append(w.gens, &generation{first: w.lines, created: created, file: id})
+	return nil
 }
 
 // rotatedName returns kubelet's name for a rotated log, 0.log.<YYYYMMDD-hhmmss>,
