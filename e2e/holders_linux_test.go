@@ -62,13 +62,14 @@ func pidHolds(pid int, ids []fileID) (bool, error) {
 	return false, nil
 }
 
-// processesNamed returns the processes whose command name is comm.
-func processesNamed(comm string) []int {
+// processesNamed returns the processes whose command name starts with
+// prefix.
+func processesNamed(prefix string) []int {
 	paths, _ := filepath.Glob("/proc/[0-9]*/comm")
 	var pids []int
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
-		if err != nil || strings.TrimSpace(string(b)) != comm {
+		if err != nil || !strings.HasPrefix(string(b), prefix) {
 			continue // the process ended meanwhile, or another one
 		}
 		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil {

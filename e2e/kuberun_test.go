@@ -81,7 +81,7 @@ func newKubeRun(t *testing.T, o kubeOptions) *kubeRun {
 	r := &kubeRun{t: t, srv: vlogs.Start(t), wine: o.wine}
 	eo := envOptions{loki: r.srv.PushURL(), lokiExtra: kubeLoki, environ: []string{"NODE_NAME=" + lokiNode}}
 	if o.wine != nil {
-		eo.command, eo.hostPath = o.wine.command, winPath
+		eo.command, eo.hostPath, eo.terminate = o.wine.command, winPath, interrupt
 	}
 	r.e = newEnv(t, eo)
 	if o.buffer != "" {

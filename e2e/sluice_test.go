@@ -37,6 +37,8 @@ type env struct {
 	command func(args ...string) *exec.Cmd
 	// hostPath is a path as sluice names it (see envOptions.hostPath).
 	hostPath func(string) string
+	// terminate asks sluice to shut down cleanly (see envOptions.terminate).
+	terminate func(*os.Process) error
 }
 
 // envOptions adjusts the configuration.
@@ -60,6 +62,8 @@ type envOptions struct {
 	// TestMain built, and paths as they are.
 	command  func(args ...string) *exec.Cmd
 	hostPath func(string) string
+	// terminate asks sluice to shut down cleanly; nil sends SIGTERM.
+	terminate func(*os.Process) error
 }
 
 // newEnv creates the folders and writes the configuration.
@@ -74,10 +78,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 		cfgPath: filepath.Join(root, "sluice.yaml"),
 		addr:    freeAddr(t),
 		environ: o.environ,
-		command: o.command, hostPath: o.hostPath,
+		command: o.command, hostPath: o.hostPath, terminate: o.terminate,
 	}
 	if e.hostPath == nil {
 		e.hostPath = func(p string) string { return p }
+	}
+	if e.terminate == nil {
+		e.terminate = terminate
 	}
 	e.sink = e.outPath
 	for _, d := range []string{e.pods, e.dataDir, filepath.Dir(e.outPath)} {
@@ -239,11 +246,12 @@ func (s *sluice) waitReady(timeout time.Duration) {
 	})
 }
 
-// stop sends SIGTERM and returns the exit code, failing the test if sluice
-// does not exit within the deadline or dies by a signal.
+// stop sends SIGTERM (or what env.terminate sends) and returns the exit
+// code, failing the test if sluice does not exit within the deadline or
+// dies by a signal.
 func (s *sluice) stop(timeout time.Duration) int {
 	s.t.Helper()
-	if err := terminate(s.cmd.Process); err != nil {
+	if err := s.env.terminate(s.cmd.Process); err != nil {
 		s.t.Fatalf("SIGTERM sluice: %v", err)
 	}
 	select {

@@ -36,9 +36,14 @@ func (w *wineSluice) command(args ...string) *exec.Cmd {
 	return exec.Command(w.exec, append([]string{w.exe}, args...)...)
 }
 
-// serverPIDs are the running wineservers: a Wine process's open files are
-// held by its wineserver too.
+// serverPIDs are the running wineservers (wineserver64 on Debian): a Wine
+// process's open files are held by its wineserver too.
 func (w *wineSluice) serverPIDs() []int { return processesNamed("wineserver") }
+
+// interrupt asks sluice.exe to shut down cleanly. Wine turns SIGINT into a
+// CTRL_C_EVENT, which Go reports as os.Interrupt; SIGTERM would end the
+// process at once, as a kill does.
+func interrupt(p *os.Process) error { return p.Signal(os.Interrupt) }
 
 // winPath is path as sluice.exe names it: Wine maps drive Z: to /.
 func winPath(path string) string { return `Z:` + strings.ReplaceAll(path, "/", `\`) }
@@ -100,7 +105,7 @@ func TestKubeletRotationWine(t *testing.T) {
 }
 
 // TestKubeletRotationWineStopped is TestKubeletRotationStopped with
-// sluice.exe under Wine.
+// sluice.exe under Wine, stopped with SIGINT (see interrupt).
 func TestKubeletRotationWineStopped(t *testing.T) {
-	runKubeletStopped(t, kubeOptions{wine: requireWine(t)})
+	runKubeletStopped(t, kubeOptions{wine: requireWine(t), maxSize: kubeStoppedMaxSize})
 }
