@@ -1,9 +1,14 @@
 package e2e
 
 import (
+	"bufio"
+	"cmp"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -210,8 +215,70 @@ func (r *kubeRun) endWriters() int {
 			r.t.Fatalf("pod %s: the writer reached %.0f lines/s, below the %d this test must show; the machine is too busy",
 				w.pod, w.achieved(), minWriterRate)
 		}
+		r.checkFiles(w)
 	}
 	return total
+}
+
+// checkFiles holds the writer's record of its generations to the files
+// still on disk: each must hold exactly its generation's lines, in order,
+// so that what check blames on whom rests on what was really written.
+func (r *kubeRun) checkFiles(w *logWriter) {
+	r.t.Helper()
+	sum := 0
+	for _, g := range w.gens {
+		sum += g.lines
+		if g.pruned {
+			continue
+		}
+		path := cmp.Or(g.rotated, w.path)
+		if g.compressed {
+			path += ".gz"
+		}
+		next, err := readSeqs(path, w.pod, g.first)
+		if err != nil {
+			r.t.Fatalf("set-up: %v", err)
+		}
+		if next != g.first+g.lines {
+			r.t.Fatalf("set-up: %s holds seq %d-%d, the writer recorded %d-%d", path, g.first, next-1, g.first, g.first+g.lines-1)
+		}
+	}
+	if sum != w.lines {
+		r.t.Fatalf("set-up: the generations of pod %s hold %d lines, the writer wrote %d", w.pod, sum, w.lines)
+	}
+}
+
+// readSeqs reads a writer's file, gzipped if its name ends in .gz, and
+// checks that it holds pod's lines numbered from first on, each once and in
+// order; it returns the number after the last.
+func readSeqs(path, pod string, first int) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var in io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", path, err)
+		}
+		in = zr
+	}
+	sc := bufio.NewScanner(in)
+	next := first
+	for sc.Scan() {
+		_, msg, ok := strings.Cut(sc.Text(), " stdout F ")
+		p, seq, ok2 := parseMessage(msg)
+		if !ok || !ok2 || p != pod || seq != next {
+			return 0, fmt.Errorf("%s: line %q where seq %d of pod %s was due", path, clip(sc.Bytes(), 120), next, pod)
+		}
+		next++
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return next, nil
 }
 
 // rotations is how many times the files rotated so far, in all.
