@@ -436,6 +436,9 @@ func (r *kubeRun) check() kubeReport {
 	if rep.badRows > len(problems) {
 		r.t.Errorf("... and %d more bad rows", rep.badRows-len(problems))
 	}
+	if rep.badRows > 0 {
+		r.logBadFiles()
+	}
 	for i, w := range r.writers {
 		pr := r.checkPod(w, seen[i])
 		r.t.Logf("pod %s: %v", w.pod, pr)
@@ -448,6 +451,20 @@ func (r *kubeRun) check() kubeReport {
 		rep.gone += pr.gone
 	}
 	return rep
+}
+
+// logBadFiles logs which files the rows that are not writer lines came
+// from, as sluice named them.
+func (r *kubeRun) logBadFiles() {
+	r.t.Helper()
+	rows, err := r.srv.Query(context.Background(), `* -_msg:~"^p=[^ ]+ seq=[0-9]{9} " | stats by (filename) count() n`, "")
+	if err != nil {
+		r.t.Errorf("count the bad rows by file: %v", err)
+		return
+	}
+	for _, row := range rows {
+		r.t.Logf("%s bad rows from %s", row["n"], row["filename"])
+	}
 }
 
 // checkPod counts one writer's lines and logs its files that miss lines,
