@@ -32,6 +32,13 @@ type env struct {
 	cfgPath string
 	addr    string   // metrics listener
 	environ []string // added to sluice's environment
+	// command makes the command that runs sluice with args; nil runs the
+	// binary TestMain built.
+	command func(args ...string) *exec.Cmd
+	// hostPath is a path as sluice names it (see envOptions.hostPath).
+	hostPath func(string) string
+	// terminate asks sluice to shut down cleanly (see envOptions.terminate).
+	terminate func(*os.Process) error
 }
 
 // envOptions adjusts the configuration.
@@ -49,6 +56,14 @@ type envOptions struct {
 	lokiExtra string
 	// environ is added to sluice's environment, such as NODE_NAME=n1.
 	environ []string
+	// command and hostPath run another sluice: command makes the command
+	// for args, hostPath turns a path of the test into one that sluice
+	// understands (Z:\... for sluice.exe under Wine). nil: the binary
+	// TestMain built, and paths as they are.
+	command  func(args ...string) *exec.Cmd
+	hostPath func(string) string
+	// terminate asks sluice to shut down cleanly; nil sends SIGTERM.
+	terminate func(*os.Process) error
 }
 
 // newEnv creates the folders and writes the configuration.
@@ -63,6 +78,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 		cfgPath: filepath.Join(root, "sluice.yaml"),
 		addr:    freeAddr(t),
 		environ: o.environ,
+		command: o.command, hostPath: o.hostPath, terminate: o.terminate,
+	}
+	if e.hostPath == nil {
+		e.hostPath = func(p string) string { return p }
+	}
+	if e.terminate == nil {
+		e.terminate = terminate
 	}
 	e.sink = e.outPath
 	for _, d := range []string{e.pods, e.dataDir, filepath.Dir(e.outPath)} {
@@ -96,11 +118,11 @@ inputs:
     rotate_wait: 1s
     checkpoint_interval: 200ms
 outputs:
-`, e.dataDir, e.addr, filepath.Join(e.pods, "*", "*", "*.log"))
+`, e.hostPath(e.dataDir), e.addr, e.hostPath(filepath.Join(e.pods, "*", "*", "*.log")))
 	if o.loki != "" {
 		cfg += fmt.Sprintf("  loki: {url: %q%s}\n", o.loki, o.lokiExtra)
 	} else {
-		cfg += fmt.Sprintf("  stdout: {path: %q}\n", e.sink)
+		cfg += fmt.Sprintf("  stdout: {path: %q}\n", e.hostPath(e.sink))
 	}
 	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -164,7 +186,11 @@ func (e *env) start(asNobody bool) *sluice {
 		e.t.Fatal(err)
 	}
 	defer logFile.Close()
-	cmd := sluiceCommand("run", "-config", e.cfgPath)
+	command := sluiceCommand
+	if e.command != nil {
+		command = e.command
+	}
+	cmd := command("run", "-config", e.hostPath(e.cfgPath))
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if len(e.environ) > 0 {
 		if cmd.Env == nil {
@@ -220,11 +246,12 @@ func (s *sluice) waitReady(timeout time.Duration) {
 	})
 }
 
-// stop sends SIGTERM and returns the exit code, failing the test if sluice
-// does not exit within the deadline or dies by a signal.
+// stop sends SIGTERM (or what env.terminate sends) and returns the exit
+// code, failing the test if sluice does not exit within the deadline or
+// dies by a signal.
 func (s *sluice) stop(timeout time.Duration) int {
 	s.t.Helper()
-	if err := terminate(s.cmd.Process); err != nil {
+	if err := s.env.terminate(s.cmd.Process); err != nil {
 		s.t.Fatalf("SIGTERM sluice: %v", err)
 	}
 	select {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -21,11 +22,18 @@ const (
 	// copyTruncate is logrotate's copytruncate: copy 0.log to a rotated
 	// name, truncate 0.log to nothing, and go on appending (O_APPEND).
 	copyTruncate
+	// kubeletRotate is kubelet's rotation in full (see kubelet.rotateLog):
+	// renameCreate preceded by the removal of rotated files beyond
+	// max-files and the gzipping of the uncompressed one.
+	kubeletRotate
 )
 
 func (r rotation) String() string {
-	if r == copyTruncate {
+	switch r {
+	case copyTruncate:
 		return "copytruncate"
+	case kubeletRotate:
+		return "kubelet"
 	}
 	return "rename+create"
 }
@@ -41,21 +49,28 @@ const (
 
 // logWriter plays a container runtime writing CRI lines `<time> stdout F
 // p=<pod> seq=<n> <padding>`, numbered from 0, at a steady rate, and
-// rotating every rotateAt bytes. Lines reach the file through a 64 KiB
+// rotating every maxSize (rotateAt) bytes. Lines reach the file through a 64 KiB
 // buffer, so a write may end in the middle of a line, as with any writer
 // whose lines are larger than a pipe's atomic size.
 type logWriter struct {
 	path     string // the container's 0.log
 	pod      string
 	rotation rotation
-	rate     int // lines per second
-	limit    int // lines to write; 0 writes until the context ends
+	rate     int   // lines per second
+	limit    int   // lines to write; 0 writes until the context ends
+	maxSize  int64 // rotate when 0.log reaches this size; 0 means rotateAt
+	// kubelet does the pruning, compressing and naming of kubeletRotate;
+	// its zero value is kubelet's default policy.
+	kubelet kubelet
 
 	// Results, valid once run has returned.
 	lines     int           // lines written
 	rotations int           // rotations done
 	suffixed  int           // rotated names that needed a counter to be unique
 	elapsed   time.Duration // from the first line to the last
+	// gens are the files written, oldest first, one per creation of 0.log
+	// (one in all with copyTruncate).
+	gens []*generation
 }
 
 // achieved is the line rate the writer reached.
@@ -84,6 +99,11 @@ func (w *logWriter) run(ctx context.Context) (err error) {
 		line      = make([]byte, 0, 2*lineLen)
 		start     = time.Now()
 	)
+	maxSize := cmp.Or(w.maxSize, rotateAt)
+	if err := w.newGeneration(f, start); err != nil {
+		return err
+	}
+	w.kubelet.start = start
 	for {
 		due := int(time.Since(start).Seconds()*float64(w.rate)) + 1
 		if w.limit > 0 {
@@ -96,13 +116,14 @@ func (w *logWriter) run(ctx context.Context) (err error) {
 			}
 			size += int64(len(line))
 			w.lines++
+			w.gens[len(w.gens)-1].lines++
 			switch {
 			case renamedAt >= 0 && w.lines-renamedAt >= afterRename:
 				if f, err = w.reopen(bw, f); err != nil {
 					return err
 				}
 				size, renamedAt = 0, -1
-			case renamedAt < 0 && size >= rotateAt:
+			case renamedAt < 0 && size >= maxSize:
 				if err := w.rotate(bw, f); err != nil {
 					return err
 				}
@@ -134,6 +155,10 @@ func (w *logWriter) rotate(bw *bufio.Writer, f *os.File) error {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
+	if w.rotation == kubeletRotate {
+		w.rotations++
+		return w.kubelet.rotateLog(w)
+	}
 	name, suffixed, err := rotatedName(w.path)
 	if err != nil {
 		return err
@@ -143,6 +168,7 @@ func (w *logWriter) rotate(bw *bufio.Writer, f *os.File) error {
 		w.suffixed++
 	}
 	if w.rotation == renameCreate {
+		w.gens[len(w.gens)-1].rotated = name
 		return os.Rename(w.path, name)
 	}
 	if err := copyFile(w.path, name); err != nil {
@@ -165,7 +191,21 @@ func (w *logWriter) reopen(bw *bufio.Writer, old *os.File) (*os.File, error) {
 		return nil, err
 	}
 	bw.Reset(f)
-	return f, nil
+	return f, w.newGeneration(f, time.Now())
+}
+
+// newGeneration starts the record of the file f just opened as 0.log.
+func (w *logWriter) newGeneration(f *os.File, created time.Time) error {
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	id, err := fileIDOf(w.path, info)
+	if err != nil {
+		return err
+	}
+	w.gens = append(w.gens, &generation{first: w.lines, created: created, file: id})
+	return nil
 }
 
 // rotatedName returns kubelet's name for a rotated log, 0.log.<YYYYMMDD-hhmmss>,

@@ -67,6 +67,16 @@ func (s *Server) Query(ctx context.Context, logsql, tenant string) ([]Row, error
 	return rows, err
 }
 
+// Each is Query for answers too large to hold: it flushes, runs the query
+// and calls fn with each row as it is decoded. An error from fn ends the
+// query and is returned as it is.
+func (s *Server) Each(ctx context.Context, logsql, tenant string, fn func(Row) error) error {
+	if err := s.Flush(ctx); err != nil {
+		return err
+	}
+	return s.query(ctx, logsql, tenant, fn)
+}
+
 // Count flushes and returns how many entries of tenant match logsql, which
 // must be a query that a stats pipe can follow.
 func (s *Server) Count(ctx context.Context, logsql, tenant string) (int, error) {

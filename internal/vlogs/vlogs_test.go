@@ -413,6 +413,47 @@ func TestLargeQuery(t *testing.T) {
 	}
 }
 
+// TestEach checks that Each hands over every row of an answer, one at a
+// time, and that an error from the callback ends the query and comes back.
+func TestEach(t *testing.T) {
+	t.Parallel()
+	const n = 5000
+	s := Start(t)
+	c := newClient(t)
+	t0 := nanoTime()
+	entries := make([]entry, n)
+	for i := range entries {
+		entries[i] = entry{ts: t0.Add(time.Duration(i)), line: "line " + strconv.Itoa(i)}
+	}
+	mustPush(t, c, s, "", lokiJSON(stream{labels: map[string]string{"test": "each"}, entries: entries}))
+	seen := map[string]bool{}
+	err := s.Each(context.Background(), `{test="each"} | fields _msg`, "", func(r Row) error {
+		if seen[r.Msg()] {
+			return fmt.Errorf("row %q came twice", r.Msg())
+		}
+		seen[r.Msg()] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != n {
+		t.Errorf("Each gave %d distinct rows, want %d", len(seen), n)
+	}
+	errStop := errors.New("enough")
+	calls := 0
+	err = s.Each(context.Background(), `{test="each"}`, "", func(Row) error {
+		calls++
+		if calls == 10 {
+			return errStop
+		}
+		return nil
+	})
+	if !errors.Is(err, errStop) || calls != 10 {
+		t.Errorf("Each with a callback failing at row 10: %d calls, error %v; want 10 calls and %v", calls, err, errStop)
+	}
+}
+
 func TestTenantHeaders(t *testing.T) {
 	tests := []struct {
 		tenant  string
