@@ -112,3 +112,40 @@ func count(ss []string, s string) int {
 	}
 	return n
 }
+
+// TestNackOfFileOpenedEmptyThenCompressed nacks the first batch of a file
+// the tailer opened while it was empty, after kubelet rotated it and then
+// compressed it: only the .gz holds the lines. The rewind must find the .gz
+// by the file's head, which the acknowledged position (taken when the file
+// was empty) does not know. (Found by TestModel.)
+func TestNackOfFileOpenedEmptyThenCompressed(t *testing.T) {
+	h := newHarness(t, "", func(c *Config) { c.BatchSize = 50; c.RotateWait = 0 })
+	path := filepath.Join(h.dir, "0.log")
+	k := newKubelet(t, 5)
+	appendFile(t, path, "")
+	nacked := make(chan *record.Batch, 1)
+	h.answer = func(n int, b *record.Batch) {
+		if n == 0 {
+			nacked <- b
+			return
+		}
+		b.Ack()
+	}
+	h.start()
+	h.waitFor("the empty file opened", func() bool { return h.counts.Snapshot().Opens == 1 })
+	appendFile(t, path, criLines(0, 30))
+	h.waitCount(30)
+	k.rotate(path)
+	h.waitFor("the rotated file closed", func() bool { return h.counts.Snapshot().Rotations == 1 })
+	k.rotate(path) // the rotated file is now only a .gz
+	(<-nacked).Nack()
+	h.waitFor("the nacked lines again", func() bool { return count(h.bodies(), "msg-29") == 2 })
+	time.Sleep(50 * time.Millisecond)
+	got := h.bodies()
+	if !equalStrings(got, append(msgs(0, 30), msgs(0, 30)...)) {
+		t.Fatalf("got %d lines, want msg-0..29 twice; gaps %v", len(got), gaps(got))
+	}
+	if n := h.counts.Snapshot().Anomalies[SkipLostFile]; n != 0 {
+		t.Errorf("lost_file = %d, want 0", n)
+	}
+}

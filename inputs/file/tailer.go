@@ -245,13 +245,17 @@ func (t *Tailer) restartAt(r *reader, pos position) {
 // reopenTrack finds a closed file again, by identity or as kubelet's .gz,
 // and drains it from pos before the files that came after it.
 func (t *Tailer) reopenTrack(tr *track, pos position) {
-	if _, held := t.byID[tr.id]; held {
-		return // read again through the reader that holds it
+	// The reader that holds the file reads it again, unless it holds
+	// another file that got the inode of the deleted one.
+	if o, held := t.byID[tr.id]; held && pos.fp.Len() > 0 && o.fp.StartsWith(pos.fp) {
+		return
 	}
 	s, ok := t.findContinuation(tr.realPath, tr.id, pos.fp, pos.offset)
 	if !ok {
 		if f, err := osfile.Open(tr.path); err == nil {
-			if id, err := osfile.IDOf(f); err == nil && id == tr.id {
+			head, herr := fingerprint.New(f, fingerprint.DefaultSize)
+			// The inode of a deleted file is soon reused: the head must match too.
+			if id, err := osfile.IDOf(f); err == nil && herr == nil && id == tr.id && head.StartsWith(pos.fp) {
 				s, ok = sibling{path: tr.path, f: f, id: id}, true
 			} else {
 				f.Close()

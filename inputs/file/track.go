@@ -107,6 +107,14 @@ func (t *track) nack(gen uint64) {
 		t.mu.Unlock()
 		return // a rewind for the same failure is already asked for
 	}
+	// A file opened while empty has an empty fingerprint until a batch of
+	// it is acknowledged; the batches in flight know its head. Without it
+	// the file cannot be found again once kubelet has compressed it.
+	for _, q := range t.queue {
+		if q.pos.fp.Len() > t.committed.fp.Len() && q.pos.fp.StartsWith(t.committed.fp) {
+			t.committed.fp = q.pos.fp
+		}
+	}
 	t.queue, t.head = nil, t.nextSeq
 	t.rewind = true
 	t.mu.Unlock()
