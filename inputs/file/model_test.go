@@ -433,11 +433,14 @@ type modelRun struct {
 	truncSave time.Time
 	truncSeen bool
 
-	kubeOps  bool         // kubelet rotates the files
-	known    map[int]int  // incarnation -> generation of the tailer known to have it
-	gone     map[int]bool // incarnations kubelet pruned
-	excused  map[int]bool // pruned incarnations whose unread lines are really gone
-	mustRead []int        // pruned incarnations the running tailer held: read before it stops
+	kubeOps   bool               // kubelet rotates the files
+	content   map[int][]byte     // what was written to each incarnation
+	ino       map[int]osfile.ID  // each incarnation's identity
+	lastSaved []checkpoint.Entry // the checkpoint at the last stop
+	known     map[int]int        // incarnation -> generation of the tailer known to have it
+	gone      map[int]bool       // incarnations kubelet pruned
+	excused   map[int]bool       // pruned incarnations whose unread lines are really gone
+	mustRead  []int              // pruned incarnations the running tailer held: read before it stops
 
 	// the consumer's answers, set by the model and read by the consumer
 	amu       sync.Mutex
@@ -463,7 +466,8 @@ func runModel(t *testing.T, what string, nFiles int, ops []modelOp) {
 	m := &modelRun{
 		t: t, h: h, byBody: map[string]int{}, observed: map[string]bool{},
 		clock: time.Date(2026, 11, 26, 0, 54, 7, 0, time.UTC), truncFile: -1,
-		known: map[int]int{}, gone: map[int]bool{}, excused: map[int]bool{},
+		known: map[int]int{}, gone: map[int]bool{}, excused: map[int]bool{}, content: map[int][]byte{},
+		ino: map[int]osfile.ID{},
 	}
 	for _, o := range ops {
 		m.kubeOps = m.kubeOps || o.kind == opKubelet
@@ -886,6 +890,14 @@ func (m *modelRun) write(f *modelFile, text string) {
 	appendFile(m.t, f.path, text)
 	f.exists = true
 	f.size += int64(len(text))
+	m.content[f.inc] = append(m.content[f.inc], text...)
+	if _, ok := m.ino[f.inc]; !ok {
+		id, err := osfile.StatID(f.path)
+		if err != nil {
+			m.t.Fatalf("identify %s: %v", f.path, err)
+		}
+		m.ino[f.inc] = id
+	}
 }
 
 // rotate renames or copies f to a rotated name and starts a new incarnation.
@@ -980,6 +992,7 @@ func (m *modelRun) stop(crash bool) {
 		if m.truncSeen {
 			m.awaitCheckpoints()
 		}
+		m.awaitSavedFiles()
 		m.h.crash()
 	} else {
 		// A copytruncate the tailer has not noticed yet would make a
@@ -1010,6 +1023,7 @@ func (m *modelRun) savedIDs() map[osfile.ID]bool {
 	if err != nil {
 		m.t.Fatalf("load checkpoint: %v", err)
 	}
+	m.lastSaved = entries
 	out := map[osfile.ID]bool{}
 	for _, e := range entries {
 		// A file empty when last looked at is saved with an empty
@@ -1019,6 +1033,31 @@ func (m *modelRun) savedIDs() map[osfile.ID]bool {
 		m.note("checkpoint: %s ino %d offset %d size %d fingerprint %d bytes", filepath.Base(e.Path), e.Ino, e.Offset, e.Size, e.Fingerprint.Len())
 	}
 	return out
+}
+
+// awaitSavedFiles waits until the checkpoint on disk knows every file the
+// running tailer has and has not emitted all lines of. A file opened and
+// rotated between two checkpoints is otherwise unknown after a crash, and
+// a rotated name says nothing about whether it was read: no tailer can
+// find it.
+func (m *modelRun) awaitSavedFiles() {
+	m.waitUntil("the checkpoint to know every file with lines not emitted", 5*time.Second, func() bool {
+		m.scan()
+		entries, err := checkpoint.Load(m.h.cfg.CheckpointPath)
+		if err != nil {
+			return false
+		}
+		saved := map[osfile.ID]bool{}
+		for _, e := range entries {
+			saved[osfile.ID{Dev: e.Dev, Ino: e.Ino}] = true
+		}
+		for inc, id := range m.ino {
+			if m.known[inc] == m.gen && !saved[id] && !m.gone[inc] && !m.allRead(inc) {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // awaitCheckpoints waits for the second checkpoint after the last
@@ -1054,9 +1093,8 @@ func (m *modelRun) start() {
 	// kubelet rotated in or after the second it was last read, by their
 	// names. kubelet rotates a file at most every 10 s; the model's
 	// rotations come faster, so that second can hold files already read.
-	if n := m.h.counts.Snapshot().Anomalies[SkipLostFile]; n > 0 {
-		m.note("%d checkpointed files not found at start", n)
-		m.dirty = append(m.dirty, "lost checkpointed file")
+	if m.kubeOps {
+		m.checkLost()
 	}
 	for _, f := range m.files {
 		if f.exists {
@@ -1064,6 +1102,48 @@ func (m *modelRun) start() {
 			m.known[f.inc] = m.gen
 		}
 	}
+}
+
+// checkLost compares the checkpointed files the new tailer counted lost
+// with those that are really gone: pruned by kubelet, or saved with an
+// empty fingerprint (a file empty when last looked at) and compressed
+// since, so nothing can find it. Every other one must be found.
+func (m *modelRun) checkLost() {
+	gone, empty := 0, 0
+	for _, e := range m.lastSaved {
+		if e.Fingerprint.Len() == 0 {
+			empty++
+			continue
+		}
+		if !m.onDisk(e) {
+			gone++
+		}
+	}
+	n := m.h.counts.Snapshot().Anomalies[SkipLostFile]
+	if n > 0 {
+		m.note("%d checkpointed files not found at start (%d pruned, %d with an empty fingerprint)", n, gone, empty)
+	}
+	if n > gone+empty {
+		m.t.Errorf("(f) %d checkpointed files counted lost at start, but only %d were pruned and %d cannot be recognised", n, gone, empty)
+	}
+	// The files kubelet rotated in or after the second a lost file was
+	// last read are read from their start. kubelet rotates a file at most
+	// every 10 s; the model's rotations come faster, so that second can
+	// hold a file that was read already.
+	if n > gone {
+		m.dirty = append(m.dirty, "a checkpointed file with an empty fingerprint was lost")
+	}
+}
+
+// onDisk reports whether the incarnation whose head is e's fingerprint is
+// still on disk, plain or compressed.
+func (m *modelRun) onDisk(e checkpoint.Entry) bool {
+	for inc, c := range m.content {
+		if !m.gone[inc] && int64(len(c)) >= e.Offset && e.Fingerprint.Matches(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // crash ends the tailer without the final checkpoint a graceful stop
