@@ -118,6 +118,13 @@ func (t *Tailer) checkDeleted(r *reader) {
 		if s, ok := t.findGz(r.realPath, r.fp, size); ok {
 			r.f.Close()
 			r.f, r.gz, r.size = s.f, s.gz, s.gz.Size()
+			// Filed under the .gz from now on: the deleted file's inode is
+			// free, and a new 0.log that gets it must not pass for this one.
+			if t.byID[r.id] == r {
+				delete(t.byID, r.id)
+			}
+			r.id = s.id
+			t.byID[r.id] = r
 			t.log.Info("held file deleted before it was read; reading the rest from kubelet's compressed copy",
 				"path", r.path, "gz", s.path, "offset", r.off)
 			return
