@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicelog/sluice/inputs/file/checkpoint"
 	"github.com/sluicelog/sluice/internal/testdir"
 )
 
@@ -61,5 +62,28 @@ func TestSkipNotesForgetGonePaths(t *testing.T) {
 	tl.discover(false)
 	if len(tl.skipped) != 0 {
 		t.Fatalf("skip notes kept after the path went: %v", tl.skipped)
+	}
+}
+
+// TestCheckpointHeadOfYoungFile: a file opened while empty whose batches
+// are not acknowledged yet is saved with its head, taken from the batches
+// in flight. With an empty one it could not be found again once kubelet
+// compressed it while sluice was down, and would be counted lost.
+func TestCheckpointHeadOfYoungFile(t *testing.T) {
+	h := newHarness(t, "", nil)
+	h.hold = true
+	path := filepath.Join(h.dir, "0.log")
+	appendFile(t, path, "")
+	h.start()
+	h.waitFor("the empty file opened", func() bool { return h.counts.Snapshot().Opens == 1 })
+	appendFile(t, path, criLines(0, 20))
+	h.waitCount(20)
+	h.stop()
+	entries, err := checkpoint.Load(h.cfg.CheckpointPath)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("checkpoint: %v, %d entries", err, len(entries))
+	}
+	if e := entries[0]; e.Offset != 0 || e.Fingerprint.Len() == 0 {
+		t.Fatalf("entry at offset %d with a %d-byte head; want offset 0 (nothing acknowledged) and the file's head", e.Offset, e.Fingerprint.Len())
 	}
 }

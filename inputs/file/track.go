@@ -107,14 +107,7 @@ func (t *track) nack(gen uint64) {
 		t.mu.Unlock()
 		return // a rewind for the same failure is already asked for
 	}
-	// A file opened while empty has an empty fingerprint until a batch of
-	// it is acknowledged; the batches in flight know its head. Without it
-	// the file cannot be found again once kubelet has compressed it.
-	for _, q := range t.queue {
-		if q.pos.fp.Len() > t.committed.fp.Len() && q.pos.fp.StartsWith(t.committed.fp) {
-			t.committed.fp = q.pos.fp
-		}
-	}
+	t.committed.fp = t.longestHead()
 	t.queue, t.head = nil, t.nextSeq
 	t.rewind = true
 	t.mu.Unlock()
@@ -174,11 +167,27 @@ func (t *track) reopen() {
 	t.mu.Unlock()
 }
 
+// longestHead is the committed fingerprint, or a longer one of the same
+// file that a batch in flight carries. A file opened while empty has an
+// empty fingerprint until a batch of it is acknowledged; without the head
+// it cannot be found again once kubelet has compressed it, after a nack or
+// a restart. The caller holds t.mu.
+func (t *track) longestHead() fingerprint.Fingerprint {
+	fp := t.committed.fp
+	if n := len(t.queue); n > 0 { // heads only grow: the newest batch has the longest
+		if q := t.queue[n-1].pos.fp; q.Len() > fp.Len() && q.StartsWith(fp) {
+			fp = q
+		}
+	}
+	return fp
+}
+
 // entry returns the checkpoint entry and whether the track can be forgotten.
 func (t *track) entry() (checkpoint.Entry, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c := t.committed
+	c.fp = t.longestHead()
 	e := checkpoint.Entry{
 		Dev: t.id.Dev, Ino: t.id.Ino, Fingerprint: c.fp, Path: t.path, RealPath: t.realPath,
 		Offset: c.offset, Size: max(t.size, c.offset), Format: c.format, Partials: c.partials, Seen: t.seen,
