@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -87,6 +88,8 @@ func newKubeRun(t *testing.T, o kubeOptions) *kubeRun {
 	eo := envOptions{loki: r.srv.PushURL(), lokiExtra: kubeLoki, environ: []string{"NODE_NAME=" + lokiNode}}
 	if o.wine != nil {
 		eo.command, eo.hostPath, eo.terminate = o.wine.command, winPath, interrupt
+	} else {
+		eo.command = func(args ...string) *exec.Cmd { return exec.Command(loadBin, args...) }
 	}
 	r.e = newEnv(t, eo)
 	if o.buffer != "" {

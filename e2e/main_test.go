@@ -19,6 +19,13 @@ const testVersion = "v0.0.0-e2e"
 // runs, and empty where the tests skip.
 var sluiceBin string
 
+// loadBin is sluice built as it ships, without the race detector (which
+// makes it several times slower): the kubelet rotation tests hold it to
+// kubelet's pace, and a binary that cannot keep up loses lines to pruning
+// for a reason no user would meet. It is sluiceBin when the tests run
+// without -race.
+var loadBin string
+
 func TestMain(m *testing.M) { os.Exit(runTests(m)) }
 
 // runTests builds sluice, runs the tests, and then checks that they left
@@ -31,12 +38,18 @@ func runTests(m *testing.M) int {
 			return 1
 		}
 		defer os.RemoveAll(dir)
-		bin, err := buildSluice(dir)
+		bin, err := buildSluice(dir, "sluice", raceEnabled)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "e2e:", err)
 			return 1
 		}
-		sluiceBin = bin
+		sluiceBin, loadBin = bin, bin
+		if raceEnabled {
+			if loadBin, err = buildSluice(dir, "sluice-load", false); err != nil {
+				fmt.Fprintln(os.Stderr, "e2e:", err)
+				return 1
+			}
+		}
 	}
 	code := m.Run()
 	if err := leftoverChildren(); err != nil {
@@ -53,13 +66,13 @@ func runTests(m *testing.M) int {
 	return 0
 }
 
-// buildSluice builds ../cmd/sluice into dir, with the race detector when the
-// tests themselves run with it, and makes it runnable by an unprivileged
-// user (TestBadInput drops to one).
-func buildSluice(dir string) (string, error) {
-	bin := filepath.Join(dir, "sluice")
+// buildSluice builds ../cmd/sluice into dir as name, with the race
+// detector when race is set, and makes it runnable by an unprivileged user
+// (TestBadInput drops to one).
+func buildSluice(dir, name string, race bool) (string, error) {
+	bin := filepath.Join(dir, name)
 	args := []string{"build", "-o", bin, "-ldflags", "-X main.version=" + testVersion}
-	if raceEnabled {
+	if race {
 		args = append(args, "-race")
 	}
 	args = append(args, "../cmd/sluice")
@@ -72,7 +85,7 @@ func buildSluice(dir string) (string, error) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return "", fmt.Errorf("open the binary's folder to other users: %w", err)
 	}
-	fmt.Fprintf(os.Stderr, "e2e: built %s (race detector: %v) in %v\n", bin, raceEnabled, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "e2e: built %s (race detector: %v) in %v\n", bin, race, time.Since(start).Round(time.Millisecond))
 	return bin, nil
 }
 
