@@ -62,11 +62,13 @@ func TestKubeletRotationKill(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
 	t.Logf("kill schedule seed %d", seed)
-	r.startWriters()
 	rows, distinct := []int{0}, []int{0}
 	var lived []time.Duration
 	for i := range kubeKills {
 		s := r.startSluice()
+		if i == 0 {
+			r.startWriters() // sluice runs before the containers write
+		}
 		life := 300*time.Millisecond + time.Duration(rng.Int64N(int64(1700*time.Millisecond)))
 		time.Sleep(life)
 		if !s.running() {
@@ -102,10 +104,13 @@ func TestKubeletRotationStopped(t *testing.T) {
 // runKubeletStopped runs the stops of TestKubeletRotationStopped.
 func runKubeletStopped(t *testing.T, o kubeOptions) {
 	r := newKubeRun(t, o)
+	// Running before the containers write, as a node agent is: files
+	// rotated away before its first start are not its to read (sluice.exe
+	// takes seconds to start under Wine).
+	s := r.startSluice()
 	r.startWriters()
 	rows, distinct := []int{0}, []int{0}
 	var lived []time.Duration
-	s := r.startSluice()
 	for i := range kubeStops {
 		time.Sleep(kubeRunFor)
 		stopped, rot := time.Now(), r.rotations()
@@ -142,8 +147,8 @@ func runKubeletStopped(t *testing.T, o kubeOptions) {
 // sluice held back by a full buffer is not required to open every new file.
 func TestKubeletRotationSinkDown(t *testing.T) {
 	r := newKubeRun(t, kubeOptions{buffer: kubeSmallBuffer})
-	r.startWriters()
 	s := r.startSluice()
+	r.startWriters()
 	time.Sleep(3 * time.Second)
 	if n, _ := r.stored(); n == 0 {
 		t.Fatalf("set-up: nothing stored before the outage; sluice log:\n%s", s.logTail(30))

@@ -6,6 +6,10 @@ import (
 	"strings"
 )
 
+// kubeletModel is true: an unlinked file is gone from its folder at once,
+// held or not, as the model expects.
+const kubeletModel = true
+
 // tailerHolds reports whether this process holds one of paths open (also
 // after the name was deleted), and
 // whether that can be known at all. Only the tailer keeps log files open

@@ -251,6 +251,9 @@ func genModelOps(rng *rand.Rand, n int) (int, []modelOp) {
 		if rng.IntN(3) == 0 {
 			g.kube = 2
 		}
+		if !kubeletModel {
+			g.kube = 0
+		}
 	}
 	g.exists, g.dangling, g.rotatedWhile = make([]bool, nFiles), make([]bool, nFiles), make([]bool, nFiles)
 	ops := make([]modelOp, 0, n)
