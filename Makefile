@@ -6,7 +6,7 @@ BIN     := bin
 # Go from the official tarball lives here when it is not on PATH.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build build-windows test demo bench clean
+.PHONY: build build-windows test soak demo bench clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/sluice ./cmd/sluice
@@ -17,6 +17,12 @@ build-windows:
 # Every test: gofmt, vet, Linux with -race, Windows under Wine, fuzz smoke runs.
 test:
 	bash scripts/test.sh
+
+# Long end-to-end runs kept out of make test (they need what make test
+# installs: run make test once first).
+soak:
+	SLUICE_SOAK=1 CGO_ENABLED=1 PATH="$(HOME)/.cache/sluice-test-tools/bin:$(PATH)" \
+		$(GO) test -race -count=1 -timeout 30m -v -run 'Soak|TestKubeletRotationWineStopped' ./e2e/
 
 # Ships kubelet-style container logs (with rotations) to a local VictoriaLogs,
 # built on first use, and shows what arrived per pod. Needs Go only.
