@@ -122,13 +122,8 @@ func (t *Tailer) findGz(realPath string, fp fingerprint.Fingerprint, minSize int
 
 // openGz opens a `.gz` that no reader holds yet.
 func (t *Tailer) openGz(p string) (sibling, bool) {
-	f, err := osfile.Open(p)
-	if err != nil {
-		return sibling{}, false
-	}
-	id, err := osfile.IDOf(f)
-	if err != nil || t.byID[id] != nil {
-		f.Close()
+	f, id, ok := t.openUnheld(p)
+	if !ok {
 		return sibling{}, false
 	}
 	g, err := gzread.Open(f)
@@ -463,18 +458,28 @@ func (t *Tailer) laterSiblings(r *reader) []sibling {
 // openPlain opens an uncompressed rotated file that no reader holds yet.
 func (t *Tailer) openPlain(p string) (sibling, bool) {
 	if id, err := osfile.StatID(p); err != nil || t.byID[id] != nil {
+		return sibling{}, false // held: not worth opening
+	}
+	f, id, ok := t.openUnheld(p)
+	if !ok {
 		return sibling{}, false
 	}
+	return sibling{path: p, f: f, id: id}, true
+}
+
+// openUnheld opens p unless a reader already holds that file, by the
+// identity of the handle (the name may have moved meanwhile).
+func (t *Tailer) openUnheld(p string) (*os.File, osfile.ID, bool) {
 	f, err := osfile.Open(p)
 	if err != nil {
-		return sibling{}, false
+		return nil, osfile.ID{}, false
 	}
 	id, err := osfile.IDOf(f)
 	if err != nil || t.byID[id] != nil {
 		f.Close()
-		return sibling{}, false
+		return nil, osfile.ID{}, false
 	}
-	return sibling{path: p, f: f, id: id}, true
+	return f, id, true
 }
 
 // rotatedKeyOf finds the kubelet name r's file has now: the name it was
