@@ -216,6 +216,7 @@ func (t *Tailer) saveLoop(ctx context.Context) {
 // rewindNacked reads again, from their last acknowledged position, the
 // files whose batches could not be made durable.
 func (t *Tailer) rewindNacked() {
+	reopened := false
 	for _, tr := range t.reg.takeRewinds() {
 		pos, ok := tr.takeRewind()
 		if !ok {
@@ -226,9 +227,11 @@ func (t *Tailer) rewindNacked() {
 			t.restartAt(r, pos)
 			continue
 		}
-		t.reopenTrack(tr, pos)
+		reopened = t.reopenTrack(tr, pos) || reopened
 	}
-	t.orderChains()
+	if reopened {
+		t.orderChains() // only a reopened file has a new place in the chain
+	}
 }
 
 // restartAt moves an open (or parked) reader back to pos.
@@ -243,12 +246,13 @@ func (t *Tailer) restartAt(r *reader, pos position) {
 }
 
 // reopenTrack finds a closed file again, by identity or as kubelet's .gz,
-// and drains it from pos before the files that came after it.
-func (t *Tailer) reopenTrack(tr *track, pos position) {
+// and drains it from pos before the files that came after it. It reports
+// whether it added a reader.
+func (t *Tailer) reopenTrack(tr *track, pos position) bool {
 	// The reader that holds the file reads it again, unless it holds
 	// another file that got the inode of the deleted one.
 	if o, held := t.byID[tr.id]; held && pos.fp.Len() > 0 && o.fp.StartsWith(pos.fp) {
-		return
+		return false
 	}
 	s, ok := t.findContinuation(tr.realPath, tr.id, pos.fp, pos.offset)
 	if !ok {
@@ -265,7 +269,7 @@ func (t *Tailer) reopenTrack(tr *track, pos position) {
 	if !ok {
 		t.lost(tr.path, pos.offset, -1, "file to read again is gone")
 		tr.finish()
-		return
+		return false
 	}
 	r := t.addRotated(tr.path, tr.realPath, s, pos.offset, pos.fp, tr)
 	r.dec.format = pos.format
@@ -276,4 +280,5 @@ func (t *Tailer) reopenTrack(tr *track, pos position) {
 			break
 		}
 	}
+	return true
 }
