@@ -44,8 +44,7 @@ type track struct {
 
 	mu        sync.Mutex
 	committed position
-	queue     []inflight // batches in flight; queue[i] has sequence number head+i
-	head      uint64
+	queue     []inflight // batches in flight, the last of them sent as nextSeq-1
 	nextSeq   uint64
 	gen       uint64 // bumped when the tailer takes a rewind
 	rewind    bool   // a nack is waiting for the tailer; nothing commits meanwhile
@@ -80,10 +79,11 @@ func (t *track) sent(pos position, size int64) ackFuncs {
 func (t *track) ack(gen, seq uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if gen != t.gen || t.rewind || seq < t.head || seq-t.head >= uint64(len(t.queue)) {
+	head := t.nextSeq - uint64(len(t.queue)) // sequence number of queue[0]
+	if gen != t.gen || t.rewind || seq < head || seq >= t.nextSeq {
 		return // sent before a rewind: that batch will be read again
 	}
-	t.queue[seq-t.head].acked = true
+	t.queue[seq-head].acked = true
 	n := 0
 	for n < len(t.queue) && t.queue[n].acked {
 		n++
@@ -94,7 +94,7 @@ func (t *track) ack(gen, seq uint64) {
 	t.committed = t.queue[n-1].pos
 	t.changed()
 	clear(t.queue[:n])
-	t.queue, t.head = t.queue[n:], t.head+uint64(n)
+	t.queue = t.queue[n:]
 	if len(t.queue) == 0 {
 		t.queue = nil // let the backing array go
 	}
@@ -108,7 +108,7 @@ func (t *track) nack(gen uint64) {
 		return // a rewind for the same failure is already asked for
 	}
 	t.committed.fp = t.longestHead()
-	t.queue, t.head = nil, t.nextSeq
+	t.queue = nil
 	t.rewind = true
 	t.mu.Unlock()
 	if t.reg != nil {
@@ -125,7 +125,7 @@ func (t *track) takeRewind() (position, bool) {
 	}
 	t.rewind = false
 	t.gen++
-	t.queue, t.head = nil, t.nextSeq
+	t.queue = nil
 	return t.committed, true
 }
 
