@@ -111,7 +111,7 @@ func (t *Tailer) findGz(realPath string, fp fingerprint.Fingerprint, minSize int
 	}
 	for _, p := range rotatedSiblings(realPath, true) {
 		if s, ok := t.openGz(p); ok {
-			if head, err := gzHead(s.gz, fp.Len()); err == nil && head.StartsWith(fp) && s.gz.Size() >= minSize {
+			if gzStartsWith(s.gz, fp) && s.gz.Size() >= minSize {
 				return s, true
 			}
 			s.gz.Close()
@@ -135,9 +135,10 @@ func (t *Tailer) openGz(p string) (sibling, bool) {
 	return sibling{path: p, f: f, gz: g, id: id}, true
 }
 
-// gzHead is the fingerprint of a .gz's decompressed content.
-func gzHead(g *gzread.File, size int) (fingerprint.Fingerprint, error) {
-	return fingerprint.New(g, size)
+// gzStartsWith reports whether a .gz's decompressed content begins with fp.
+func gzStartsWith(g *gzread.File, fp fingerprint.Fingerprint) bool {
+	head, err := fingerprint.New(g, fp.Len())
+	return err == nil && head.StartsWith(fp)
 }
 
 // truncated handles a file that shrank below the read offset, or whose
@@ -282,13 +283,27 @@ func (t *Tailer) chainAfterLost(path, realPath string, seen time.Time) *reader {
 			}
 		}
 	}
-	sort.SliceStable(cands, func(i, j int) bool {
-		ki, _ := kubeletKey(cands[i].path)
-		kj, _ := kubeletKey(cands[j].path)
+	sortByKubeletKey(cands)
+	first, _ := t.chain(path, realPath, nil, cands)
+	return first
+}
+
+// sortByKubeletKey orders rotated files by kubelet's name, the order it
+// rotated them in.
+func sortByKubeletKey(ss []sibling) {
+	sort.SliceStable(ss, func(i, j int) bool {
+		ki, _ := kubeletKey(ss[i].path)
+		kj, _ := kubeletKey(ss[j].path)
 		return ki < kj
 	})
-	var first, last *reader
-	for _, s := range cands {
+}
+
+// chain starts draining files, in the order given, from their start, each
+// after the one before it and the first after prev (nil: after nothing).
+// It returns the first and the last reader added, both nil for no files.
+func (t *Tailer) chain(path, realPath string, prev *reader, files []sibling) (first, last *reader) {
+	last = prev
+	for _, s := range files {
 		fp, err := fingerprint.New(s.readerAt(), fingerprint.DefaultSize)
 		if err != nil {
 			t.noteOnce(s.path, SkipUnreadable, "cannot read file head", err)
@@ -296,12 +311,14 @@ func (t *Tailer) chainAfterLost(path, realPath string, seen time.Time) *reader {
 		m := t.addRotated(path, realPath, s, 0, fp, nil)
 		if last != nil {
 			m.pred, last.succ = last, m
-		} else {
+		}
+		if first == nil {
 			first = m
 		}
+		t.log.Info("draining a rotated file sluice had not read yet", "path", path, "rotated", s.path)
 		last = m
 	}
-	return first
+	return first, last
 }
 
 // rotatedAfter reports whether the rotated file p was rotated after at:
@@ -396,18 +413,7 @@ func (t *Tailer) addRotated(path, realPath string, s sibling, off int64, fp fing
 // unknown and come after r's file: files the path named between r's and the
 // current one. It returns the last reader of the chain.
 func (t *Tailer) chainRotated(r *reader) *reader {
-	cands := t.laterSiblings(r)
-	last := r
-	for _, s := range cands {
-		fp, err := fingerprint.New(s.readerAt(), fingerprint.DefaultSize)
-		if err != nil {
-			t.readError(r, err)
-		}
-		m := t.addRotated(r.path, r.realPath, s, 0, fp, nil)
-		m.pred, last.succ = last, m
-		t.log.Info("draining a file rotated while reading was held back", "path", r.path, "rotated", s.path)
-		last = m
-	}
+	_, last := t.chain(r.path, r.realPath, r, t.laterSiblings(r))
 	return last
 }
 
@@ -519,8 +525,7 @@ func (t *Tailer) gzOf(p string, fp fingerprint.Fingerprint) bool {
 		return false
 	}
 	defer g.Close()
-	head, err := gzHead(g, fp.Len())
-	return err == nil && head.StartsWith(fp)
+	return gzStartsWith(g, fp)
 }
 
 // laterByName opens the siblings whose kubelet name sorts after key, leaving
@@ -552,11 +557,7 @@ func (t *Tailer) laterByName(r *reader, key string) []sibling {
 		}
 		out = append(out, s)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		ki, _ := kubeletKey(out[i].path)
-		kj, _ := kubeletKey(out[j].path)
-		return ki < kj
-	})
+	sortByKubeletKey(out)
 	return out
 }
 
@@ -569,7 +570,7 @@ func (t *Tailer) heldElsewhere(realPath string, g *gzread.File) bool {
 			continue
 		}
 		if head.Len() == 0 {
-			h, err := gzHead(g, fingerprint.DefaultSize)
+			h, err := fingerprint.New(g, fingerprint.DefaultSize)
 			if err != nil {
 				return false
 			}
