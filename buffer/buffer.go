@@ -9,9 +9,9 @@
 // Guarantees: Append's callback reports true only after the records are
 // fsynced, so an input that checkpoints from it never skips a line the
 // buffer could lose; after a failed fsync it reports false, so the input
-// reads those lines again instead of waiting forever. A cursor moves only on Commit, after the sink accepted
-// the records, so after a crash a sink re-reads at most what it had not
-// committed. Records keep their append order. The folder holds at most
+// reads those lines again instead of waiting forever. A cursor moves only
+// on Commit, after the sink accepted the records, so after a crash a sink
+// re-reads at most what it had not committed. Records keep their append order. The folder holds at most
 // MaxBytes plus one batch: when full, Append blocks (the default) or drops
 // the oldest segment and counts, per sink, the records that sink lost.
 //
