@@ -42,10 +42,7 @@ func runKubeletPlain(t *testing.T, o kubeOptions) {
 	s := r.startSluice()
 	r.startWriters()
 	time.Sleep(8 * time.Second)
-	total := r.endWriters()
-	r.waitDelivered(s, total)
-	t.Logf("metrics: %s", metricsLine(s))
-	r.stop(s)
+	r.finish(s)
 	rep := r.check()
 	r.requireNoLoss(rep, false)
 	if rep.duplicates > 0 {
@@ -81,10 +78,7 @@ func TestKubeletRotationKill(t *testing.T) {
 	}
 	s := r.startSluice()
 	time.Sleep(2 * time.Second) // the last run reads new lines too
-	total := r.endWriters()
-	r.waitDelivered(s, total)
-	t.Logf("final run metrics: %s", metricsLine(s))
-	r.stop(s)
+	r.finish(s)
 	n, d := r.stored()
 	rows, distinct = append(rows, n), append(distinct, d)
 	rep := r.check()
@@ -125,10 +119,7 @@ func runKubeletStopped(t *testing.T, o kubeOptions) {
 			(r.rotations()-rot)/kubePods, n, d)
 	}
 	time.Sleep(kubeRunFor)
-	total := r.endWriters()
-	r.waitDelivered(s, total)
-	t.Logf("final run metrics: %s", metricsLine(s))
-	r.stop(s)
+	r.finish(s)
 	n, d := r.stored()
 	rows, distinct = append(rows, n), append(distinct, d)
 	rep := r.check()
@@ -166,10 +157,7 @@ func TestKubeletRotationSinkDown(t *testing.T) {
 		time.Since(down).Round(time.Millisecond), (r.rotations()-rot)/kubePods, metricsLine(s))
 	r.srv.Restart()
 	time.Sleep(3 * time.Second)
-	total := r.endWriters()
-	r.waitDelivered(s, total)
-	t.Logf("metrics: %s", metricsLine(s))
-	r.stop(s)
+	r.finish(s)
 	rep := r.check()
 	r.requireNoLoss(rep, true)
 	if rep.unread > 0 {

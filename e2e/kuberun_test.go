@@ -303,6 +303,16 @@ func (r *kubeRun) startSluice() *sluice {
 	return s
 }
 
+// finish stops the writers, waits until s has delivered every line they
+// wrote, and stops s with SIGTERM.
+func (r *kubeRun) finish(s *sluice) {
+	r.t.Helper()
+	total := r.endWriters()
+	r.waitDelivered(s, total)
+	r.t.Logf("last run metrics: %s", metricsLine(s))
+	r.stop(s)
+}
+
 // kill ends a run with SIGKILL.
 func (r *kubeRun) kill(s *sluice) {
 	r.t.Helper()
