@@ -2,8 +2,8 @@
 //
 // Decoding is strict: an unknown key or a value of the wrong type is an error
 // that names the key and its line, so a typo never silently falls back to a
-// default on a production node. `${NAME}` is replaced by the environment
-// variable NAME before decoding; an unset variable is an error.
+// default on a production node. `${NAME}` in a value is replaced by the
+// environment variable NAME after parsing; an unset variable is an error.
 package config
 
 import (
@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
-	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -117,39 +115,21 @@ func Load(path string) (Config, error) {
 }
 
 // Parse decodes YAML text over the defaults and validates the result.
+// `${NAME}` references are replaced in the parsed values (see expandTree),
+// never in the text, so what the environment holds is never read as YAML.
 func Parse(raw []byte) (Config, error) {
-	expanded, err := expandEnv(raw)
-	if err != nil {
-		return Config{}, err
-	}
 	cfg := Default()
-	presetOutputs(expanded, &cfg)
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	// An empty file decodes as io.EOF and means "all defaults".
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("decode: %w", nameKeys(err, expanded))
+	if err := dec.Decode(&expandingDecode{cfg: &cfg}); err != nil && !errors.Is(err, io.EOF) {
+		if u, ok := asUnset(err); ok {
+			return Config{}, u
+		}
+		return Config{}, fmt.Errorf("decode: %w", nameKeys(err, raw))
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
-}
-
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-func expandEnv(raw []byte) ([]byte, error) {
-	var missing []string
-	out := envRef.ReplaceAllFunc(raw, func(m []byte) []byte {
-		name := string(m[2 : len(m)-1])
-		v, ok := os.LookupEnv(name)
-		if !ok {
-			missing = append(missing, name)
-		}
-		return []byte(v)
-	})
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("environment variables not set: %s", strings.Join(missing, ", "))
-	}
-	return out, nil
 }

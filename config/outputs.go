@@ -90,11 +90,11 @@ func DefaultLoki() Loki {
 // presetOutputs gives each sink named in the file its defaults before the
 // strict decode fills in what the file says: decoding into a non-nil
 // pointer keeps the fields the file leaves out.
-func presetOutputs(raw []byte, c *Config) {
+func presetOutputs(root *yaml.Node, c *Config) {
 	var probe struct {
 		Outputs map[string]yaml.Node `yaml:"outputs"`
 	}
-	if yaml.Unmarshal(raw, &probe) != nil {
+	if root.Decode(&probe) != nil {
 		return // the strict decode reports it
 	}
 	if n, ok := probe.Outputs["loki"]; ok {
