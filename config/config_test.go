@@ -20,6 +20,7 @@ func TestParse(t *testing.T) {
 		name    string
 		yaml    string
 		wantErr []string // substrings that must all appear
+		hidden  []string // substrings the error must not show
 		check   func(t *testing.T, c Config)
 	}{
 		{
@@ -76,6 +77,8 @@ func TestParse(t *testing.T) {
 		},
 		{name: "loki needs a url", yaml: "outputs:\n  loki: {}\n", wantErr: []string{"outputs.loki.url"}},
 		{name: "loki url scheme", yaml: "outputs:\n  loki: {url: 'ftp://x/push'}\n", wantErr: []string{"outputs.loki.url", "ftp://x/push"}},
+		{name: "loki url error hides credentials", yaml: "outputs:\n  loki: {url: 'ftp://u:s3cret@x/push?token=t0ken'}\n", wantErr: []string{"outputs.loki.url", `"ftp://u:xxxxx@x/push?token=xxxxx"`}, hidden: []string{"s3cret", "t0ken"}},
+		{name: "loki url without a scheme hides credentials", yaml: "outputs:\n  loki: {url: 'u:s3cret@loki:3100/push'}\n", wantErr: []string{"outputs.loki.url", "loki:3100/push"}, hidden: []string{"s3cret"}},
 		{name: "loki unknown key in delivery", yaml: "outputs:\n  loki:\n    url: http://x/push\n    batch_sise: 1MiB\n", wantErr: []string{"line 4", "batch_sise"}},
 		{name: "loki bad batch size", yaml: "outputs:\n  loki:\n    url: http://x/push\n    batch_size: lots\n", wantErr: []string{"line 4", "outputs.loki.batch_size"}},
 		{name: "loki bad encoding", yaml: "outputs:\n  loki: {url: 'http://x/push', encoding: xml}\n", wantErr: []string{"outputs.loki.encoding"}},
@@ -142,6 +145,11 @@ func TestParse(t *testing.T) {
 				for _, w := range tc.wantErr {
 					if !strings.Contains(err.Error(), w) {
 						t.Fatalf("error %q does not contain %q", err, w)
+					}
+				}
+				for _, h := range tc.hidden {
+					if strings.Contains(err.Error(), h) {
+						t.Errorf("error %q shows %q", err, h)
 					}
 				}
 				return

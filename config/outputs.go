@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sluicelog/sluice/internal/redact"
 )
 
 // Outputs lists the configured sinks; a nil entry is not configured.
@@ -132,7 +134,7 @@ func (o *Outputs) validate(bad func(key, format string, args ...any)) {
 
 func (l *Loki) validate(bad func(key, format string, args ...any)) {
 	if u, err := url.Parse(l.URL); l.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("outputs.loki.url", "%q is not an http or https URL", l.URL)
+		bad("outputs.loki.url", "%q is not an http or https URL", redact.URL(l.URL))
 	}
 	if l.Encoding != "protobuf" && l.Encoding != "json" {
 		bad("outputs.loki.encoding", "%q is not protobuf or json", l.Encoding)
