@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,7 +30,8 @@ func (s *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// ParseByteSize parses a size such as "512KiB".
+// ParseByteSize parses a size such as "512KiB": a whole, non-negative
+// number of units that fits in an int64.
 func ParseByteSize(text string) (ByteSize, error) {
 	t := strings.TrimSpace(text)
 	num, unit := t, "B"
@@ -42,7 +45,14 @@ func ParseByteSize(text string) (ByteSize, error) {
 		num = strings.TrimSpace(strings.TrimSuffix(t, "B"))
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n < 0 {
+	switch {
+	case strings.HasPrefix(num, "-") && len(num) > 1:
+		return 0, fmt.Errorf("%q is negative: a size is 0 or more", text)
+	case errors.Is(err, strconv.ErrRange) || err == nil && n > math.MaxInt64/units[unit]:
+		return 0, fmt.Errorf("%q is too large: the most is %d bytes", text, int64(math.MaxInt64))
+	case err != nil && strings.Contains(num, "."):
+		return 0, fmt.Errorf("%q is not a whole number of %s: give a smaller unit, such as 1536KiB for 1.5MiB", text, unit)
+	case err != nil:
 		return 0, fmt.Errorf("%q is not a size such as 1048576 or 1MiB", text)
 	}
 	return ByteSize(n * units[unit]), nil

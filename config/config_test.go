@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,15 +178,46 @@ func TestLoadNamesFile(t *testing.T) {
 }
 
 func TestParseByteSize(t *testing.T) {
-	for in, want := range map[string]ByteSize{"0": 0, "1024": 1024, "1KiB": 1024, "1 MiB": 1 << 20, "2GiB": 2 << 30, "5MB": 5e6, "10B": 10} {
+	for in, want := range map[string]ByteSize{
+		"0": 0, "1024": 1024, "1KiB": 1024, "1 MiB": 1 << 20, "2GiB": 2 << 30, "5MB": 5e6, "10B": 10,
+		"9223372036854775807": math.MaxInt64, "8589934591GiB": 8589934591 << 30,
+	} {
 		got, err := ParseByteSize(in)
 		if err != nil || got != want {
 			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "-1", "1TiB", "MiB", "1.5MiB"} {
-		if _, err := ParseByteSize(in); err == nil {
-			t.Errorf("ParseByteSize(%q): want error", in)
+	for in, why := range map[string]string{
+		"": "not a size", "1TiB": "not a size", "MiB": "not a size", "1e3": "not a size",
+		"-1": "negative", "-2MiB": "negative", "-99999999999999999999": "negative",
+		"1.5MiB": "whole number of MiB", "0.5": "whole number of B",
+		"9999999999GiB": "too large", "8589934592GiB": "too large", "9223372036854775808": "too large", "9223372036854775807KiB": "too large",
+	} {
+		if _, err := ParseByteSize(in); err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("ParseByteSize(%q): error %v, want one saying %q", in, err, why)
+		}
+	}
+}
+
+// A size that does not fit is refused by key, never wrapped into some other
+// size.
+func TestParseRefusesOverflowingSizes(t *testing.T) {
+	for _, key := range []string{"buffer.max_size", "buffer.segment_size", "inputs.files.max_line_size", "kubernetes.max_held_bytes", "outputs.stdout.dead_letter.max_size"} {
+		parts := strings.Split(key, ".")
+		yaml := "outputs:\n  stdout: {}\n"
+		if parts[0] == "outputs" {
+			yaml = ""
+		}
+		for i, p := range parts {
+			yaml += strings.Repeat("  ", i) + p + ":"
+			if i < len(parts)-1 {
+				yaml += "\n"
+			}
+		}
+		yaml += " 9999999999GiB\n"
+		_, err := Parse([]byte(yaml))
+		if err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "too large") {
+			t.Errorf("%s: 9999999999GiB gave %v, want an error naming the key", key, err)
 		}
 	}
 }
