@@ -40,10 +40,7 @@ func startPodCache(cfg config.Kubernetes, keys podmeta.Keys, log *slog.Logger, m
 		}
 		return none, fmt.Errorf("kubernetes: no node name: set NODE_NAME from spec.nodeName, or kubernetes.node_name")
 	}
-	cache, err := podcache.New(podcache.Config{
-		Node: node, Kubeconfig: cfg.Kubeconfig, Grace: cfg.DeleteGrace, NamespaceLabels: cfg.NamespaceLabels,
-		Annotations: cfg.Annotations, Keys: keys, Logger: log.With("component", "kubernetes"), Events: m,
-	})
+	cache, err := podcache.New(podCacheConfig(cfg, node, keys, log, m))
 	if err != nil {
 		return none, fmt.Errorf("kubernetes: %w", err)
 	}
@@ -53,6 +50,22 @@ func startPodCache(cfg config.Kubernetes, keys podmeta.Keys, log *slog.Logger, m
 	go func() { reportPodCache(ctx, cache, ready); done <- struct{}{} }()
 	log.Info("kubernetes: watching the pods of this node", "node", node)
 	return podCache{source: cache, stop: func() { cancel(); <-done; <-done }}, nil
+}
+
+// podCacheConfig maps the kubernetes keys onto the pod cache.
+func podCacheConfig(cfg config.Kubernetes, node string, keys podmeta.Keys, log *slog.Logger, m *metrics.Registry) podcache.Config {
+	return podcache.Config{
+		Node: node, Kubeconfig: cfg.Kubeconfig, Grace: cfg.DeleteGrace, NamespaceLabels: cfg.NamespaceLabels,
+		Annotations: cfg.Annotations, Keys: keys, Logger: log.With("component", "kubernetes"), Events: m,
+	}
+}
+
+// stageConfig maps the kubernetes keys onto the enrichment stage.
+func stageConfig(cfg config.Kubernetes, pods enrich.PodSource, keys podmeta.Keys, log *slog.Logger, m *metrics.Registry) enrich.StageConfig {
+	return enrich.StageConfig{
+		Node: nodeName(cfg), Pods: pods, Keys: keys, Wait: cfg.WaitForPod, Events: m,
+		NodeMaxHeldBytes: int(cfg.MaxHeldBytes), Logger: log.With("component", "enrich"),
+	}
 }
 
 // reportPodCache keeps /readyz's kubernetes note in step with the cache.

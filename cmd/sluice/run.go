@@ -98,10 +98,7 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	}
 	defer pods.stop()
 	enriched := make(chan *record.Batch)
-	stage := enrich.NewStage(enrich.StageConfig{
-		Node: nodeName(cfg.Kubernetes), Pods: pods.source, Keys: keys, Wait: cfg.Kubernetes.WaitForPod, Events: m,
-		NodeMaxHeldBytes: int(cfg.Kubernetes.MaxHeldBytes), Logger: log.With("component", "enrich"),
-	})
+	stage := enrich.NewStage(stageConfig(cfg.Kubernetes, pods.source, keys, log, m))
 	go stage.Run(stopCtx, tailer.Out(), enriched)
 	appended := make(chan struct{})
 	go func() { defer close(appended); appendAll(stopCtx, buf, enriched, log) }()
