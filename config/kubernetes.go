@@ -12,12 +12,14 @@ type Kubernetes struct {
 	NodeName   string `yaml:"node_name"`
 	Kubeconfig string `yaml:"kubeconfig"` // empty: the in-cluster service account
 	// WaitForPod is how long a new file's lines wait for their pod to reach
-	// the cache before they go out with path-derived fields only.
+	// the cache before they go out with path-derived fields only; 0 holds
+	// nothing.
 	WaitForPod time.Duration `yaml:"wait_for_pod"`
 	// MaxHeldBytes bounds the lines of all files held waiting for their
 	// pods; past it the oldest go out with path-derived fields only.
 	MaxHeldBytes ByteSize `yaml:"max_held_bytes"`
-	// DeleteGrace keeps a deleted pod's metadata for its last lines.
+	// DeleteGrace keeps a deleted pod's metadata for its last lines; 0
+	// forgets a deleted pod at once.
 	DeleteGrace     time.Duration     `yaml:"delete_grace"`
 	NamespaceLabels bool              `yaml:"namespace_labels"` // a second informer, over namespaces
 	Annotations     []string          `yaml:"annotations"`      // annotation keys copied to records

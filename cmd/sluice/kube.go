@@ -55,7 +55,7 @@ func startPodCache(cfg config.Kubernetes, keys podmeta.Keys, log *slog.Logger, m
 // podCacheConfig maps the kubernetes keys onto the pod cache.
 func podCacheConfig(cfg config.Kubernetes, node string, keys podmeta.Keys, log *slog.Logger, m *metrics.Registry) podcache.Config {
 	return podcache.Config{
-		Node: node, Kubeconfig: cfg.Kubeconfig, Grace: cfg.DeleteGrace, NamespaceLabels: cfg.NamespaceLabels,
+		Node: node, Kubeconfig: cfg.Kubeconfig, Grace: zeroIsNone(cfg.DeleteGrace), NamespaceLabels: cfg.NamespaceLabels,
 		Annotations: cfg.Annotations, Keys: keys, Logger: log.With("component", "kubernetes"), Events: m,
 	}
 }
@@ -63,9 +63,19 @@ func podCacheConfig(cfg config.Kubernetes, node string, keys podmeta.Keys, log *
 // stageConfig maps the kubernetes keys onto the enrichment stage.
 func stageConfig(cfg config.Kubernetes, pods enrich.PodSource, keys podmeta.Keys, log *slog.Logger, m *metrics.Registry) enrich.StageConfig {
 	return enrich.StageConfig{
-		Node: nodeName(cfg), Pods: pods, Keys: keys, Wait: cfg.WaitForPod, Events: m,
+		Node: nodeName(cfg), Pods: pods, Keys: keys, Wait: zeroIsNone(cfg.WaitForPod), Events: m,
 		NodeMaxHeldBytes: int(cfg.MaxHeldBytes), Logger: log.With("component", "enrich"),
 	}
+}
+
+// zeroIsNone maps a configured duration onto a component that reads 0 as
+// its default and a negative value as none: in the configuration an explicit
+// 0s means none, and the configuration's defaults are never 0.
+func zeroIsNone(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // reportPodCache keeps /readyz's kubernetes note in step with the cache.
