@@ -19,14 +19,17 @@
 //     stored the others; the whole request is then counted as rejected and
 //     dead-lettered, the stored entries included.
 //   - A 413 (request too large) is permanent: the request is not split.
-//   - The CA file is read once, by New; the client certificate, the password
-//     file and the bearer token file are read again when they change.
+//   - The CA file, the client certificate, the password file and the bearer
+//     token file are read again when they change (checked at most once a
+//     second); a new CA or certificate is used by new connections, while
+//     open keep-alive connections stay as they were verified.
 //   - The reason of a 400 is guessed from Loki's error text, which is not a
 //     stable API: an unknown text gives "status_400".
 package loki
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -87,6 +90,7 @@ type Sink struct {
 	headers http.Header
 	auth    *auth
 	cert    *reloader[*tls.Certificate] // nil without a client certificate
+	ca      *reloader[*x509.CertPool]   // nil without a CA file
 	tr      *http.Transport
 	client  *http.Client
 	timeout time.Duration
@@ -132,11 +136,11 @@ func New(c Config) (*Sink, error) {
 	if s.auth, err = newAuth(c, log); err != nil {
 		return nil, err
 	}
-	tc, cert, err := newTLSConfig(c.TLS, log)
+	tc, cert, ca, err := newTLSConfig(c.TLS, u.Hostname(), log)
 	if err != nil {
 		return nil, err
 	}
-	s.cert = cert
+	s.cert, s.ca = cert, ca
 	if c.TLS.InsecureSkipVerify {
 		log.Warn("TLS VERIFICATION IS OFF for the loki sink: anyone on the path can read and change the logs; use tls.ca_file instead",
 			"url", s.url)

@@ -1,6 +1,7 @@
 package loki
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -172,25 +173,26 @@ func (a *auth) apply(r *http.Request) {
 	}
 }
 
-// newTLSConfig builds the client's TLS settings, and the reloader of its
-// client certificate when it has one.
-func newTLSConfig(c TLSConfig, log *slog.Logger) (*tls.Config, *reloader[*tls.Certificate], error) {
+// newTLSConfig builds the client's TLS settings, and the reloaders of its
+// client certificate and of its CA file when it has them. host is the URL's
+// host, which the server's certificate must name unless c.ServerName is set.
+func newTLSConfig(c TLSConfig, host string, log *slog.Logger) (*tls.Config, *reloader[*tls.Certificate], *reloader[*x509.CertPool], error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.ServerName, InsecureSkipVerify: c.InsecureSkipVerify}
+	var ca *reloader[*x509.CertPool]
 	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, nil, fmt.Errorf("loki tls ca file: %w", err)
+		var err error
+		if ca, err = newReloader(log, func() (*x509.CertPool, error) { return readCAFile(c.CAFile) }, c.CAFile); err != nil {
+			return nil, nil, nil, fmt.Errorf("loki tls ca file: %w", err)
 		}
-		tc.RootCAs = x509.NewCertPool()
-		if !tc.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, nil, fmt.Errorf("loki tls ca file %s: no PEM certificate in it", c.CAFile)
+		if !c.InsecureSkipVerify {
+			verifyWithReloadedRoots(tc, ca, cmp.Or(c.ServerName, host))
 		}
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {
-		return nil, nil, errors.New("loki tls: cert file and key file go together; give both or neither")
+		return nil, nil, nil, errors.New("loki tls: cert file and key file go together; give both or neither")
 	}
 	if c.CertFile == "" {
-		return tc, nil, nil
+		return tc, nil, ca, nil
 	}
 	load := func() (*tls.Certificate, error) {
 		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
@@ -198,10 +200,54 @@ func newTLSConfig(c TLSConfig, log *slog.Logger) (*tls.Config, *reloader[*tls.Ce
 	}
 	r, err := newReloader(log, load, c.CertFile, c.KeyFile)
 	if err != nil {
-		return nil, nil, fmt.Errorf("loki tls client certificate: %w", err)
+		return nil, nil, nil, fmt.Errorf("loki tls client certificate: %w", err)
 	}
 	// The certificate is looked up per handshake, so a renewed one is used
 	// by the next new connection without a restart.
 	tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return r.get(), nil }
-	return tc, r, nil
+	return tc, r, ca, nil
+}
+
+func readCAFile(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no PEM certificate in it", path)
+	}
+	return pool, nil
+}
+
+// verifyWithReloadedRoots makes tc verify the server against the CA file's
+// current roots at each handshake, so a replaced CA is used by the next new
+// connection without a restart. crypto/tls reads its roots from the
+// tls.Config, which the transport shares, so its own check is switched off
+// and done here instead, exactly as crypto/tls does it: the chain the server
+// sent, its intermediates, the current time, server-auth key usage and the
+// name crypto/tls would check. That name is the SNI the client sent; an IP
+// address is not sent as SNI, and then it is the configured server_name or
+// the URL's host, which is what net/http gave crypto/tls.
+func verifyWithReloadedRoots(tc *tls.Config, ca *reloader[*x509.CertPool], name string) {
+	tc.InsecureSkipVerify = true
+	tc.VerifyConnection = func(cs tls.ConnectionState) error {
+		certs := cs.PeerCertificates
+		if len(certs) == 0 {
+			return errors.New("tls: server sent no certificate")
+		}
+		opts := x509.VerifyOptions{
+			Roots: ca.get(), DNSName: cmp.Or(cs.ServerName, name), Intermediates: x509.NewCertPool(),
+		}
+		for _, c := range certs[1:] {
+			opts.Intermediates.AddCert(c)
+		}
+		if opts.DNSName == "" {
+			return &tls.CertificateVerificationError{UnverifiedCertificates: certs, Err: errors.New("no server name to verify the certificate against")}
+		}
+		if _, err := certs[0].Verify(opts); err != nil {
+			return &tls.CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
+		}
+		return nil
+	}
 }
