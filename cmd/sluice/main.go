@@ -1,7 +1,7 @@
 // Command sluice ships container logs from a Kubernetes node to log stores.
 //
 //	sluice run -config FILE       tail, enrich and ship until SIGTERM
-//	sluice validate -config FILE  check a configuration without running
+//	sluice validate -config FILE  check a configuration and the files it names, without running
 //	sluice version                print the version
 package main
 
@@ -56,8 +56,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if args[0] == "validate" {
-		fmt.Fprintf(stdout, "%s: configuration is valid\n", *path)
-		return 0
+		return validate(*path, cfg, stdout, stderr)
 	}
 	// SIGTERM is also what Go delivers on Windows for the console close and
 	// shutdown events, so one path serves both platforms.
