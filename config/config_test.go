@@ -139,28 +139,38 @@ func TestParse(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Parse([]byte(tc.yaml))
-			if len(tc.wantErr) > 0 {
-				if err == nil {
-					t.Fatalf("want error containing %q, got none", tc.wantErr)
-				}
-				for _, w := range tc.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Fatalf("error %q does not contain %q", err, w)
-					}
-				}
-				for _, h := range tc.hidden {
-					if strings.Contains(err.Error(), h) {
-						t.Errorf("error %q shows %q", err, h)
-					}
-				}
-				return
+			if checkErr(t, err, tc.wantErr, tc.hidden) {
+				tc.check(t, c)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, c)
 		})
 	}
+}
+
+// checkErr fails the test unless err contains every part of want and none
+// of hidden; with want empty, unless err is nil. It reports whether the
+// caller should go on to check the result.
+func checkErr(t *testing.T, err error, want, hidden []string) bool {
+	t.Helper()
+	if len(want) == 0 {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return true
+	}
+	if err == nil {
+		t.Fatalf("want an error containing %q, got none", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+	for _, h := range hidden {
+		if strings.Contains(err.Error(), h) {
+			t.Errorf("error %q shows %q", err, h)
+		}
+	}
+	return false
 }
 
 func TestLoadNamesFile(t *testing.T) {
