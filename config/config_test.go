@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -230,4 +231,23 @@ func TestParseRefusesOverflowingSizes(t *testing.T) {
 			t.Errorf("%s: 9999999999GiB gave %v, want an error naming the key", key, err)
 		}
 	}
+}
+
+// FuzzParseByteSize: a size that parses is never negative, and a number of
+// bytes reads back as itself.
+func FuzzParseByteSize(f *testing.F) {
+	for _, s := range []string{"0", "1KiB", "9999999999GiB", "-1", "1.5MiB", "9223372036854775807"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseByteSize(s)
+		if err == nil && n < 0 {
+			t.Fatalf("ParseByteSize(%q) = %d", s, n)
+		}
+		if err == nil {
+			if back, err := ParseByteSize(strconv.FormatInt(int64(n), 10)); err != nil || back != n {
+				t.Fatalf("%d read back as %d, %v", n, back, err)
+			}
+		}
+	})
 }

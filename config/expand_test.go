@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // A secret that is YAML syntax, a comment marker, a reference of its own
@@ -113,4 +115,32 @@ func TestExpandRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzExpand: a value without a reference is left alone, a reference gives
+// the variable's text exactly whatever it holds, and $${ is always a
+// literal ${.
+func FuzzExpand(f *testing.F) {
+	for _, s := range []string{"", "plain", "${A}", "$${A}", "a${A}b${", "${", "$$", "${A-B}", "${1}"} {
+		f.Add(s, "p#ss: &x *y \"z\" ${Q}\n")
+	}
+	f.Fuzz(func(t *testing.T, s, v string) {
+		lookup := func(string) (string, bool) { return v, true }
+		expand := func(in string) string {
+			n := &yaml.Node{Kind: yaml.ScalarNode, Value: in}
+			if err := expandTree(n, lookup); err != nil {
+				t.Fatalf("expand %q: %v", in, err)
+			}
+			return n.Value
+		}
+		if !strings.Contains(s, "${") && expand(s) != s {
+			t.Errorf("%q changed to %q", s, expand(s))
+		}
+		if got := expand("<${A}>"); got != "<"+v+">" {
+			t.Errorf("<${A}> with A=%q gave %q", v, got)
+		}
+		if got := expand("$${" + s); !strings.HasPrefix(got, "${") {
+			t.Errorf("$${%s gave %q", s, got)
+		}
+	})
 }
