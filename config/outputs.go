@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sluicelog/sluice/internal/redact"
+	"github.com/sluicelog/sluice/outputs"
 )
 
 // Outputs lists the configured sinks; a nil entry is not configured.
@@ -35,7 +36,13 @@ type Loki struct {
 	BearerTokenFile string            `yaml:"bearer_token_file"` // re-read when it changes
 	TLS             TLS               `yaml:"tls"`
 	Timeout         time.Duration     `yaml:"timeout"` // per request
-	Delivery        `yaml:",inline"`
+	// StructuredMetadataFallback is where the fields that go to structured
+	// metadata (non-label attrs, filename, stream, flags) go once the server
+	// refused structured metadata (Loki before 3.0, schema before v13):
+	// "line" (default) appends them to the line as logfmt " key=value"
+	// pairs, "drop" leaves them out. sluice switches once, with a warning.
+	StructuredMetadataFallback string `yaml:"structured_metadata_fallback"`
+	Delivery                   `yaml:",inline"`
 }
 
 // BasicAuth is a username and a password, the password best from a file.
@@ -63,6 +70,15 @@ type Delivery struct {
 	MinBackoff      time.Duration `yaml:"min_backoff"`
 	MaxBackoff      time.Duration `yaml:"max_backoff"`
 	DeadLetter      DeadLetter    `yaml:"dead_letter"`
+	// HoldStatuses lists the HTTP statuses, as codes (401) or classes
+	// ("3xx"), from 300 to 499, that mean sluice or the server is
+	// misconfigured rather than the records bad: such a request is not
+	// dead-lettered but retried with backoff (the buffer keeps its records
+	// and applies on_full), logged at ERROR and shown on /readyz as
+	// degraded until a request is accepted. Other 4xx are rejected to the
+	// dead-letter file (413 first splits the request); 408, 429 and 5xx are
+	// always retried. Default: ["3xx", 401, 403, 404]; [] holds nothing.
+	HoldStatuses []string `yaml:"hold_statuses"`
 }
 
 // DeadLetter is where permanently rejected records are written.
@@ -76,14 +92,14 @@ func DefaultDelivery() Delivery {
 	return Delivery{
 		BatchSize: 1 << 20, BatchMaxRecords: 10000, BatchWait: time.Second, MaxInFlight: 1,
 		MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second,
-		DeadLetter: DeadLetter{MaxSize: 100 << 20},
+		DeadLetter: DeadLetter{MaxSize: 100 << 20}, HoldStatuses: outputs.DefaultHoldStatuses(),
 	}
 }
 
 // DefaultLoki is the Loki output with only its url to set.
 func DefaultLoki() Loki {
 	return Loki{
-		Encoding: "protobuf", Labels: []string{"namespace", "pod", "container"},
+		Encoding: "protobuf", Labels: []string{"namespace", "pod", "container"}, StructuredMetadataFallback: "line",
 		StaticLabels: map[string]string{"job": "sluice"}, Timeout: 10 * time.Second,
 		Delivery: DefaultDelivery(),
 	}
@@ -164,6 +180,9 @@ func (l *Loki) validate(bad func(key, format string, args ...any)) {
 	if l.Timeout <= 0 {
 		bad("outputs.loki.timeout", "must be positive")
 	}
+	if f := l.StructuredMetadataFallback; f != "line" && f != "drop" {
+		bad("outputs.loki.structured_metadata_fallback", "%q is not line or drop", f)
+	}
 	l.Delivery.validate("outputs.loki", bad)
 }
 
@@ -186,6 +205,9 @@ func (d *Delivery) validate(prefix string, bad func(key, format string, args ...
 	}
 	if d.MaxBackoff < d.MinBackoff {
 		bad(key("max_backoff"), "%v is below min_backoff %v", d.MaxBackoff, d.MinBackoff)
+	}
+	if _, err := outputs.ParseStatusSet(d.HoldStatuses); err != nil {
+		bad(key("hold_statuses"), "%v", err)
 	}
 	if d.DeadLetter.Path != "" && d.DeadLetter.MaxSize < 1<<10 {
 		bad(key("dead_letter.max_size"), "%d is below the minimum of 1KiB", d.DeadLetter.MaxSize)

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -46,7 +47,7 @@ func TestEndpoints(t *testing.T) {
 	m.Anomaly("split_line", 2)
 	m.Rotated()
 	m.Truncated()
-	out := m.Output("loki")
+	out := m.Output("loki", ready)
 	out.Sent(3, 300, 20*time.Millisecond)
 	out.Failed("429", true, time.Millisecond)
 	out.Failed("400", false, time.Millisecond)
@@ -73,7 +74,21 @@ func TestEndpoints(t *testing.T) {
 	if code, _ := get(t, base+"/readyz"); code != 200 {
 		t.Fatalf("readyz after ready = %d", code)
 	}
-	_, body := get(t, base+"/metrics")
+	out.Held("401", errors.New("push to http://loki/x: server answered 401 Unauthorized: no org id"))
+	code, body := get(t, base+"/readyz")
+	if code != 200 || !strings.HasPrefix(body, "ok\noutputs/loki (degraded): requests held since ") ||
+		!strings.HasSuffix(body, ": push to http://loki/x: server answered 401 Unauthorized: no org id\n") {
+		t.Fatalf("readyz with a held sink = %d %q", code, body)
+	}
+	if _, m := get(t, base+"/metrics"); !strings.Contains(m, `sluice_output_held{sink="loki"} 1`) {
+		t.Fatal("held gauge not 1")
+	}
+	out.Recovered()
+	out.DeadLetterFailed(errors.New("disk full"))
+	if code, body := get(t, base+"/readyz"); code != 200 || body != "ok\n" {
+		t.Fatalf("readyz after recovery = %d %q", code, body)
+	}
+	_, body = get(t, base+"/metrics")
 	for _, want := range []string{
 		"sluice_input_lines_total 3", "sluice_input_bytes_total 120", "sluice_input_files_open 1",
 		`sluice_input_anomalies_total{reason="split_line"} 2`, "sluice_input_rotations_total 1",
@@ -82,7 +97,8 @@ func TestEndpoints(t *testing.T) {
 		`sluice_output_requests_total{sink="loki",status="429"} 1`, `sluice_output_requests_total{sink="loki",status="400"} 1`,
 		`sluice_output_retries_total{sink="loki"} 1`, `sluice_output_rejected_records_total{reason="line_too_long",sink="loki"} 5`,
 		`sluice_output_request_duration_seconds_count{sink="loki"} 3`, `sluice_enrich_misses_total{reason="path_unparsed"} 1`,
-		`sluice_kubernetes_watch_errors_total{reason="forbidden"} 1`, "sluice_kubernetes_pods_cached 12", "sluice_kubernetes_synced 1", "sluice_input_checkpoint_age_seconds 2.",
+		`sluice_kubernetes_watch_errors_total{reason="forbidden"} 1`, `sluice_output_held{sink="loki"} 0`,
+		`sluice_output_dead_letter_errors_total{sink="loki"} 1`, "sluice_kubernetes_pods_cached 12", "sluice_kubernetes_synced 1", "sluice_input_checkpoint_age_seconds 2.",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)

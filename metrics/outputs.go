@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +16,8 @@ type outputMetrics struct {
 	requests       *prometheus.CounterVec
 	retries        *prometheus.CounterVec
 	rejected       *prometheus.CounterVec
+	held           *prometheus.GaugeVec
+	deadErrors     *prometheus.CounterVec
 	latency        *prometheus.HistogramVec
 }
 
@@ -27,12 +31,17 @@ func newOutputMetrics(reg prometheus.Registerer) *outputMetrics {
 		requests: vec("sluice_output_requests_total", "Requests sent, by HTTP status or transport failure (timeout, network, tls).", "sink", "status"),
 		retries:  vec("sluice_output_retries_total", "Failed requests that will be sent again.", "sink"),
 		rejected: vec("sluice_output_rejected_records_total", "Records a sink refused for good, by reason.", "sink", "reason"),
+		held: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sluice_output_held",
+			Help: "1 while a sink's requests are held by a misconfiguration (such as 401, 403, 404 or a redirect), until one is accepted.",
+		}, []string{"sink"}),
+		deadErrors: vec("sluice_output_dead_letter_errors_total", "Failed writes to the dead-letter file; the rejected batch waits for a successful one.", "sink"),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "sluice_output_request_duration_seconds", Help: "Time from sending a request to its answer, failures included.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1 ms .. 65 s
 		}, []string{"sink"}),
 	}
-	reg.MustRegister(o.records, o.bytes, o.requests, o.retries, o.rejected, o.latency)
+	reg.MustRegister(o.records, o.bytes, o.requests, o.retries, o.rejected, o.held, o.deadErrors, o.latency)
 	return o
 }
 
@@ -42,20 +51,27 @@ type sinkEvents struct {
 	o                       *outputMetrics
 	name                    string
 	records, bytes, retries prometheus.Counter
-	ok                      prometheus.Counter
+	ok, deadErrors          prometheus.Counter
+	held                    prometheus.Gauge
 	latency                 prometheus.Observer
+	ready                   *Readiness // nil: no /readyz note
+
+	mu        sync.Mutex
+	heldSince time.Time // zero when not held
 }
 
 var _ outputs.Events = (*sinkEvents)(nil)
 
-// Output returns the delivery events of the named sink.
-func (m *Registry) Output(sink string) outputs.Events {
+// Output returns the delivery events of the named sink. While the sink is
+// held, ready (when not nil) carries a note on component "outputs/<sink>".
+func (m *Registry) Output(sink string, ready *Readiness) outputs.Events {
 	o := m.out
 	return &sinkEvents{
-		o: o, name: sink,
+		o: o, name: sink, ready: ready,
 		records: o.records.WithLabelValues(sink), bytes: o.bytes.WithLabelValues(sink),
 		retries: o.retries.WithLabelValues(sink), latency: o.latency.WithLabelValues(sink),
-		ok: o.requests.WithLabelValues(sink, "ok"),
+		ok: o.requests.WithLabelValues(sink, "ok"), held: o.held.WithLabelValues(sink),
+		deadErrors: o.deadErrors.WithLabelValues(sink),
 	}
 }
 
@@ -81,3 +97,35 @@ func (e *sinkEvents) Failed(status string, retry bool, latency time.Duration) {
 func (e *sinkEvents) Rejected(reason string, records int) {
 	e.o.rejected.WithLabelValues(e.name, reason).Add(float64(records))
 }
+
+// Held implements outputs.Events: the gauge goes to 1 and /readyz notes
+// since when and why, with the latest answer.
+func (e *sinkEvents) Held(status string, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.heldSince.IsZero() {
+		e.heldSince = time.Now().UTC()
+		e.held.Set(1)
+	}
+	if e.ready != nil {
+		why := "status " + status
+		if err != nil {
+			why = err.Error()
+		}
+		e.ready.Note("outputs/"+e.name, fmt.Sprintf("requests held since %s: %s", e.heldSince.Format(time.RFC3339), why))
+	}
+}
+
+// Recovered implements outputs.Events.
+func (e *sinkEvents) Recovered() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.heldSince = time.Time{}
+	e.held.Set(0)
+	if e.ready != nil {
+		e.ready.Note("outputs/"+e.name, "")
+	}
+}
+
+// DeadLetterFailed implements outputs.Events.
+func (e *sinkEvents) DeadLetterFailed(error) { e.deadErrors.Inc() }

@@ -7,14 +7,16 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 )
 
 // HTTPResult classifies an HTTP exchange the way every HTTP sink does: 2xx
-// is accepted; 408, 429 and 5xx are retryable, honouring Retry-After; other
-// statuses are permanent with reason "status_<code>" unless the sink finds a
-// better one. Transport errors are retryable: a timeout, a refused or reset
+// is accepted; 408, 429 and 5xx are retryable, honouring Retry-After; 413 is
+// TooLarge; other statuses, 3xx included (sinks never follow a redirect, see
+// NoRedirect), are permanent with reason "status_<code>" unless the sink
+// finds a better one, and the runner holds those in its HoldStatuses. Transport errors are retryable: a timeout, a refused or reset
 // connection and a TLS failure (a wrong CA is fixed by the operator, and
 // the buffer holds the records until then).
 func HTTPResult(resp *http.Response, err error, now time.Time) Result {
@@ -28,8 +30,54 @@ func HTTPResult(resp *http.Response, err error, now time.Time) Result {
 		return Result{Outcome: Accepted, Status: status}
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
 		return Result{Outcome: Retryable, Status: status, Wait: RetryAfter(resp.Header.Get("Retry-After"), now)}
+	case code == http.StatusRequestEntityTooLarge:
+		return Result{Outcome: TooLarge, Status: status, Reason: "too_large"}
 	}
 	return Result{Outcome: Permanent, Status: status, Reason: "status_" + status}
+}
+
+// NoRedirect is the CheckRedirect of every HTTP sink's client: a redirect is
+// answered as it came, so a POST is never reported accepted by a server it
+// was not meant for, and the sink's headers (credentials, tenant) never go
+// to another host.
+func NoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// RedactURL returns raw fit for errors and logs: the password of its user
+// info and the value of every query parameter (which may carry a token,
+// such as ?api_key=) are replaced by "xxxxx".
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return redacted(u)
+}
+
+func redacted(u *url.URL) string {
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k, vs := range q {
+			for i := range vs {
+				vs[i] = "xxxxx"
+			}
+			q[k] = vs
+		}
+		c := *u
+		c.RawQuery = q.Encode()
+		u = &c
+	}
+	return u.Redacted()
+}
+
+// RedactError hides the URL an *url.Error (what an http.Client returns)
+// carries behind RedactURL; other errors are returned as they are. Call it
+// on the client's error itself: a wrapper made earlier keeps its text.
+func RedactError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = RedactURL(ue.URL)
+	}
+	return err
 }
 
 // RetryAfter parses a Retry-After value, in seconds or as an HTTP date;

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -40,6 +42,8 @@ func TestHTTPResult(t *testing.T) {
 		{"request timeout", resp(408, ""), nil, Retryable, "408", 0},
 		{"bad request", resp(400, ""), nil, Permanent, "400", 0},
 		{"unauthorized", resp(401, ""), nil, Permanent, "401", 0},
+		{"redirect", resp(307, ""), nil, Permanent, "307", 0},
+		{"too large", resp(413, ""), nil, TooLarge, "413", 0},
 		{"deadline", nil, fmt.Errorf("post: %w", context.DeadlineExceeded), Retryable, "timeout", 0},
 		{"refused", nil, fmt.Errorf("dial: %w", syscall.ECONNREFUSED), Retryable, "network", 0},
 		{"unknown CA", nil, fmt.Errorf("post: %w", x509.UnknownAuthorityError{}), Retryable, "tls", 0},
@@ -73,5 +77,45 @@ func TestStatusErrorKeepsTheServerTextShort(t *testing.T) {
 	}
 	if n := len(err.Error()); n > 600 {
 		t.Fatalf("error is %d bytes long", n)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"http://loki:3100/loki/api/v1/push", "http://loki:3100/loki/api/v1/push"},
+		{"https://logs.example/push?api_key=s3cret&tenant=a", "https://logs.example/push?api_key=xxxxx&tenant=xxxxx"},
+		{"https://u:s3cret@logs.example/push?token=s3cret&token=other", "https://u:xxxxx@logs.example/push?token=xxxxx&token=xxxxx"},
+		{"http://[::1]:namedport/x?k=s3cret", "(unparsable URL)"},
+	} {
+		if got := RedactURL(tc.in); got != tc.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	var err error = &url.Error{Op: "Post", URL: "http://h/x?api_key=s3cret", Err: syscall.ECONNREFUSED}
+	if got := RedactError(err).Error(); strings.Contains(got, "s3cret") || !strings.Contains(got, "api_key=xxxxx") {
+		t.Errorf("RedactError = %q", got)
+	}
+}
+
+func TestParseStatusSet(t *testing.T) {
+	s, err := ParseStatusSet([]string{"3xx", "401", " 404 "})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for status, want := range map[string]bool{"301": true, "308": true, "401": true, "404": true, "403": false, "400": false, "timeout": false, "500": false} {
+		if s.Has(status) != want {
+			t.Errorf("Has(%s) = %v, want %v", status, !want, want)
+		}
+	}
+	if s, _ := ParseStatusSet(nil); s.IsSet() {
+		t.Error("nil list is set")
+	}
+	if s, _ := ParseStatusSet([]string{}); !s.IsSet() || s.Has("401") {
+		t.Error("empty list must be set and hold nothing")
+	}
+	for _, bad := range []string{"200", "500", "5xx", "abc", "2xx", "4x"} {
+		if _, err := ParseStatusSet([]string{bad}); err == nil {
+			t.Errorf("ParseStatusSet(%q) accepted", bad)
+		}
 	}
 }

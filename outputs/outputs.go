@@ -5,12 +5,18 @@
 // It imports nothing daemon-only (no buffer, no inputs, no metrics library),
 // so the Fluent Bit plugin can link it alone.
 //
-// Guarantee: a batch is committed to its source only after its request was
-// accepted or permanently rejected (and then counted, logged and written to
-// the dead-letter file when one is configured); commits happen in the order
-// the batches were read, whatever order their requests finish in. A request
-// that fails in a retryable way is retried until it succeeds or the run is
-// cancelled: sluice never drops a retryable batch on its own.
+// Guarantee: a batch is committed to its source only after every record of
+// it has a final outcome: accepted, or permanently rejected and then counted,
+// logged and written to the dead-letter file when one is configured (a
+// dead-letter write that fails is retried and holds the batch back). Commits
+// happen in the order the batches were read, whatever order their requests
+// finish in. A request that fails in a retryable way is retried until it
+// succeeds or the run is cancelled, and so is a request held by a
+// misconfiguration (401, 403, 404, a redirect: see Delivery.HoldStatuses):
+// sluice never drops a batch for a reason that is not the records' fault. A
+// request the server finds too large is split in halves, recursively, when
+// its sink can split it (Splitter); only a single record that is still too
+// large is rejected, as "too_large".
 package outputs
 
 import (
@@ -58,7 +64,30 @@ const (
 	Retryable
 	// Permanent means the request will never be accepted as it is.
 	Permanent
+	// Held means the server refused the request for a reason that is not
+	// the records' fault, such as a wrong credential or URL: the runner
+	// retries it with backoff and reports the sink degraded until a request
+	// is accepted again. A Permanent result whose Status is in the runner's
+	// Delivery.HoldStatuses is held too.
+	Held
+	// TooLarge means the whole request is larger than the server takes. The
+	// runner sends it again in halves when its sink implements Splitter, and
+	// rejects it with reason "too_large" when it holds a single record or
+	// cannot be split.
+	TooLarge
 )
+
+// Splitter is implemented by sinks whose requests can be cut in two. The
+// runner uses it for TooLarge requests; it is the first case of a request
+// whose parts get outcomes of their own, each part re-driven by the runner
+// and the batch committed only once every part has a final outcome.
+type Splitter[R Request] interface {
+	// Split returns two requests that together carry req's records, the
+	// first half first, in their order; ok is false when req cannot be
+	// split (a single record). req stays valid and is released by the
+	// caller; so are both halves.
+	Split(req R) (first, second R, ok bool)
+}
 
 // Result is what one attempt to send a request came to.
 type Result struct {
@@ -85,6 +114,15 @@ type Events interface {
 	Failed(status string, retry bool, latency time.Duration)
 	// Rejected reports records dropped for good, by reason.
 	Rejected(reason string, records int)
+	// Held reports a request held by a misconfiguration (see Outcome
+	// Held); the sink is degraded until Recovered. It is called for each
+	// held attempt, err says what the server answered.
+	Held(status string, err error)
+	// Recovered reports the first request accepted after Held.
+	Recovered()
+	// DeadLetterFailed reports a failed write of a rejected request to the
+	// dead-letter file; the write is retried and the batch waits for it.
+	DeadLetterFailed(err error)
 }
 
 // NopEvents ignores every event.
@@ -98,6 +136,15 @@ func (NopEvents) Failed(string, bool, time.Duration) {}
 
 // Rejected implements Events.
 func (NopEvents) Rejected(string, int) {}
+
+// Held implements Events.
+func (NopEvents) Held(string, error) {}
+
+// Recovered implements Events.
+func (NopEvents) Recovered() {}
+
+// DeadLetterFailed implements Events.
+func (NopEvents) DeadLetterFailed(error) {}
 
 // Source is where a runner reads batches from: the daemon's disk buffer.
 type Source interface {

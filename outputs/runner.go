@@ -19,6 +19,10 @@ type Delivery struct {
 	MaxInFlight  int           // requests in flight at once
 	MinBackoff   time.Duration // first retry wait; doubles per failure
 	MaxBackoff   time.Duration // cap on the retry wait, and on a server's Retry-After
+	// HoldStatuses are the statuses of permanent failures that hold the
+	// request (retried with backoff, the sink reported degraded) instead of
+	// rejecting it to the dead-letter file; unset: DefaultHoldStatuses.
+	HoldStatuses StatusSet
 }
 
 // DefaultDelivery is what a sink gets for settings left at zero.
@@ -49,6 +53,9 @@ func (d Delivery) withDefaults() Delivery {
 	if d.MaxBackoff < d.MinBackoff {
 		d.MaxBackoff = max(def.MaxBackoff, d.MinBackoff)
 	}
+	if !d.HoldStatuses.IsSet() {
+		d.HoldStatuses, _ = ParseStatusSet(DefaultHoldStatuses()) // valid: no error
+	}
 	return d
 }
 
@@ -63,6 +70,11 @@ type Runner[R Request] struct {
 	log    *slog.Logger
 	sleep  func(ctx context.Context, d time.Duration) bool
 	jitter func(d time.Duration) time.Duration
+	now    func() time.Time
+
+	holdMu  sync.Mutex
+	held    bool      // the last final answer was a held one
+	heldLog time.Time // when a held request was last logged
 }
 
 // RunnerConfig names a runner's collaborators; only Sink and Source are
@@ -85,7 +97,7 @@ func NewRunner[R Request](sink Sink[R], src Source, c RunnerConfig) *Runner[R] {
 	}
 	return &Runner[R]{
 		name: c.Name, sink: sink, src: src, d: c.Delivery.withDefaults(), ev: c.Events,
-		dead: c.DeadLetter, log: c.Logger, sleep: ctxsleep.Sleep, jitter: equalJitter,
+		dead: c.DeadLetter, log: c.Logger, sleep: ctxsleep.Sleep, jitter: equalJitter, now: time.Now,
 	}
 }
 
@@ -156,31 +168,99 @@ func (r *Runner[R]) commitInOrder(order <-chan *job) {
 	}
 }
 
-// deliver sends req until it is accepted or permanently rejected (true), or
-// ctx ends (false).
+// deliver sends req until each of its records has a final outcome (true),
+// or ctx ends (false). A request too large for the server is sent in halves
+// when the sink can split it; the halves go one after the other, so the
+// records keep their order, and req is done only when both are.
 func (r *Runner[R]) deliver(ctx context.Context, req R) bool {
+	res, ok := r.send(ctx, req)
+	switch {
+	case !ok:
+		return false
+	case res.Outcome == Accepted:
+		return true
+	case res.Outcome == TooLarge:
+		if sp, can := r.sink.(Splitter[R]); can {
+			if first, second, ok := sp.Split(req); ok {
+				r.log.Info("request too large for the server, sending it in halves", "sink", r.name,
+					"records", req.Records(), "bytes", req.Bytes(), "first", first.Records(), "second", second.Records())
+				ok := r.deliver(ctx, first)
+				first.Release()
+				ok = ok && r.deliver(ctx, second)
+				second.Release()
+				return ok
+			}
+		}
+		res.Reason = "too_large"
+	}
+	return r.reject(ctx, req, res)
+}
+
+// send sends req until it is accepted or fails for good (Permanent or
+// TooLarge), true, or ctx ends, false. Retryable and held failures are
+// sent again after a backoff.
+func (r *Runner[R]) send(ctx context.Context, req R) (Result, bool) {
 	for attempt := 0; ; attempt++ {
 		start := time.Now()
 		res := r.sink.Send(ctx, req)
 		took := time.Since(start)
-		switch {
-		case res.Outcome == Accepted:
+		if res.Outcome == Accepted {
 			r.ev.Sent(req.Records(), req.Bytes(), took)
-			return true
-		case ctx.Err() != nil:
-			return false
-		case res.Outcome == Permanent:
+			r.recovered()
+			return res, true
+		}
+		if ctx.Err() != nil {
+			return res, false
+		}
+		if (res.Outcome == Permanent || res.Outcome == TooLarge) && r.d.HoldStatuses.Has(res.Status) {
+			res.Outcome = Held
+		}
+		if res.Outcome == Permanent || res.Outcome == TooLarge {
 			r.ev.Failed(res.Status, false, took)
-			r.reject(req, res)
-			return true
+			return res, true
 		}
 		r.ev.Failed(res.Status, true, took)
 		wait := r.backoff(attempt, res.Wait)
-		r.log.Warn("send failed, retrying", "sink", r.name, "status", res.Status, "records", req.Records(),
-			"attempt", attempt+1, "wait", wait.Round(time.Millisecond), "err", res.Err)
-		if !r.sleep(ctx, wait) {
-			return false
+		if res.Outcome == Held {
+			r.hold(req, res, attempt, wait)
+		} else {
+			r.log.Warn("send failed, retrying", "sink", r.name, "status", res.Status, "records", req.Records(),
+				"attempt", attempt+1, "wait", wait.Round(time.Millisecond), "err", res.Err)
 		}
+		if !r.sleep(ctx, wait) {
+			return res, false
+		}
+	}
+}
+
+// hold reports a held attempt. It logs at ERROR when the sink becomes held
+// and then at most once per MaxBackoff, however many requests are held.
+func (r *Runner[R]) hold(req R, res Result, attempt int, wait time.Duration) {
+	r.ev.Held(res.Status, res.Err)
+	now := r.now()
+	r.holdMu.Lock()
+	logIt := !r.held || now.Sub(r.heldLog) >= r.d.MaxBackoff
+	r.held = true
+	if logIt {
+		r.heldLog = now
+	}
+	r.holdMu.Unlock()
+	if logIt {
+		r.log.Error("request held: the server refused it for a reason that is not the records' fault (configuration, credentials, URL); retrying, the buffer keeps the records",
+			"sink", r.name, "status", res.Status, "records", req.Records(), "attempt", attempt+1,
+			"wait", wait.Round(time.Millisecond), "err", res.Err)
+	}
+}
+
+// recovered ends a held spell at the first accepted request.
+func (r *Runner[R]) recovered() {
+	r.holdMu.Lock()
+	was := r.held
+	r.held = false
+	r.holdMu.Unlock()
+	if was {
+		r.ev.Recovered()
+		r.log.Info("sink accepts requests again", "sink", r.name)
 	}
 }
 
@@ -197,22 +277,36 @@ func (r *Runner[R]) backoff(attempt int, server time.Duration) time.Duration {
 	return r.jitter(d)
 }
 
-func (r *Runner[R]) reject(req R, res Result) {
+// reject counts, logs and dead-letters req, which failed for good. A failed
+// dead-letter write is retried with backoff: it returns false, leaving the
+// batch uncommitted, only when ctx ends first.
+func (r *Runner[R]) reject(ctx context.Context, req R, res Result) bool {
 	reason := res.Reason
 	if reason == "" {
 		reason = "status_" + res.Status
 	}
-	r.ev.Rejected(reason, req.Records())
 	attrs := []any{"sink", r.name, "status", res.Status, "reason", reason, "records", req.Records(),
 		"sample", req.Sample(), "err", res.Err}
 	if r.dead != nil {
-		if err := r.dead.Write(r.name, reason, res.Err, req); err != nil {
-			attrs = append(attrs, "dead_letter_err", err)
-		} else {
-			attrs = append(attrs, "dead_letter", r.dead.Path())
+		for attempt := 0; ; attempt++ {
+			err := r.dead.Write(r.name, reason, res.Err, req)
+			if err == nil {
+				break
+			}
+			r.ev.DeadLetterFailed(err)
+			wait := r.backoff(attempt, 0)
+			r.log.Error("dead-letter write failed; the rejected batch is not committed until it succeeds",
+				"sink", r.name, "reason", reason, "records", req.Records(), "attempt", attempt+1,
+				"wait", wait.Round(time.Millisecond), "err", err)
+			if !r.sleep(ctx, wait) {
+				return false
+			}
 		}
+		attrs = append(attrs, "dead_letter", r.dead.Path())
 	}
+	r.ev.Rejected(reason, req.Records())
 	r.log.Error("request rejected, not retrying", attrs...)
+	return true
 }
 
 // equalJitter returns a wait in [d/2, d): spread out, but never much shorter

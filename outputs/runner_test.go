@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -115,10 +117,31 @@ func (s *scriptSink) Send(ctx context.Context, req *testReq) Result {
 }
 
 type eventLog struct {
-	mu       sync.Mutex
-	sent     int
-	failed   map[string]int
-	rejected map[string]int
+	mu        sync.Mutex
+	sent      int
+	failed    map[string]int
+	rejected  map[string]int
+	held      []string // status of each held attempt
+	recovered int
+	deadErrs  int
+}
+
+func (e *eventLog) Held(status string, _ error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.held = append(e.held, status)
+}
+
+func (e *eventLog) Recovered() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.recovered++
+}
+
+func (e *eventLog) DeadLetterFailed(error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.deadErrs++
 }
 
 func (e *eventLog) Sent(records, _ int, _ time.Duration) {
@@ -348,4 +371,357 @@ func readLines(t *testing.T, path string) []map[string]any {
 		out = append(out, m)
 	}
 	return out
+}
+
+// A failed dead-letter write must not pass the batch over: it is retried
+// with backoff and the batch is committed only once the write succeeded.
+func TestRunnerRetriesFailedDeadLetterWriteBeforeCommitting(t *testing.T) {
+	src := newListSource(3)
+	sink := &scriptSink{script: func(off int64, _ int) Result {
+		if off == 1 {
+			return Result{Outcome: Permanent, Status: "400", Reason: "line_too_long", Err: errors.New("line too long")}
+		}
+		return Result{Outcome: Accepted, Status: "200"}
+	}}
+	dir := filepath.Join(testdir.New(t), "dead")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "dead.jsonl")
+	dead, err := OpenDeadLetter(path, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Closed, the file is opened again by the next write, which fails while
+	// its folder is gone.
+	dead.Close()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	ev := &eventLog{}
+	r := NewRunner(sink, src, RunnerConfig{Name: "loki", Events: ev, DeadLetter: dead})
+	var mu sync.Mutex
+	var commitsWhileFailing [][]int
+	sleeps := 0
+	r.sleep = func(ctx context.Context, _ time.Duration) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		commitsWhileFailing = append(commitsWhileFailing, src.commits())
+		if sleeps++; sleeps == 3 {
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Error(err)
+			}
+		}
+		return ctx.Err() == nil
+	}
+	runUntil(t, r, src)
+	mu.Lock()
+	defer mu.Unlock()
+	if sleeps != 3 || ev.deadErrs != 3 {
+		t.Fatalf("dead-letter write retried %d times, %d failures counted; want 3 and 3", sleeps, ev.deadErrs)
+	}
+	for _, c := range commitsWhileFailing {
+		if slices.Contains(c, 1) || slices.Contains(c, 2) {
+			t.Fatalf("committed %v while the dead-letter write was failing", c)
+		}
+	}
+	if got := src.commits(); !slices.Equal(got, []int{0, 1, 2}) {
+		t.Fatalf("commits = %v", got)
+	}
+	lines := readLines(t, path)
+	if len(lines) != 2 || lines[0]["reason"] != "line_too_long" || lines[1]["line"] != "line 1" {
+		t.Fatalf("dead-letter file = %v", lines)
+	}
+	if ev.rejected["line_too_long"] != 1 {
+		t.Fatalf("rejected = %v, want the request counted once", ev.rejected)
+	}
+}
+
+// 401, 403, 404 and redirects say that sluice or the server is
+// misconfigured: the request is retried until accepted, never
+// dead-lettered, and the sink is reported held until then. Which statuses
+// hold is configurable.
+func TestRunnerHoldsMisconfiguredRequests(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status string
+		hold   []string // nil: the default
+		held   bool
+	}{
+		{"401", "401", nil, true},
+		{"403", "403", nil, true},
+		{"404", "404", nil, true},
+		{"307 redirect", "307", nil, true},
+		{"308 redirect", "308", nil, true},
+		{"400 is the records' fault", "400", nil, false},
+		{"nothing held", "401", []string{}, false},
+		{"400 held by configuration", "400", []string{"400"}, true},
+		{"class", "418", []string{"4xx"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := newListSource(3)
+			sink := &scriptSink{script: func(off int64, attempt int) Result {
+				if off == 1 && attempt < 4 {
+					return Result{Outcome: Permanent, Status: tc.status, Reason: "status_" + tc.status,
+						Err: ErrStatus("push to http://loki/x", 401, []byte("no org id"))}
+				}
+				return Result{Outcome: Accepted, Status: "204"}
+			}}
+			hold, err := ParseStatusSet(tc.hold)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dead, err := OpenDeadLetter(filepath.Join(testdir.New(t), "dead.jsonl"), 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dead.Close()
+			var logs syncBuffer
+			ev := &eventLog{}
+			r := NewRunner(sink, src, RunnerConfig{Name: "loki", Events: ev, DeadLetter: dead,
+				Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+				Delivery: Delivery{HoldStatuses: hold}})
+			r.now = func() time.Time { return time.Date(2026, 12, 3, 21, 40, 0, 0, time.UTC) }
+			var waits []time.Duration
+			var mu sync.Mutex
+			noSleep(r, &waits, &mu)
+			runUntil(t, r, src)
+			if got := src.commits(); !slices.Equal(got, []int{0, 1, 2}) {
+				t.Fatalf("commits = %v", got)
+			}
+			deadLines, _ := os.ReadFile(dead.Path())
+			if !tc.held {
+				if ev.rejected["status_"+tc.status] != 1 || len(ev.held) != 0 || len(deadLines) == 0 {
+					t.Fatalf("not held: want rejected and dead-lettered; events %+v, dead-letter %q", ev, deadLines)
+				}
+				return
+			}
+			if len(ev.rejected) != 0 || len(deadLines) != 0 {
+				t.Fatalf("held request rejected: %v, dead-letter file %q", ev.rejected, deadLines)
+			}
+			if len(ev.held) != 4 || ev.recovered != 1 || ev.failed[tc.status+"/true"] != 4 || sink.attempts[1] != 5 {
+				t.Fatalf("events %+v, attempts %d; want 4 held attempts, then recovered", ev, sink.attempts[1])
+			}
+			if len(waits) != 4 {
+				t.Fatalf("waits = %v, want a backoff before each of the 4 retries", waits)
+			}
+			// The clock stands still: one ERROR for the whole spell.
+			if n := strings.Count(logs.String(), "request held"); n != 1 ||
+				!strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "no org id") {
+				t.Fatalf("want one ERROR with the server's text, got %d:\n%s", n, logs.String())
+			}
+		})
+	}
+}
+
+// Held attempts are logged when the spell starts, then at most once per
+// MaxBackoff.
+func TestRunnerRateLimitsHeldLogs(t *testing.T) {
+	src := newListSource(1)
+	sink := &scriptSink{script: func(_ int64, attempt int) Result {
+		if attempt < 7 {
+			return Result{Outcome: Permanent, Status: "403", Err: errors.New("forbidden")}
+		}
+		return Result{Outcome: Accepted, Status: "204"}
+	}}
+	var logs syncBuffer
+	r := NewRunner(sink, src, RunnerConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Delivery: Delivery{MinBackoff: time.Second, MaxBackoff: 30 * time.Second}})
+	clock := time.Date(2026, 12, 3, 21, 40, 0, 0, time.UTC)
+	r.now = func() time.Time { clock = clock.Add(10 * time.Second); return clock }
+	var waits []time.Duration
+	var mu sync.Mutex
+	noSleep(r, &waits, &mu)
+	runUntil(t, r, src)
+	// 7 held attempts 10 s apart: logged at the 1st, 4th and 7th.
+	if n := strings.Count(logs.String(), "request held"); n != 3 {
+		t.Fatalf("held logged %d times, want 3:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "sink accepts requests again") {
+		t.Fatalf("recovery not logged:\n%s", logs.String())
+	}
+}
+
+// batchReq is a request of several lines that can be split.
+type batchReq struct{ lines []string }
+
+func (r *batchReq) Records() int { return len(r.lines) }
+func (r *batchReq) Bytes() int {
+	n := 0
+	for _, l := range r.lines {
+		n += len(l)
+	}
+	return n
+}
+func (r *batchReq) Sample() string { return r.lines[0] }
+func (r *batchReq) WriteEntries(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	for _, l := range r.lines {
+		if err := enc.Encode(map[string]string{"line": l}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+func (r *batchReq) Release() {}
+
+// splitSink takes requests of at most max records whose lines are not
+// "huge", and answers TooLarge to the others, as a server's 413 would.
+type splitSink struct {
+	max      int
+	mu       sync.Mutex
+	accepted []string
+	sizes    []int // records of every request sent
+}
+
+func (s *splitSink) Encode(recs []record.Record) *batchReq {
+	r := &batchReq{}
+	for _, rec := range recs {
+		r.lines = append(r.lines, string(rec.Body))
+	}
+	return r
+}
+
+func (s *splitSink) Send(_ context.Context, req *batchReq) Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sizes = append(s.sizes, len(req.lines))
+	if len(req.lines) > s.max || slices.Contains(req.lines, "huge") {
+		return Result{Outcome: TooLarge, Status: "413", Reason: "too_large", Err: errors.New("413 Request Entity Too Large")}
+	}
+	s.accepted = append(s.accepted, req.lines...)
+	return Result{Outcome: Accepted, Status: "204"}
+}
+
+func (s *splitSink) Split(req *batchReq) (*batchReq, *batchReq, bool) {
+	if len(req.lines) < 2 {
+		return nil, nil, false
+	}
+	h := len(req.lines) / 2
+	return &batchReq{lines: req.lines[:h]}, &batchReq{lines: req.lines[h:]}, true
+}
+
+// batchSource hands out its batches once each.
+type batchSource struct {
+	mu        sync.Mutex
+	batches   [][]string
+	next      int
+	committed []int
+	done      chan struct{}
+}
+
+func (s *batchSource) Read(ctx context.Context, _, _ int, _ time.Duration) ([]record.Record, func(), error) {
+	s.mu.Lock()
+	i := s.next
+	if i < len(s.batches) {
+		s.next++
+	}
+	s.mu.Unlock()
+	if i >= len(s.batches) {
+		<-ctx.Done()
+		return nil, nil, ctx.Err()
+	}
+	var recs []record.Record
+	for _, l := range s.batches[i] {
+		recs = append(recs, record.Record{Body: []byte(l)})
+	}
+	return recs, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.committed = append(s.committed, i)
+		if len(s.committed) == len(s.batches) {
+			close(s.done)
+		}
+	}, nil
+}
+
+// A request too large for the server goes again in halves, recursively,
+// in order; a single record still too large is dead-lettered as too_large;
+// the batch is committed once every part has its outcome.
+func TestRunnerSplitsTooLargeRequests(t *testing.T) {
+	src := &batchSource{done: make(chan struct{}), batches: [][]string{
+		{"a0", "a1", "a2", "a3", "a4", "a5", "a6"},
+		{"b0", "huge", "b2"},
+		{"c0"},
+	}}
+	sink := &splitSink{max: 2}
+	dead, err := OpenDeadLetter(filepath.Join(testdir.New(t), "dead.jsonl"), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	ev := &eventLog{}
+	r := NewRunner(sink, src, RunnerConfig{Events: ev, DeadLetter: dead, Delivery: Delivery{MaxInFlight: 3}})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- r.Run(ctx) }()
+	select {
+	case <-src.done:
+	case <-time.After(20 * time.Second):
+		t.Error("not every batch committed")
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(src.committed, []int{0, 1, 2}) {
+		t.Fatalf("commits = %v", src.committed)
+	}
+	var a, b []string
+	for _, l := range sink.accepted {
+		switch l[0] {
+		case 'a':
+			a = append(a, l)
+		case 'b':
+			b = append(b, l)
+		}
+	}
+	if !slices.Equal(a, src.batches[0]) || !slices.Equal(b, []string{"b0", "b2"}) {
+		t.Fatalf("accepted %v: want every line but the huge one, in order", sink.accepted)
+	}
+	if ev.rejected["too_large"] != 1 || ev.sent != 10 {
+		t.Fatalf("events %+v: want the huge line rejected as too_large, 10 sent", ev)
+	}
+	lines := readLines(t, dead.Path())
+	if len(lines) != 2 || lines[0]["reason"] != "too_large" || lines[1]["line"] != "huge" {
+		t.Fatalf("dead-letter file = %v", lines)
+	}
+}
+
+// A sink that cannot split has its too-large requests rejected as such.
+func TestRunnerRejectsTooLargeWithoutSplitter(t *testing.T) {
+	src := newListSource(2)
+	sink := &scriptSink{script: func(off int64, _ int) Result {
+		if off == 0 {
+			return Result{Outcome: TooLarge, Status: "413", Err: errors.New("too large")}
+		}
+		return Result{Outcome: Accepted, Status: "204"}
+	}}
+	ev := &eventLog{}
+	runUntil(t, NewRunner(sink, src, RunnerConfig{Events: ev}), src)
+	if ev.rejected["too_large"] != 1 || ev.failed["413/false"] != 1 {
+		t.Fatalf("events %+v", ev)
+	}
+}
+
+// syncBuffer is a log destination the runner's goroutines share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

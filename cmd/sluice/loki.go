@@ -9,11 +9,12 @@ import (
 	"github.com/sluicelog/sluice/outputs/loki"
 )
 
-func openLoki(c *config.Loki, m *metrics.Registry, log *slog.Logger) (namedSink, error) {
+func openLoki(c *config.Loki, m *metrics.Registry, ready *metrics.Readiness, log *slog.Logger) (namedSink, error) {
 	lc := loki.Config{
 		URL: c.URL, Encoding: c.Encoding, TenantID: c.TenantID,
 		Labels: append([]string{}, c.Labels...), StaticLabels: c.StaticLabels, Headers: c.Headers,
 		BearerTokenFile: c.BearerTokenFile, Timeout: c.Timeout, Logger: log.With("sink", "loki"),
+		StructuredMetadataFallback: c.StructuredMetadataFallback,
 		TLS: loki.TLSConfig{
 			CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile,
 			ServerName: c.TLS.ServerName, InsecureSkipVerify: c.TLS.InsecureSkipVerify,
@@ -26,7 +27,7 @@ func openLoki(c *config.Loki, m *metrics.Registry, log *slog.Logger) (namedSink,
 	if err != nil {
 		return namedSink{}, fmt.Errorf("output loki: %w", err)
 	}
-	ns, err := runnerFor("loki", sink, c.Delivery, m, log)
+	ns, err := runnerFor("loki", sink, c.Delivery, m, ready, log)
 	ns.closers = append(ns.closers, sink.Close)
 	return ns, err
 }

@@ -66,7 +66,7 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	sinks, err := openSinks(cfg.Outputs, stdoutW, m, log)
+	sinks, err := openSinks(cfg.Outputs, stdoutW, m, ready, log)
 	if err != nil {
 		return err
 	}

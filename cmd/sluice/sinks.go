@@ -25,21 +25,21 @@ type namedSink struct {
 
 // openSinks builds every configured output; on error, what was opened is
 // closed again.
-func openSinks(c config.Outputs, stdoutW io.Writer, m *metrics.Registry, log *slog.Logger) (sinks []namedSink, err error) {
+func openSinks(c config.Outputs, stdoutW io.Writer, m *metrics.Registry, ready *metrics.Readiness, log *slog.Logger) (sinks []namedSink, err error) {
 	defer func() {
 		if err != nil {
 			closeSinks(sinks)
 		}
 	}()
 	if c.Stdout != nil {
-		s, err := openStdout(c.Stdout, stdoutW, m, log)
+		s, err := openStdout(c.Stdout, stdoutW, m, ready, log)
 		if err != nil {
 			return sinks, err
 		}
 		sinks = append(sinks, s)
 	}
 	if c.Loki != nil {
-		s, err := openLoki(c.Loki, m, log)
+		s, err := openLoki(c.Loki, m, ready, log)
 		if err != nil {
 			return sinks, err
 		}
@@ -56,23 +56,27 @@ func closeSinks(sinks []namedSink) {
 	}
 }
 
-// runnerFor wires one sink to the delivery settings, metrics and
-// dead-letter file it was configured with.
-func runnerFor[R outputs.Request](name string, sink outputs.Sink[R], d config.Delivery, m *metrics.Registry, log *slog.Logger) (namedSink, error) {
+// runnerFor wires one sink to the delivery settings, metrics, readiness
+// notes and dead-letter file it was configured with.
+func runnerFor[R outputs.Request](name string, sink outputs.Sink[R], d config.Delivery, m *metrics.Registry, ready *metrics.Readiness, log *slog.Logger) (namedSink, error) {
 	ns := namedSink{name: name}
+	hold, err := outputs.ParseStatusSet(d.HoldStatuses)
+	if err != nil {
+		return ns, fmt.Errorf("output %s: hold_statuses: %w", name, err)
+	}
 	var dead *outputs.DeadLetter
 	if d.DeadLetter.Path != "" {
-		var err error
 		if dead, err = outputs.OpenDeadLetter(d.DeadLetter.Path, int64(d.DeadLetter.MaxSize)); err != nil {
 			return ns, fmt.Errorf("output %s: %w", name, err)
 		}
 		ns.closers = append(ns.closers, func() { dead.Close() })
 	}
 	rc := outputs.RunnerConfig{
-		Name: name, Events: m.Output(name), DeadLetter: dead, Logger: log.With("sink", name),
+		Name: name, Events: m.Output(name, ready), DeadLetter: dead, Logger: log.With("sink", name),
 		Delivery: outputs.Delivery{
 			BatchBytes: int(d.BatchSize), BatchRecords: d.BatchMaxRecords, BatchWait: d.BatchWait,
 			MaxInFlight: d.MaxInFlight, MinBackoff: d.MinBackoff, MaxBackoff: d.MaxBackoff,
+			HoldStatuses: hold,
 		},
 	}
 	ns.run = func(ctx context.Context, src outputs.Source) error {
@@ -81,7 +85,7 @@ func runnerFor[R outputs.Request](name string, sink outputs.Sink[R], d config.De
 	return ns, nil
 }
 
-func openStdout(c *config.Stdout, w io.Writer, m *metrics.Registry, log *slog.Logger) (namedSink, error) {
+func openStdout(c *config.Stdout, w io.Writer, m *metrics.Registry, ready *metrics.Readiness, log *slog.Logger) (namedSink, error) {
 	var closers []func()
 	if c.Path != "" {
 		f, err := os.OpenFile(c.Path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
@@ -90,7 +94,7 @@ func openStdout(c *config.Stdout, w io.Writer, m *metrics.Registry, log *slog.Lo
 		}
 		w, closers = f, append(closers, func() { f.Close() })
 	}
-	ns, err := runnerFor("stdout", stdout.New(w), c.Delivery, m, log)
+	ns, err := runnerFor("stdout", stdout.New(w), c.Delivery, m, ready, log)
 	ns.closers = append(ns.closers, closers...)
 	return ns, err
 }

@@ -40,6 +40,7 @@ type streamInfo struct {
 // (unsafe.String) only while Encode runs; reset drops those references.
 type encoder struct {
 	ls    *labelSet
+	fold  fallback               // where structured metadata goes: entries, the line or nowhere
 	cache map[string]*streamInfo // stream key → labels
 	names map[string]string      // attr key → metadata name, for keys that need sanitising
 	epoch uint64
@@ -104,9 +105,19 @@ func (e *encoder) add(r *record.Record, ent *push.Entry, now time.Time) int32 {
 	ent.Timestamp = entryTime(r.Time, now)
 	ent.Line = e.line(r)
 	ent.StructuredMetadata = nil
-	if len(e.meta) > ms {
+	switch {
+	case len(e.meta) == ms:
+	case e.fold == keepMetadata:
 		// The slice stays valid if e.meta grows later: growing copies.
 		ent.StructuredMetadata = e.meta[ms:len(e.meta):len(e.meta)]
+	default:
+		if e.fold == metadataInLine {
+			start := len(e.lines)
+			e.lines = appendLogfmt(append(e.lines, ent.Line...), e.meta[ms:])
+			ent.Line = unsafe.String(&e.lines[start], len(e.lines)-start)
+		}
+		clear(e.meta[ms:])
+		e.meta = e.meta[:ms]
 	}
 	return e.stream()
 }

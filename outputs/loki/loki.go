@@ -14,11 +14,23 @@
 // gets the time of the encoding. Send makes exactly one attempt and classifies
 // it; retrying is the runner's job (outputs.Runner), never the sink's.
 //
+// A server that refuses structured metadata (Loki before 3.0, a schema
+// before v13, allow_structured_metadata off) is recognised by its 400 text:
+// the sink warns once, then puts those fields at the end of the line as
+// logfmt " key=value" pairs, or drops them, as Config.StructuredMetadataFallback
+// says, for the refused request and every later one. A 413 is split by the
+// runner (the sink implements outputs.Splitter by reading its body back).
+// The client never follows a redirect; URLs in errors and logs have their
+// query values redacted.
+//
 // Known limitations:
 //   - Loki answers 400 when it refused some entries of a push, even though it
 //     stored the others; the whole request is then counted as rejected and
 //     dead-lettered, the stored entries included.
-//   - A 413 (request too large) is permanent: the request is not split.
+//   - The switch to the metadata fallback lasts until a restart, even if the
+//     server starts accepting structured metadata.
+//   - A split request is cut by entry count, not by size: a request with one
+//     huge entry among small ones takes a few more halvings.
 //   - The CA file, the client certificate, the password file and the bearer
 //     token file are read again when they change (checked at most once a
 //     second); a new CA or certificate is used by new connections, while
@@ -38,6 +50,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluicelog/sluice/outputs"
@@ -59,6 +72,11 @@ type Config struct {
 
 	BearerToken     string // Authorization: Bearer token, or
 	BearerTokenFile string // a file holding it, read again when it changes
+
+	// StructuredMetadataFallback is where structured metadata goes once the
+	// server refused it: "line" (default) appends it to the line as logfmt
+	// " key=value" pairs, "drop" leaves it out.
+	StructuredMetadataFallback string
 
 	TLS     TLSConfig     // for https URLs
 	Timeout time.Duration // per request; 0 means 10s
@@ -85,6 +103,7 @@ const (
 // concurrent use.
 type Sink struct {
 	url     string
+	shown   string // url with query values redacted, for errors and logs
 	json    bool
 	tenant  string
 	headers http.Header
@@ -96,6 +115,9 @@ type Sink struct {
 	timeout time.Duration
 	log     *slog.Logger
 	labels  *labelSet
+
+	fallback   fallback
+	noMetadata atomic.Bool // the server refused structured metadata
 
 	encMu sync.Mutex
 	enc   *encoder
@@ -119,7 +141,11 @@ func New(c Config) (*Sink, error) {
 		return nil, err
 	}
 	s := &Sink{url: u.String(), tenant: c.TenantID, log: log, free: make(chan *Request, freeRequests)}
+	s.shown = outputs.RedactURL(s.url)
 	if s.json, err = parseEncoding(c.Encoding); err != nil {
+		return nil, err
+	}
+	if s.fallback, err = parseFallback(c.StructuredMetadataFallback); err != nil {
 		return nil, err
 	}
 	if s.timeout = c.Timeout; s.timeout == 0 {
@@ -143,13 +169,13 @@ func New(c Config) (*Sink, error) {
 	s.cert, s.ca = cert, ca
 	if c.TLS.InsecureSkipVerify {
 		log.Warn("TLS VERIFICATION IS OFF for the loki sink: anyone on the path can read and change the logs; use tls.ca_file instead",
-			"url", s.url)
+			"url", s.shown)
 	}
 	if u.Scheme == "http" && c.TLS != (TLSConfig{}) {
-		log.Warn("loki URL is http: the TLS settings are ignored", "url", s.url)
+		log.Warn("loki URL is http: the TLS settings are ignored", "url", s.shown)
 	}
 	s.tr = newTransport(tc)
-	s.client = &http.Client{Transport: s.tr}
+	s.client = &http.Client{Transport: s.tr, CheckRedirect: outputs.NoRedirect}
 	s.enc = newEncoder(s.labels)
 	return s, nil
 }
@@ -163,15 +189,16 @@ func checkURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("loki url %q: %w", raw, err)
+		return nil, fmt.Errorf("loki url %q: %w", outputs.RedactURL(raw), outputs.RedactError(err))
 	}
+	shown := outputs.RedactURL(raw)
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("loki url %q: scheme must be http or https", raw)
+		return nil, fmt.Errorf("loki url %q: scheme must be http or https", shown)
 	case u.Host == "":
-		return nil, fmt.Errorf("loki url %q: missing host", raw)
+		return nil, fmt.Errorf("loki url %q: missing host", shown)
 	case u.User != nil:
-		return nil, fmt.Errorf("loki url %q: credentials in the URL would end up in logs; use username and password", u.Redacted())
+		return nil, fmt.Errorf("loki url %q: credentials in the URL would end up in logs; use username and password", shown)
 	}
 	return u, nil
 }

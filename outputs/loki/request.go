@@ -64,7 +64,7 @@ type deadEntry struct {
 // WriteEntries implements outputs.Request. It decodes the body again rather
 // than keep a copy of every entry for the rare rejected request.
 func (r *Request) WriteEntries(w io.Writer) error {
-	streams, err := decodeBody(r.body, r.json)
+	streams, _, err := decodeBody(r.body, r.json)
 	if err != nil {
 		return fmt.Errorf("decode loki request: %w", err)
 	}
@@ -103,24 +103,29 @@ func (s *Sink) Encode(recs []record.Record) *Request {
 	for i := range recs {
 		req.bytes += len(recs[i].Body)
 	}
+	e.fold = s.fold()
 	e.build(recs, time.Now())
 	defer e.reset()
 	if len(e.streams) > 0 {
 		req.sample = appendSample(req.sample, e.streams[0].Entries[0].Line)
 	}
-	if s.json {
+	req.body = e.compress(req.body, s.json)
+	return req
+}
+
+// compress encodes e.streams onto dst's memory in the sink's wire format.
+func (e *encoder) compress(dst []byte, isJSON bool) []byte {
+	if isJSON {
 		e.raw = e.appendJSON(e.raw[:0])
-		req.body = e.gzip(req.body[:0], e.raw)
-		return req
+		return e.gzip(dst[:0], e.raw)
 	}
 	e.raw = e.appendProto(e.raw)
-	if n := s2.MaxEncodedLen(len(e.raw)); cap(req.body) < n {
-		req.body = make([]byte, n)
+	if n := s2.MaxEncodedLen(len(e.raw)); cap(dst) < n {
+		dst = make([]byte, n)
 	}
 	// s2's snappy-compatible encoder writes the block format Loki reads,
 	// faster than snappy.Encode for a few percent larger output.
-	req.body = s2.EncodeSnappy(req.body[:cap(req.body)], e.raw)
-	return req
+	return s2.EncodeSnappy(dst[:cap(dst)], e.raw)
 }
 
 func (s *Sink) newRequest() *Request {

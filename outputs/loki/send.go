@@ -13,34 +13,46 @@ import (
 )
 
 // Send implements outputs.Sink: one POST, bounded by the sink's timeout and
-// by ctx, classified with outputs.HTTPResult and Loki's error texts.
+// by ctx, classified with outputs.HTTPResult and Loki's error texts. When the
+// server refuses structured metadata, Send switches the sink to its
+// fallback, re-encodes req and posts it once more.
 func (s *Sink) Send(ctx context.Context, req *Request) outputs.Result {
 	if req.records == 0 {
 		return outputs.Result{Outcome: outputs.Accepted, Status: "empty"}
 	}
+	res, refused := s.post(ctx, req)
+	if refused && s.foldMetadata(req) {
+		res, _ = s.post(ctx, req)
+	}
+	return res
+}
+
+// post makes one attempt; refused tells whether the server refused
+// structured metadata.
+func (s *Sink) post(ctx context.Context, req *Request) (res outputs.Result, refused bool) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(req.body))
 	if err != nil {
 		// The URL was checked by New; nothing else here can fail.
-		return outputs.Result{Outcome: outputs.Permanent, Status: "request", Reason: "bad_request", Err: err}
+		return outputs.Result{Outcome: outputs.Permanent, Status: "request", Reason: "bad_request", Err: outputs.RedactError(err)}, false
 	}
 	s.setHeaders(hr)
 	resp, err := s.client.Do(hr)
 	if err != nil {
-		return outputs.HTTPResult(nil, err, time.Now())
+		return outputs.HTTPResult(nil, outputs.RedactError(err), time.Now()), false
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	resp.Body.Close()
-	res := outputs.HTTPResult(resp, nil, time.Now())
+	res = outputs.HTTPResult(resp, nil, time.Now())
 	if res.Outcome == outputs.Accepted {
-		return res
+		return res, false
 	}
-	res.Err = outputs.ErrStatus("push to "+s.url, resp.StatusCode, bytes.TrimSpace(body))
+	res.Err = outputs.ErrStatus("push to "+s.shown, resp.StatusCode, bytes.TrimSpace(body))
 	if res.Outcome == outputs.Permanent {
 		res.Reason = reason(resp.StatusCode, body)
 	}
-	return res
+	return res, refusesMetadata(resp.StatusCode, body)
 }
 
 func (s *Sink) setHeaders(hr *http.Request) {
@@ -81,7 +93,7 @@ var loki400 = []struct {
 	{"missing_labels", []string{"at least one label pair is required"}},
 	{"duplicate_labels", []string{"duplicate label name"}},
 	{"label_too_long", []string{"label name too long", "label value too long"}},
-	{"structured_metadata_disallowed", []string{"structured metadata, but this feature is disallowed"}},
+	{"structured_metadata_disallowed", []string{disallowedMetadata}},
 	{"structured_metadata_too_large", []string{"structured metadata too large", "too many structured metadata"}},
 	{"too_large", []string{"request body too large"}},
 }

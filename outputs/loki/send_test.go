@@ -162,7 +162,8 @@ func TestClassify(t *testing.T) {
 		{name: "401", answer: answer{code: 401, body: "no"}, outcome: outputs.Permanent, status: "401", reason: "unauthorized"},
 		{name: "403", answer: answer{code: 403}, outcome: outputs.Permanent, status: "403", reason: "forbidden"},
 		{name: "404", answer: answer{code: 404}, outcome: outputs.Permanent, status: "404", reason: "not_found"},
-		{name: "413", answer: answer{code: 413}, outcome: outputs.Permanent, status: "413", reason: "too_large"},
+		{name: "413", answer: answer{code: 413}, outcome: outputs.TooLarge, status: "413", reason: "too_large"},
+		{name: "307", answer: answer{code: 307, header: map[string]string{"Location": "http://127.0.0.1:1/elsewhere"}}, outcome: outputs.Permanent, status: "307", reason: "status_307"},
 		{name: "422", answer: answer{code: 422}, outcome: outputs.Permanent, status: "422", reason: "status_422"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -164,21 +164,23 @@ func appendJSONObject(b []byte, pairs []push.LabelAdapter) []byte {
 	return append(b, '}')
 }
 
-// decodeBody reads a request body back into streams; only the dead-letter
-// path needs it, so it may be slow.
-func decodeBody(body []byte, isJSON bool) ([]push.Stream, error) {
+// decodeBody reads a request body back into streams; only the rare paths
+// need it (dead-letter, split, metadata fallback), so it may be slow. For
+// JSON it also returns each stream's label pairs, which appendJSON writes;
+// protobuf needs only the label text.
+func decodeBody(body []byte, isJSON bool) ([]push.Stream, [][]push.LabelAdapter, error) {
 	if isJSON {
 		return decodeJSON(body)
 	}
 	raw, err := snappy.Decode(nil, body)
 	if err != nil {
-		return nil, fmt.Errorf("snappy: %w", err)
+		return nil, nil, fmt.Errorf("snappy: %w", err)
 	}
 	var pr push.PushRequest
 	if err := pr.Unmarshal(raw); err != nil {
-		return nil, fmt.Errorf("protobuf: %w", err)
+		return nil, nil, fmt.Errorf("protobuf: %w", err)
 	}
-	return pr.Streams, nil
+	return pr.Streams, nil, nil
 }
 
 type jsonPush struct {
@@ -188,31 +190,33 @@ type jsonPush struct {
 	} `json:"streams"`
 }
 
-func decodeJSON(body []byte) ([]push.Stream, error) {
+func decodeJSON(body []byte) ([]push.Stream, [][]push.LabelAdapter, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
+		return nil, nil, fmt.Errorf("gzip: %w", err)
 	}
 	raw, err := io.ReadAll(zr)
 	if err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
+		return nil, nil, fmt.Errorf("gzip: %w", err)
 	}
 	var p jsonPush
 	if err := json.Unmarshal(raw, &p); err != nil {
-		return nil, fmt.Errorf("json: %w", err)
+		return nil, nil, fmt.Errorf("json: %w", err)
 	}
 	streams := make([]push.Stream, len(p.Streams))
+	pairs := make([][]push.LabelAdapter, len(p.Streams))
 	for i, s := range p.Streams {
-		streams[i].Labels = formatLabels(sortedPairs(s.Stream))
+		pairs[i] = sortedPairs(s.Stream)
+		streams[i].Labels = formatLabels(pairs[i])
 		for _, v := range s.Values {
 			ent, err := decodeValue(v)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			streams[i].Entries = append(streams[i].Entries, ent)
 		}
 	}
-	return streams, nil
+	return streams, pairs, nil
 }
 
 func decodeValue(v []json.RawMessage) (push.Entry, error) {
