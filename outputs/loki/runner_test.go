@@ -5,6 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"sync"
@@ -176,5 +180,129 @@ func TestDeadLetter(t *testing.T) {
 	}
 	if head.Reason != "line_too_long" || entry.Line != "hello" {
 		t.Errorf("dead-letter reason %q line %q", head.Reason, entry.Line)
+	}
+}
+
+// runAll runs r until src committed every batch, then stops it.
+func runAll(t *testing.T, r *outputs.Runner[*Request], src *fakeSource) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	select {
+	case <-src.all:
+	case <-time.After(20 * time.Second):
+		t.Error("not every batch was committed")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// A 401 is a misconfiguration, not bad records: the batch is sent again
+// until the server takes it, and nothing goes to the dead-letter file.
+// "no org id" is what Loki with auth_enabled answers a push without
+// X-Scope-OrgID (dskit's user.ErrNoOrgID, written by http.Error).
+func TestRunnerHoldsUnauthorized(t *testing.T) {
+	c, srv := startCapture(t, answer{code: 401, body: "no org id\n"}, answer{code: 401, body: "no org id\n"}, answer{code: 204})
+	s := newSink(t, Config{URL: srv.URL})
+	dl, err := outputs.OpenDeadLetter(testdir.New(t)+"/dead.jsonl", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dl.Close()
+	src := &fakeSource{all: make(chan struct{}), batches: [][]record.Record{oneRecord()}}
+	runAll(t, outputs.NewRunner(s, src, outputs.RunnerConfig{DeadLetter: dl,
+		Delivery: outputs.Delivery{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}}), src)
+	if b := readFile(t, dl.Path()); len(b) != 0 {
+		t.Fatalf("dead-lettered on 401:\n%s", b)
+	}
+	reqs := c.requests()
+	if len(reqs) != 3 || decodeProto(t, reqs[2].Body)[0].Entries[0].Line != "hello" {
+		t.Fatalf("server got %d requests, want the batch sent until accepted (3)", len(reqs))
+	}
+}
+
+// nginx413 is nginx's own page for a body over client_max_body_size (its
+// ngx_http_error_413_page and error tail), the usual 413 in front of Loki.
+const nginx413 = "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n" +
+	"<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+
+// sizeLimit answers 413 to bodies over max bytes and keeps the lines of
+// the others.
+type sizeLimit struct {
+	t     *testing.T
+	max   int
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *sizeLimit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if len(body) > l.max {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		io.WriteString(w, nginx413)
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, st := range decodeProto(l.t, body) {
+		for _, e := range st.Entries {
+			l.lines = append(l.lines, e.Line)
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// A 413 splits the request until the halves fit; every record arrives, in
+// order, and only a record too large on its own is dead-lettered.
+func TestRunnerSplitsOn413(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	line := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "0123456789abcdefghijklmnopqrstuvwxyz"[rng.IntN(36)]
+		}
+		return string(b)
+	}
+	var batch []record.Record
+	var want []string
+	huge := line(4000)
+	for i := range 16 {
+		l := fmt.Sprintf("%02d %s", i, line(200))
+		if i == 9 {
+			l = huge
+		} else {
+			want = append(want, l)
+		}
+		batch = append(batch, record.Record{Time: at(i), Body: []byte(l), Attrs: podAttrs("default", "p", "app")})
+	}
+	s := newSink(t, Config{URL: "http://127.0.0.1:1/x"})
+	four := s.Encode(batch[:4])
+	limit := &sizeLimit{t: t, max: len(four.body)}
+	four.Release()
+	srv := httptest.NewServer(limit)
+	defer srv.Close()
+	s = newSink(t, Config{URL: srv.URL})
+	dl, err := outputs.OpenDeadLetter(testdir.New(t)+"/dead.jsonl", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dl.Close()
+	src := &fakeSource{all: make(chan struct{}), batches: [][]record.Record{batch}}
+	runAll(t, outputs.NewRunner(s, src, outputs.RunnerConfig{DeadLetter: dl}), src)
+	limit.mu.Lock()
+	got := slices.Clone(limit.lines)
+	limit.mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Fatalf("server got %d lines %.40q\nwant %d in order", len(got), got, len(want))
+	}
+	var head struct{ Reason string }
+	var entry deadEntry
+	lines := bytes.Split(bytes.TrimSpace(readFile(t, dl.Path())), []byte("\n"))
+	if len(lines) != 2 || json.Unmarshal(lines[0], &head) != nil || json.Unmarshal(lines[1], &entry) != nil ||
+		head.Reason != "too_large" || entry.Line != huge {
+		t.Fatalf("dead-letter file holds %d lines, reason %q; want the huge record as too_large", len(lines), head.Reason)
 	}
 }

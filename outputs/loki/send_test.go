@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -339,3 +341,52 @@ func TestSendBody(t *testing.T) {
 }
 
 var _ http.Handler = (*capture)(nil)
+
+// A redirect is never followed: the POST, its credentials and its tenant
+// must not reach another server, and the records are not accepted.
+func TestNoRedirects(t *testing.T) {
+	for _, code := range []int{301, 302, 307, 308} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			other, otherSrv := startCapture(t)
+			redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, otherSrv.URL+"/loki/api/v1/push", code)
+			}))
+			defer redirect.Close()
+			s := newSink(t, Config{URL: redirect.URL + "/loki/api/v1/push", TenantID: "team-a", BearerToken: "tok"})
+			res := send(t, s)
+			if res.Outcome == outputs.Accepted || res.Status != strconv.Itoa(code) {
+				t.Errorf("outcome %d status %q, want a failure with status %d", res.Outcome, res.Status, code)
+			}
+			if n := len(other.requests()); n != 0 {
+				t.Errorf("the redirect target got %d requests", n)
+			}
+		})
+	}
+}
+
+// Query values may carry a token: errors and logs show them redacted.
+func TestURLRedactedInErrorsAndLogs(t *testing.T) {
+	_, srv := startCapture(t, answer{code: 500, body: "boom"})
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	log, logs := logBuffer()
+	var errs []string
+	for _, base := range []string{srv.URL, closed.URL} {
+		s := newSink(t, Config{URL: base + "/push?api_key=s3cret", Logger: log, TLS: TLSConfig{InsecureSkipVerify: true}})
+		res := send(t, s)
+		if res.Err == nil {
+			t.Fatalf("send to %s: %+v", base, res)
+		}
+		errs = append(errs, res.Err.Error())
+	}
+	_, err := New(Config{URL: "ftp://h/push?api_key=s3cret"})
+	errs = append(errs, err.Error())
+	for _, e := range append(errs, logs.String()) {
+		if strings.Contains(e, "s3cret") {
+			t.Errorf("secret shown: %s", e)
+		}
+	}
+	if !strings.Contains(errs[0], "api_key=xxxxx") || !strings.Contains(errs[1], "api_key=xxxxx") {
+		t.Errorf("errors do not name the redacted URL: %q", errs)
+	}
+}
