@@ -30,6 +30,7 @@ type listSource struct {
 	mu        sync.Mutex
 	next      int
 	n         int
+	batches   [][]string // the lines of each batch; nil: one record "line <i>" each
 	committed []int
 	done      chan struct{} // closed once every batch is committed
 }
@@ -48,6 +49,12 @@ func (s *listSource) Read(ctx context.Context, _, _ int, _ time.Duration) ([]rec
 		return nil, nil, ctx.Err()
 	}
 	recs := []record.Record{{Body: fmt.Appendf(nil, "line %d", i), Offset: int64(i)}}
+	if s.batches != nil {
+		recs = recs[:0]
+		for _, l := range s.batches[i] {
+			recs = append(recs, record.Record{Body: []byte(l)})
+		}
+	}
 	return recs, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -166,16 +173,17 @@ func (e *eventLog) Rejected(reason string, n int) {
 	e.rejected[reason] += n
 }
 
-// runUntil runs r until src has committed everything, then stops it.
-func runUntil(t *testing.T, r *Runner[*testReq], src *listSource) {
+// runUntil runs r until done is closed (its source committed everything),
+// then stops it.
+func runUntil[R Request](t *testing.T, r *Runner[R], done <-chan struct{}) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- r.Run(ctx) }()
 	select {
-	case <-src.done:
+	case <-done:
 	case <-time.After(20 * time.Second):
-		t.Errorf("not everything committed: %v", src.commits())
+		t.Error("not everything committed")
 	}
 	cancel()
 	if err := <-errc; err != nil {
@@ -198,7 +206,7 @@ func TestRunnerCommitsInReadOrderWhateverOrderRequestsFinish(t *testing.T) {
 	sink := &scriptSink{delay: func(int64) time.Duration { return time.Duration(rand.N(2000)) * time.Microsecond }}
 	ev := &eventLog{}
 	r := NewRunner(sink, src, RunnerConfig{Name: "t", Delivery: Delivery{MaxInFlight: 4}, Events: ev})
-	runUntil(t, r, src)
+	runUntil(t, r, src.done)
 	got := src.commits()
 	want := make([]int, n)
 	for i := range want {
@@ -232,7 +240,7 @@ func TestRunnerRetriesHonouringServerWaitAndBackoff(t *testing.T) {
 	var waits []time.Duration
 	var mu sync.Mutex
 	noSleep(r, &waits, &mu)
-	runUntil(t, r, src)
+	runUntil(t, r, src.done)
 	// Retry-After of 7 s is capped at the 5 s maximum; backoff doubles from
 	// the 1 s minimum and is capped too.
 	want := []time.Duration{5 * time.Second, 5 * time.Second, time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}
@@ -247,14 +255,23 @@ func TestRunnerRetriesHonouringServerWaitAndBackoff(t *testing.T) {
 	}
 }
 
-func TestRunnerRejectsPermanentFailuresToDeadLetter(t *testing.T) {
-	src := newListSource(3)
-	sink := &scriptSink{script: func(off int64, _ int) Result {
-		if off == 1 {
-			return Result{Outcome: Permanent, Status: "400", Reason: "line_too_long", Err: errors.New("line too long")}
+// failAt answers res to every attempt at the record at offset off and
+// takes the others.
+func failAt(off int64, res Result) func(int64, int) Result {
+	return func(o int64, _ int) Result {
+		if o == off {
+			return res
 		}
 		return Result{Outcome: Accepted, Status: "200"}
-	}}
+	}
+}
+
+// rejectSecond refuses the record at offset 1 for good.
+var rejectSecond = failAt(1, Result{Outcome: Permanent, Status: "400", Reason: "line_too_long", Err: errors.New("line too long")})
+
+func TestRunnerRejectsPermanentFailuresToDeadLetter(t *testing.T) {
+	src := newListSource(3)
+	sink := &scriptSink{script: rejectSecond}
 	path := filepath.Join(testdir.New(t), "dead.jsonl")
 	dead, err := OpenDeadLetter(path, 1<<20)
 	if err != nil {
@@ -262,7 +279,7 @@ func TestRunnerRejectsPermanentFailuresToDeadLetter(t *testing.T) {
 	}
 	defer dead.Close()
 	ev := &eventLog{}
-	runUntil(t, NewRunner(sink, src, RunnerConfig{Name: "loki", Events: ev, DeadLetter: dead}), src)
+	runUntil(t, NewRunner(sink, src, RunnerConfig{Name: "loki", Events: ev, DeadLetter: dead}), src.done)
 	if got := src.commits(); !slices.Equal(got, []int{0, 1, 2}) {
 		t.Fatalf("commits = %v: a rejected request must not hold back the ones after it", got)
 	}
@@ -302,12 +319,7 @@ func TestDeadLetterFileIsBounded(t *testing.T) {
 
 func TestRunnerStopsRetryingOnCancelWithoutCommitting(t *testing.T) {
 	src := newListSource(3)
-	sink := &scriptSink{script: func(off int64, _ int) Result {
-		if off == 1 {
-			return Result{Outcome: Retryable, Status: "503", Err: errors.New("unavailable")}
-		}
-		return Result{Outcome: Accepted, Status: "200"}
-	}}
+	sink := &scriptSink{script: failAt(1, Result{Outcome: Retryable, Status: "503", Err: errors.New("unavailable")})}
 	r := NewRunner(sink, src, RunnerConfig{Delivery: Delivery{MaxInFlight: 3, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -377,12 +389,7 @@ func readLines(t *testing.T, path string) []map[string]any {
 // with backoff and the batch is committed only once the write succeeded.
 func TestRunnerRetriesFailedDeadLetterWriteBeforeCommitting(t *testing.T) {
 	src := newListSource(3)
-	sink := &scriptSink{script: func(off int64, _ int) Result {
-		if off == 1 {
-			return Result{Outcome: Permanent, Status: "400", Reason: "line_too_long", Err: errors.New("line too long")}
-		}
-		return Result{Outcome: Accepted, Status: "200"}
-	}}
+	sink := &scriptSink{script: rejectSecond}
 	dir := filepath.Join(testdir.New(t), "dead")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -418,7 +425,7 @@ func TestRunnerRetriesFailedDeadLetterWriteBeforeCommitting(t *testing.T) {
 		}
 		return ctx.Err() == nil
 	}
-	runUntil(t, r, src)
+	runUntil(t, r, src.done)
 	mu.Lock()
 	defer mu.Unlock()
 	if sleeps != 3 || ev.deadErrs != 3 {
@@ -480,16 +487,16 @@ func TestRunnerHoldsMisconfiguredRequests(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer dead.Close()
-			var logs syncBuffer
+			logs := &logRecorder{}
 			ev := &eventLog{}
 			r := NewRunner(sink, src, RunnerConfig{Name: "loki", Events: ev, DeadLetter: dead,
-				Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+				Logger:   slog.New(logs),
 				Delivery: Delivery{HoldStatuses: hold}})
 			r.now = func() time.Time { return time.Date(2026, 12, 3, 21, 40, 0, 0, time.UTC) }
 			var waits []time.Duration
 			var mu sync.Mutex
 			noSleep(r, &waits, &mu)
-			runUntil(t, r, src)
+			runUntil(t, r, src.done)
 			if got := src.commits(); !slices.Equal(got, []int{0, 1, 2}) {
 				t.Fatalf("commits = %v", got)
 			}
@@ -511,7 +518,7 @@ func TestRunnerHoldsMisconfiguredRequests(t *testing.T) {
 			}
 			// The clock stands still: one ERROR for the whole spell.
 			if n := strings.Count(logs.String(), "request held"); n != 1 ||
-				!strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "no org id") {
+				!strings.Contains(logs.String(), "ERROR request held") || !strings.Contains(logs.String(), "no org id") {
 				t.Fatalf("want one ERROR with the server's text, got %d:\n%s", n, logs.String())
 			}
 		})
@@ -528,15 +535,15 @@ func TestRunnerRateLimitsHeldLogs(t *testing.T) {
 		}
 		return Result{Outcome: Accepted, Status: "204"}
 	}}
-	var logs syncBuffer
-	r := NewRunner(sink, src, RunnerConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	logs := &logRecorder{}
+	r := NewRunner(sink, src, RunnerConfig{Logger: slog.New(logs),
 		Delivery: Delivery{MinBackoff: time.Second, MaxBackoff: 30 * time.Second}})
 	clock := time.Date(2026, 12, 3, 21, 40, 0, 0, time.UTC)
 	r.now = func() time.Time { clock = clock.Add(10 * time.Second); return clock }
 	var waits []time.Duration
 	var mu sync.Mutex
 	noSleep(r, &waits, &mu)
-	runUntil(t, r, src)
+	runUntil(t, r, src.done)
 	// 7 held attempts 10 s apart: logged at the 1st, 4th and 7th.
 	if n := strings.Count(logs.String(), "request held"); n != 3 {
 		t.Fatalf("held logged %d times, want 3:\n%s", n, logs.String())
@@ -605,45 +612,11 @@ func (s *splitSink) Split(req *batchReq) (*batchReq, *batchReq, bool) {
 	return &batchReq{lines: req.lines[:h]}, &batchReq{lines: req.lines[h:]}, true
 }
 
-// batchSource hands out its batches once each.
-type batchSource struct {
-	mu        sync.Mutex
-	batches   [][]string
-	next      int
-	committed []int
-	done      chan struct{}
-}
-
-func (s *batchSource) Read(ctx context.Context, _, _ int, _ time.Duration) ([]record.Record, func(), error) {
-	s.mu.Lock()
-	i := s.next
-	if i < len(s.batches) {
-		s.next++
-	}
-	s.mu.Unlock()
-	if i >= len(s.batches) {
-		<-ctx.Done()
-		return nil, nil, ctx.Err()
-	}
-	var recs []record.Record
-	for _, l := range s.batches[i] {
-		recs = append(recs, record.Record{Body: []byte(l)})
-	}
-	return recs, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.committed = append(s.committed, i)
-		if len(s.committed) == len(s.batches) {
-			close(s.done)
-		}
-	}, nil
-}
-
 // A request too large for the server goes again in halves, recursively,
 // in order; a single record still too large is dead-lettered as too_large;
 // the batch is committed once every part has its outcome.
 func TestRunnerSplitsTooLargeRequests(t *testing.T) {
-	src := &batchSource{done: make(chan struct{}), batches: [][]string{
+	src := &listSource{n: 3, done: make(chan struct{}), batches: [][]string{
 		{"a0", "a1", "a2", "a3", "a4", "a5", "a6"},
 		{"b0", "huge", "b2"},
 		{"c0"},
@@ -655,21 +628,9 @@ func TestRunnerSplitsTooLargeRequests(t *testing.T) {
 	}
 	defer dead.Close()
 	ev := &eventLog{}
-	r := NewRunner(sink, src, RunnerConfig{Events: ev, DeadLetter: dead, Delivery: Delivery{MaxInFlight: 3}})
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- r.Run(ctx) }()
-	select {
-	case <-src.done:
-	case <-time.After(20 * time.Second):
-		t.Error("not every batch committed")
-	}
-	cancel()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(src.committed, []int{0, 1, 2}) {
-		t.Fatalf("commits = %v", src.committed)
+	runUntil(t, NewRunner(sink, src, RunnerConfig{Events: ev, DeadLetter: dead, Delivery: Delivery{MaxInFlight: 3}}), src.done)
+	if got := src.commits(); !slices.Equal(got, []int{0, 1, 2}) {
+		t.Fatalf("commits = %v", got)
 	}
 	var a, b []string
 	for _, l := range sink.accepted {
@@ -695,33 +656,38 @@ func TestRunnerSplitsTooLargeRequests(t *testing.T) {
 // A sink that cannot split has its too-large requests rejected as such.
 func TestRunnerRejectsTooLargeWithoutSplitter(t *testing.T) {
 	src := newListSource(2)
-	sink := &scriptSink{script: func(off int64, _ int) Result {
-		if off == 0 {
-			return Result{Outcome: TooLarge, Status: "413", Err: errors.New("too large")}
-		}
-		return Result{Outcome: Accepted, Status: "204"}
-	}}
+	sink := &scriptSink{script: failAt(0, Result{Outcome: TooLarge, Status: "413", Err: errors.New("too large")})}
 	ev := &eventLog{}
-	runUntil(t, NewRunner(sink, src, RunnerConfig{Events: ev}), src)
+	runUntil(t, NewRunner(sink, src, RunnerConfig{Events: ev}), src.done)
 	if ev.rejected["too_large"] != 1 || ev.failed["413/false"] != 1 {
 		t.Fatalf("events %+v", ev)
 	}
 }
 
-// syncBuffer is a log destination the runner's goroutines share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
+// logRecorder keeps the runner's log records as "LEVEL message k=v ...".
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []string
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler            { return l }
+
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	line := r.Level.String() + " " + r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		line += " " + a.String()
+		return true
+	})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, line)
+	return nil
 }
 
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (l *logRecorder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
 }

@@ -65,22 +65,10 @@ func TestRunnerRetriesThenCommitsInOrder(t *testing.T) {
 		src.batches = append(src.batches, recs)
 	}
 	s := newSink(t, Config{URL: srv.URL})
-	r := outputs.NewRunner(s, src, outputs.RunnerConfig{
+	runAll(t, outputs.NewRunner(s, src, outputs.RunnerConfig{
 		Name:     "loki",
 		Delivery: outputs.Delivery{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond},
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	select {
-	case <-src.all:
-	case <-time.After(10 * time.Second):
-		t.Error("not every batch was committed")
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run: %v", err)
-	}
+	}), src)
 	src.mu.Lock()
 	if !slices.Equal(src.committed, []int{0, 1, 2}) {
 		t.Errorf("committed %v, want [0 1 2]", src.committed)
@@ -154,23 +142,9 @@ func TestWriteEntries(t *testing.T) {
 func TestDeadLetter(t *testing.T) {
 	_, srv := startCapture(t, answer{code: 400, body: "Max entry size '10' bytes exceeded for stream"})
 	s := newSink(t, Config{URL: srv.URL})
-	dl, err := outputs.OpenDeadLetter(testdir.New(t)+"/dead.jsonl", 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dl.Close()
+	dl := openDeadLetter(t)
 	src := &fakeSource{all: make(chan struct{}), batches: [][]record.Record{oneRecord()}}
-	r := outputs.NewRunner(s, src, outputs.RunnerConfig{DeadLetter: dl})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	select {
-	case <-src.all:
-	case <-time.After(10 * time.Second):
-		t.Error("the rejected batch was not committed")
-	}
-	cancel()
-	<-done
+	runAll(t, outputs.NewRunner(s, src, outputs.RunnerConfig{DeadLetter: dl}), src)
 	var head struct{ Reason string }
 	var entry deadEntry
 	b := readFile(t, dl.Path())
@@ -181,6 +155,17 @@ func TestDeadLetter(t *testing.T) {
 	if head.Reason != "line_too_long" || entry.Line != "hello" {
 		t.Errorf("dead-letter reason %q line %q", head.Reason, entry.Line)
 	}
+}
+
+// openDeadLetter opens a dead-letter file in a test folder.
+func openDeadLetter(t *testing.T) *outputs.DeadLetter {
+	t.Helper()
+	dl, err := outputs.OpenDeadLetter(testdir.New(t)+"/dead.jsonl", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dl.Close() })
+	return dl
 }
 
 // runAll runs r until src committed every batch, then stops it.
@@ -207,11 +192,7 @@ func runAll(t *testing.T, r *outputs.Runner[*Request], src *fakeSource) {
 func TestRunnerHoldsUnauthorized(t *testing.T) {
 	c, srv := startCapture(t, answer{code: 401, body: "no org id\n"}, answer{code: 401, body: "no org id\n"}, answer{code: 204})
 	s := newSink(t, Config{URL: srv.URL})
-	dl, err := outputs.OpenDeadLetter(testdir.New(t)+"/dead.jsonl", 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dl.Close()
+	dl := openDeadLetter(t)
 	src := &fakeSource{all: make(chan struct{}), batches: [][]record.Record{oneRecord()}}
 	runAll(t, outputs.NewRunner(s, src, outputs.RunnerConfig{DeadLetter: dl,
 		Delivery: outputs.Delivery{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}}), src)
@@ -285,11 +266,7 @@ func TestRunnerSplitsOn413(t *testing.T) {
 	srv := httptest.NewServer(limit)
 	defer srv.Close()
 	s = newSink(t, Config{URL: srv.URL})
-	dl, err := outputs.OpenDeadLetter(testdir.New(t)+"/dead.jsonl", 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dl.Close()
+	dl := openDeadLetter(t)
 	src := &fakeSource{all: make(chan struct{}), batches: [][]record.Record{batch}}
 	runAll(t, outputs.NewRunner(s, src, outputs.RunnerConfig{DeadLetter: dl}), src)
 	limit.mu.Lock()
