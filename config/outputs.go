@@ -77,7 +77,8 @@ type Delivery struct {
 	// and applies on_full), logged at ERROR and shown on /readyz as
 	// degraded until a request is accepted. Other 4xx are rejected to the
 	// dead-letter file (413 first splits the request); 408, 429 and 5xx are
-	// always retried. Default: ["3xx", 401, 403, 404]; [] holds nothing.
+	// always retried; a 413 listed here is held, not split. Default:
+	// ["3xx", 401, 403, 404]; [] holds nothing.
 	HoldStatuses []string `yaml:"hold_statuses"`
 }
 
