@@ -34,7 +34,9 @@ type Sink[R Request] interface {
 	// recs and their bodies are reused once it returns. Records it cannot
 	// encode are counted and skipped by the sink, never a reason to fail.
 	Encode(recs []record.Record) R
-	// Send delivers req once and classifies the outcome. It does not retry.
+	// Send delivers req once and classifies the outcome. It does not retry;
+	// it may send once more after changing how req is encoded because of
+	// the server's answer (Loki's structured-metadata fallback).
 	Send(ctx context.Context, req R) Result
 }
 

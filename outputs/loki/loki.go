@@ -12,7 +12,9 @@
 // stably, so records of one file that share a time keep their file order.
 // Encode never fails and never drops a record: a record without a usable time
 // gets the time of the encoding. Send makes exactly one attempt and classifies
-// it; retrying is the runner's job (outputs.Runner), never the sink's.
+// it (two when the first tells that the server refuses structured metadata,
+// see below); retrying is the runner's job (outputs.Runner), never the
+// sink's.
 //
 // A server that refuses structured metadata (Loki before 3.0, a schema
 // before v13, allow_structured_metadata off) is recognised by its 400 text:
