@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/sluicelog/sluice/internal/redact"
 )
 
 // HTTPResult classifies an HTTP exchange the way every HTTP sink does: 2xx
@@ -42,40 +44,14 @@ func HTTPResult(resp *http.Response, err error, now time.Time) Result {
 // to another host.
 func NoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// RedactURL returns raw fit for errors and logs: the password of its user
-// info and the value of every query parameter (which may carry a token,
-// such as ?api_key=) are replaced by "xxxxx".
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return redacted(u)
-}
-
-func redacted(u *url.URL) string {
-	if u.RawQuery != "" {
-		q := u.Query()
-		for k, vs := range q {
-			for i := range vs {
-				vs[i] = "xxxxx"
-			}
-			q[k] = vs
-		}
-		c := *u
-		c.RawQuery = q.Encode()
-		u = &c
-	}
-	return u.Redacted()
-}
-
-// RedactError hides the URL an *url.Error (what an http.Client returns)
-// carries behind RedactURL; other errors are returned as they are. Call it
-// on the client's error itself: a wrapper made earlier keeps its text.
+// RedactError masks the secrets of the URL an *url.Error (what an
+// http.Client returns) carries, with redact.URL; other errors are returned
+// as they are. Call it on the client's error itself: a wrapper made earlier
+// keeps its text.
 func RedactError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		ue.URL = RedactURL(ue.URL)
+		ue.URL = redact.URL(ue.URL)
 	}
 	return err
 }

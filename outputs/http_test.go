@@ -80,17 +80,7 @@ func TestStatusErrorKeepsTheServerTextShort(t *testing.T) {
 	}
 }
 
-func TestRedactURL(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"http://loki:3100/loki/api/v1/push", "http://loki:3100/loki/api/v1/push"},
-		{"https://logs.example/push?api_key=s3cret&tenant=a", "https://logs.example/push?api_key=xxxxx&tenant=xxxxx"},
-		{"https://u:s3cret@logs.example/push?token=s3cret&token=other", "https://u:xxxxx@logs.example/push?token=xxxxx&token=xxxxx"},
-		{"http://[::1]:namedport/x?k=s3cret", "(unparsable URL)"},
-	} {
-		if got := RedactURL(tc.in); got != tc.want {
-			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
+func TestRedactError(t *testing.T) {
 	var err error = &url.Error{Op: "Post", URL: "http://h/x?api_key=s3cret", Err: syscall.ECONNREFUSED}
 	if got := RedactError(err).Error(); strings.Contains(got, "s3cret") || !strings.Contains(got, "api_key=xxxxx") {
 		t.Errorf("RedactError = %q", got)

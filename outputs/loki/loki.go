@@ -55,6 +55,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluicelog/sluice/internal/redact"
 	"github.com/sluicelog/sluice/outputs"
 )
 
@@ -143,7 +144,7 @@ func New(c Config) (*Sink, error) {
 		return nil, err
 	}
 	s := &Sink{url: u.String(), tenant: c.TenantID, log: log, free: make(chan *Request, freeRequests)}
-	s.shown = outputs.RedactURL(s.url)
+	s.shown = redact.URL(s.url)
 	if s.json, err = parseEncoding(c.Encoding); err != nil {
 		return nil, err
 	}
@@ -191,9 +192,9 @@ func checkURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("loki url %q: %w", outputs.RedactURL(raw), outputs.RedactError(err))
+		return nil, fmt.Errorf("loki url %q: %w", redact.URL(raw), outputs.RedactError(err))
 	}
-	shown := outputs.RedactURL(raw)
+	shown := redact.URL(raw)
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
 		return nil, fmt.Errorf("loki url %q: scheme must be http or https", shown)
