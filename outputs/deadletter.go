@@ -3,6 +3,7 @@ package outputs
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -84,15 +85,27 @@ func (d *DeadLetter) Write(sink, reason string, cause error, req Request) error 
 			return err
 		}
 	}
-	n, err := d.f.Write(b.Bytes())
-	d.size += int64(n)
-	if err != nil {
-		return fmt.Errorf("write dead-letter file: %w", err)
+	if _, err := d.f.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write dead-letter file: %w", d.untear(err))
 	}
+	d.size += int64(b.Len())
 	if err := d.f.Sync(); err != nil {
 		return fmt.Errorf("sync dead-letter file: %w", err)
 	}
 	return nil
+}
+
+// untear cuts the file back to its last whole request after a failed
+// write (a full disk writes part of it), so the retry that follows does not
+// leave a torn line for whoever reads or replays the file. When even that
+// fails, the file is closed and the next write starts from what is there.
+func (d *DeadLetter) untear(cause error) error {
+	if err := d.f.Truncate(d.size); err != nil {
+		d.f.Close()
+		d.f = nil
+		return errors.Join(cause, fmt.Errorf("cut back to %d bytes: %w", d.size, err))
+	}
+	return cause
 }
 
 func (d *DeadLetter) rotate() error {
