@@ -71,6 +71,10 @@ func (c *Config) setDefaults() error {
 	return nil
 }
 
+// OpCursor is the DiskError operation of a cursor file that could not be
+// replaced (written to a temporary file and renamed over the old one).
+const OpCursor = "cursor"
+
 // Events receives what the buffer does, so the daemon can count it without
 // this package choosing a metrics library. Calls are made with the buffer's
 // lock held: implementations must be quick and must not call back.

@@ -308,7 +308,7 @@ func (r *Reader) Commit(pos Position) {
 	// Written at once, synced by the loop: a killed sluice then re-sends at
 	// most the batch in flight, not a sync interval's worth.
 	if err := saveCursor(b.cfg.Dir, r.c.name, pos, false); err != nil {
-		b.ev.DiskError("cursor")
+		b.ev.DiskError(OpCursor)
 		return
 	}
 	r.c.written = pos

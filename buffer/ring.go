@@ -14,7 +14,7 @@ func (b *Buffer) saveCursors() {
 			continue
 		}
 		if err := saveCursor(b.cfg.Dir, c.name, c.committed, true); err != nil {
-			b.ev.DiskError("cursor")
+			b.ev.DiskError(OpCursor)
 			b.cfg.Logger.Error("save buffer cursor", "sink", c.name, "err", err)
 			continue
 		}

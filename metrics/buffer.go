@@ -15,6 +15,7 @@ type BufferEvents struct {
 	dropped                 *prometheus.CounterVec
 	corrupt                 prometheus.Counter
 	diskErrors              *prometheus.CounterVec
+	replaceFailed           func(file string)
 }
 
 var _ buffer.Events = (*BufferEvents)(nil)
@@ -31,8 +32,9 @@ func (m *Registry) Buffer(stats func() buffer.Stats) *BufferEvents {
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_buffer_dropped_records_total", Help: "Records a sink lost because the full buffer dropped its oldest segment.",
 		}, []string{"sink"}),
-		corrupt:    prometheus.NewCounter(prometheus.CounterOpts{Name: "sluice_buffer_corrupt_bytes_total", Help: "Corrupt buffer bytes skipped or cut off."}),
-		diskErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_buffer_disk_errors_total", Help: "Failed buffer disk operations."}, []string{"op"}),
+		corrupt:       prometheus.NewCounter(prometheus.CounterOpts{Name: "sluice_buffer_corrupt_bytes_total", Help: "Corrupt buffer bytes skipped or cut off."}),
+		diskErrors:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_buffer_disk_errors_total", Help: "Failed buffer disk operations."}, []string{"op"}),
+		replaceFailed: m.ReplaceFailed,
 	}
 	m.Reg.MustRegister(e.appended, e.appendedBytes, e.fsync, e.dropped, e.corrupt, e.diskErrors, &statsCollector{stats: stats})
 	return e
@@ -55,8 +57,14 @@ func (e *BufferEvents) Dropped(sink string, records int64) {
 // Corrupt implements buffer.Events.
 func (e *BufferEvents) Corrupt(bytes int64) { e.corrupt.Add(float64(bytes)) }
 
-// DiskError implements buffer.Events.
-func (e *BufferEvents) DiskError(op string) { e.diskErrors.WithLabelValues(op).Inc() }
+// DiskError implements buffer.Events. A failed cursor save is also a state
+// file that was not replaced, counted with the checkpoint's failures.
+func (e *BufferEvents) DiskError(op string) {
+	e.diskErrors.WithLabelValues(op).Inc()
+	if op == buffer.OpCursor {
+		e.replaceFailed("cursor")
+	}
+}
 
 var (
 	descBytes    = prometheus.NewDesc("sluice_buffer_bytes", "Bytes held by the disk buffer.", nil, nil)

@@ -25,6 +25,7 @@ type Registry struct {
 	kubeErrors        *prometheus.CounterVec
 	kubePods          prometheus.Gauge
 	kubeSynced        prometheus.Gauge
+	replaceFailures   *prometheus.CounterVec
 
 	mu             sync.Mutex
 	lastCheckpoint time.Time
@@ -63,7 +64,11 @@ func New() *Registry {
 	}, []string{"reason"})
 	m.kubePods = prometheus.NewGauge(prometheus.GaugeOpts{Name: "sluice_kubernetes_pods_cached", Help: "Pods of this node in the metadata cache, deleted ones in their grace period included."})
 	m.kubeSynced = prometheus.NewGauge(prometheus.GaugeOpts{Name: "sluice_kubernetes_synced", Help: "1 once the pod cache completed its first list."})
-	m.Reg.MustRegister(m.enrichMisses, m.kubeErrors, m.kubePods, m.kubeSynced)
+	m.replaceFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sluice_file_replace_failures_total",
+		Help: "State files that could not be replaced (temporary file, then a rename over the old one; on Windows retried for about a second while another process holds the file), by file: checkpoint, cursor, dead_letter (its rotation).",
+	}, []string{"file"})
+	m.Reg.MustRegister(m.enrichMisses, m.kubeErrors, m.kubePods, m.kubeSynced, m.replaceFailures)
 	return m
 }
 
@@ -94,6 +99,14 @@ func (m *Registry) CheckpointSaved(at time.Time) {
 	m.lastCheckpoint = at
 	m.mu.Unlock()
 }
+
+// CheckpointFailed implements file.Events.
+func (m *Registry) CheckpointFailed() { m.ReplaceFailed("checkpoint") }
+
+// ReplaceFailed counts a state file that could not be replaced; file is a
+// label value: checkpoint, cursor or dead_letter. The dead-letter file
+// reports its failed rotations through it.
+func (m *Registry) ReplaceFailed(file string) { m.replaceFailures.WithLabelValues(file).Inc() }
 
 // Miss implements enrich.Events.
 func (m *Registry) Miss(reason string) { m.enrichMisses.WithLabelValues(reason).Inc() }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/sluicelog/sluice/internal/atomicfile"
 )
 
 // DeadLetter appends permanently rejected requests to a file, so records a
@@ -23,6 +25,12 @@ type DeadLetter struct {
 	mu   sync.Mutex
 	f    *os.File
 	size int64
+
+	// ReplaceFailed, when set, is told "dead_letter" each time a rotation
+	// cannot rename the full file (on Windows after about a second of
+	// retries while another process holds it); the daemon counts it. Set
+	// it before the first Write.
+	ReplaceFailed func(file string)
 }
 
 // OpenDeadLetter opens (creating) the dead-letter file at path.
@@ -111,7 +119,10 @@ func (d *DeadLetter) untear(cause error) error {
 func (d *DeadLetter) rotate() error {
 	d.f.Close()
 	d.f = nil
-	if err := os.Rename(d.path, d.path+".1"); err != nil {
+	if err := atomicfile.Rename(d.path, d.path+".1"); err != nil {
+		if d.ReplaceFailed != nil {
+			d.ReplaceFailed("dead_letter")
+		}
 		return fmt.Errorf("rotate dead-letter file: %w", err)
 	}
 	return d.open()

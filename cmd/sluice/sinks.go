@@ -69,6 +69,7 @@ func runnerFor[R outputs.Request](name string, sink outputs.Sink[R], d config.De
 		if dead, err = outputs.OpenDeadLetter(d.DeadLetter.Path, int64(d.DeadLetter.MaxSize)); err != nil {
 			return ns, fmt.Errorf("output %s: %w", name, err)
 		}
+		dead.ReplaceFailed = m.ReplaceFailed
 		ns.closers = append(ns.closers, func() { dead.Close() })
 	}
 	rc := outputs.RunnerConfig{
@@ -88,7 +89,7 @@ func runnerFor[R outputs.Request](name string, sink outputs.Sink[R], d config.De
 func openStdout(c *config.Stdout, w io.Writer, m *metrics.Registry, ready *metrics.Readiness, log *slog.Logger) (namedSink, error) {
 	var closers []func()
 	if c.Path != "" {
-		f, err := os.OpenFile(c.Path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(c.Path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {
 			return namedSink{}, fmt.Errorf("open stdout output file: %w", err)
 		}

@@ -87,3 +87,26 @@ func TestCheckpointHeadOfYoungFile(t *testing.T) {
 		t.Fatalf("entry at offset %d with a %d-byte head; want offset 0 (nothing acknowledged) and the file's head", e.Offset, e.Fingerprint.Len())
 	}
 }
+
+// TestCheckpointFailureIsCounted: a checkpoint that cannot be replaced
+// (here a folder that is not empty stands where the file goes) makes Save
+// fail and is reported through Events, so the daemon counts it.
+func TestCheckpointFailureIsCounted(t *testing.T) {
+	dir := testdir.New(t)
+	cfg := testConfig(dir)
+	counts := &Counts{}
+	cfg.Events = counts
+	if err := os.MkdirAll(filepath.Join(cfg.CheckpointPath, "in-the-way"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tl, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.Save(); err == nil {
+		t.Fatal("Save over a folder succeeded")
+	}
+	if got := counts.Snapshot().CheckpointFailures; got != 1 {
+		t.Fatalf("%d checkpoint failures counted, want 1", got)
+	}
+}

@@ -33,6 +33,7 @@ type Events interface {
 	Truncated()                   // a file shrank below the read offset (copytruncate)
 	Anomaly(reason string, n int) // input that was not a clean line: kept, cut or dropped as the reason says
 	CheckpointSaved(at time.Time) // the checkpoint file is current as of at (written, or unchanged since)
+	CheckpointFailed()            // the checkpoint file could not be replaced; the next save tries again
 }
 
 // NopEvents discards every event.
@@ -59,6 +60,9 @@ func (NopEvents) Anomaly(string, int) {}
 // CheckpointSaved implements Events.
 func (NopEvents) CheckpointSaved(time.Time) {}
 
+// CheckpointFailed implements Events.
+func (NopEvents) CheckpointFailed() {}
+
 // Counts is an Events that keeps totals in memory; tests and the benchmark
 // harness read them.
 type Counts struct {
@@ -72,6 +76,7 @@ type Totals struct {
 	Open, Opens, Rotations, Truncs int
 	Anomalies                      map[string]int
 	LastCheckpoint                 time.Time
+	CheckpointFailures             int
 }
 
 // Read implements Events.
@@ -101,6 +106,9 @@ func (c *Counts) Anomaly(reason string, n int) {
 
 // CheckpointSaved implements Events.
 func (c *Counts) CheckpointSaved(at time.Time) { c.with(func() { c.t.LastCheckpoint = at }) }
+
+// CheckpointFailed implements Events.
+func (c *Counts) CheckpointFailed() { c.with(func() { c.t.CheckpointFailures++ }) }
 
 // Snapshot returns a copy safe to read while the tailer runs.
 func (c *Counts) Snapshot() Totals {

@@ -185,6 +185,7 @@ func (t *Tailer) poll() bool {
 // Save writes the acknowledged positions to the checkpoint file.
 func (t *Tailer) Save() error {
 	if err := checkpoint.Save(t.cfg.CheckpointPath, t.reg.entries()); err != nil {
+		t.ev.CheckpointFailed()
 		return err
 	}
 	t.ev.CheckpointSaved(time.Now())

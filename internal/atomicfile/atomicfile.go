@@ -2,6 +2,15 @@
 // cursors) so that a crash leaves either the old or the new content, never a
 // torn file: write a temporary file, optionally fsync it, rename it over the
 // old one, and with fsync also sync the folder so the rename is durable.
+//
+// Files are created 0600 (owner only; the process umask can only take bits
+// away): they hold the head bytes of every log file and positions into
+// the buffer.
+//
+// On Windows a rename that replaces a file fails while another process
+// (antivirus, backup, a viewer) holds the old file without FILE_SHARE_DELETE;
+// Rename and Write then retry for about a second before they give up (see
+// rename_windows.go).
 package atomicfile
 
 import (
@@ -11,11 +20,22 @@ import (
 	"path/filepath"
 )
 
+// RetryFunc is told that a rename another process blocked is about to be
+// tried again, after attempt (1-based) failed with err. Tests release the
+// file there; nil is allowed.
+type RetryFunc func(attempt int, err error)
+
 // Write replaces path with b. Without sync the new content survives a
 // killed process (the page cache keeps it) but perhaps not a power loss.
-func Write(path string, b []byte, sync bool) error {
+func Write(path string, b []byte, sync bool) error { return write(path, b, sync, nil) }
+
+// Rename renames from to to, replacing to, retrying briefly on Windows
+// while another process holds either file (see rename_windows.go).
+func Rename(from, to string) error { return rename(from, to, nil) }
+
+func write(path string, b []byte, sync bool, retry RetryFunc) error {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", tmp, err)
 	}
@@ -27,7 +47,7 @@ func Write(path string, b []byte, sync bool) error {
 	if err := errors.Join(werr, serr, f.Close()); err != nil {
 		return fmt.Errorf("write %s: %w", tmp, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := rename(tmp, path, retry); err != nil {
 		return fmt.Errorf("replace %s: %w", path, err)
 	}
 	if sync {

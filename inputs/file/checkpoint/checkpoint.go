@@ -86,7 +86,7 @@ func Save(path string, entries []Entry) error {
 		return fmt.Errorf("encode checkpoint: %w", err)
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create checkpoint folder %s: %w", dir, err)
 	}
 	if err := atomicfile.Write(path, b, true); err != nil {
