@@ -87,7 +87,7 @@ func Open(cfg Config) (*Buffer, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.Dir, "cursors"), 0o700); err != nil {
+	if err := os.MkdirAll(CursorDir(cfg.Dir), 0o700); err != nil {
 		return nil, fmt.Errorf("create buffer folder: %w", err)
 	}
 	b := &Buffer{cfg: cfg, ev: cfg.Events, cursors: map[string]*cursor{}, sync: (*segment.Writer).Sync}

@@ -52,8 +52,12 @@ func (p Position) check() uint32 {
 	return crc32.Checksum(fmt.Appendf(nil, "%d:%d:%d", p.Segment, p.Offset, p.Records), castagnoli)
 }
 
+// CursorDir is the folder, inside the buffer's folder dir, that holds one
+// cursor file per sink; the daemon checks that it is private.
+func CursorDir(dir string) string { return filepath.Join(dir, "cursors") }
+
 func cursorPath(dir, name string) string {
-	return filepath.Join(dir, "cursors", name+".json")
+	return filepath.Join(CursorDir(dir), name+".json")
 }
 
 // errCorruptCursor marks a cursor file that was read but holds no valid
@@ -92,7 +96,7 @@ func saveCursor(dir, name string, p Position, sync bool) error {
 // staleCursors lists cursor files of sinks no longer configured; they would
 // otherwise hold segments forever.
 func staleCursors(dir string, sinks []string) []string {
-	entries, _ := os.ReadDir(filepath.Join(dir, "cursors"))
+	entries, _ := os.ReadDir(CursorDir(dir))
 	keep := map[string]bool{}
 	for _, s := range sinks {
 		keep[s+".json"] = true
@@ -100,7 +104,7 @@ func staleCursors(dir string, sinks []string) []string {
 	var out []string
 	for _, e := range entries {
 		if !keep[e.Name()] && (strings.HasSuffix(e.Name(), ".json") || strings.HasSuffix(e.Name(), ".tmp")) {
-			out = append(out, filepath.Join(dir, "cursors", e.Name()))
+			out = append(out, filepath.Join(CursorDir(dir), e.Name()))
 		}
 	}
 	return out

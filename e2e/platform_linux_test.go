@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 )
 
 // platformSkip is empty: Linux runs every test.
@@ -35,6 +36,18 @@ func configureCmd(cmd *exec.Cmd, asNobody bool) {
 
 // canDropPrivileges reports whether configureCmd may be asked for nobody.
 func canDropPrivileges() bool { return os.Geteuid() == 0 }
+
+// giveToSluice makes nobody the owner of path when sluice will run as
+// nobody: sluice refuses a data folder another user owns.
+func giveToSluice(t *testing.T, path string) {
+	t.Helper()
+	if !canDropPrivileges() {
+		return
+	}
+	if err := os.Chown(path, nobodyID, nobodyID); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // terminate asks sluice to shut down cleanly, as the kubelet does.
 func terminate(p *os.Process) error { return p.Signal(syscall.SIGTERM) }

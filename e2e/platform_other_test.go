@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"testing"
 )
 
 // platformSkip says why the tests do not run here.
@@ -20,6 +21,8 @@ var errUnsupported = errors.New("e2e: not supported on this system")
 func configureCmd(*exec.Cmd, bool) {}
 
 func canDropPrivileges() bool { return false }
+
+func giveToSluice(*testing.T, string) {}
 
 func terminate(*os.Process) error { return errUnsupported }
 

@@ -44,7 +44,8 @@ type env struct {
 // envOptions adjusts the configuration.
 type envOptions struct {
 	// shared opens the folders to an unprivileged sluice: the tree is
-	// readable by all, the data and output folders writable by all.
+	// readable by all, the output folder writable by all, and the data
+	// folder is given to the user sluice runs as.
 	shared bool
 	// fifo makes the sink write to a FIFO, so the test decides when the
 	// output moves (see env.holdSink); what passes is copied to outPath.
@@ -87,18 +88,22 @@ func newEnv(t *testing.T, o envOptions) *env {
 		e.terminate = terminate
 	}
 	e.sink = e.outPath
-	for _, d := range []string{e.pods, e.dataDir, filepath.Dir(e.outPath)} {
+	for _, d := range []string{e.pods, filepath.Dir(e.outPath)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// sluice refuses a data folder that others may read or that another
+	// user owns.
+	if err := os.Mkdir(e.dataDir, 0o700); err != nil {
+		t.Fatal(err)
 	}
 	if o.shared {
 		for _, d := range []string{root, e.pods} {
 			chmod(t, d, 0o755)
 		}
-		for _, d := range []string{e.dataDir, filepath.Dir(e.outPath)} {
-			chmod(t, d, 0o777)
-		}
+		chmod(t, filepath.Dir(e.outPath), 0o777)
+		giveToSluice(t, e.dataDir)
 	}
 	if o.fifo {
 		e.sink = filepath.Join(root, "out", "sink.fifo")

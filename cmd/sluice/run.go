@@ -72,7 +72,7 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	}
 	defer closeSinks(sinks)
 	opener := bufferOpener{
-		cfg: bufferConfig(cfg, sinks, log, bufEvents), checkpoints: filepath.Dir(tcfg.CheckpointPath),
+		cfg: bufferConfig(cfg, sinks, log, bufEvents), dataDir: cfg.DataDir, checkpoints: filepath.Dir(tcfg.CheckpointPath),
 		log: log, ev: bufEvents, ready: ready,
 	}
 	buf, err := opener.open(ctx)

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/sluicelog/sluice/buffer"
+	"github.com/sluicelog/sluice/internal/private"
 	"github.com/sluicelog/sluice/metrics"
 )
 
@@ -25,9 +25,10 @@ const (
 )
 
 // bufferOpener opens the disk state sluice needs before it reads anything:
-// the checkpoint folder and the buffer.
+// the data folder, the checkpoint folder and the buffer, each private.
 type bufferOpener struct {
 	cfg         buffer.Config
+	dataDir     string
 	checkpoints string // the checkpoint folder
 	log         *slog.Logger
 	ev          buffer.Events
@@ -63,9 +64,21 @@ func (o bufferOpener) open(ctx context.Context) (*buffer.Buffer, error) {
 	}
 }
 
+// try makes sluice's folders private before the buffer opens: created so
+// when missing, tightened on Unix when an earlier version left them open
+// (logged once, listing what changed), refused with a *private.WeakError,
+// which is not transient, when they cannot be made private safely.
 func (o bufferOpener) try() (*buffer.Buffer, error) {
-	if err := os.MkdirAll(o.checkpoints, 0o755); err != nil {
-		return nil, fmt.Errorf("create checkpoint folder: %w", err)
+	var tightened []string
+	for _, dir := range []string{o.dataDir, o.checkpoints, o.cfg.Dir, buffer.CursorDir(o.cfg.Dir)} {
+		t, err := private.Dir(dir)
+		tightened = append(tightened, t...)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(tightened) > 0 {
+		o.log.Warn("removed group and other permissions that an earlier sluice left on its files", "paths", tightened)
 	}
 	return buffer.Open(o.cfg)
 }

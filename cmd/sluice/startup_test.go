@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluicelog/sluice/buffer"
 	"github.com/sluicelog/sluice/buffer/segment"
+	"github.com/sluicelog/sluice/internal/private"
 	"github.com/sluicelog/sluice/internal/testdir"
 	"github.com/sluicelog/sluice/metrics"
 )
@@ -42,11 +43,15 @@ func (d *diskErrors) count(op string) int {
 	return d.ops[op]
 }
 
-// testOpener opens a buffer in dir with its checkpoints beside it.
+// testOpener opens a buffer in dir/data with its checkpoints beside it.
+// The data folder is one sluice creates: under Wine the test's temporary
+// folder lets Everyone read, which sluice refuses.
 func testOpener(dir string, ev *diskErrors) bufferOpener {
+	data := filepath.Join(dir, "data")
 	return bufferOpener{
-		cfg:         buffer.Config{Dir: filepath.Join(dir, "buffer"), SegmentSize: 64 << 10, MaxBytes: 1 << 20, Sinks: []string{"s"}, Events: ev},
-		checkpoints: filepath.Join(dir, "checkpoints"),
+		cfg:         buffer.Config{Dir: filepath.Join(data, "buffer"), SegmentSize: 64 << 10, MaxBytes: 1 << 20, Sinks: []string{"s"}, Events: ev},
+		dataDir:     data,
+		checkpoints: filepath.Join(data, "checkpoints"),
 		log:         slog.New(slog.DiscardHandler), ev: ev, ready: metrics.NewReadiness("buffer"),
 	}
 }
@@ -73,7 +78,10 @@ func TestOpenFailsFastOnLastingErrors(t *testing.T) {
 			o.cfg.Dir = filepath.Join(dir, "buf\x00fer")
 		}},
 		{name: "a folder with a segment's name", setup: func(t *testing.T, o *bufferOpener, dir string) {
-			if err := os.MkdirAll(filepath.Join(o.cfg.Dir, segment.Name(1)), 0o755); err != nil {
+			if _, err := private.Dir(o.cfg.Dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(filepath.Join(o.cfg.Dir, segment.Name(1)), 0o700); err != nil {
 				t.Fatal(err)
 			}
 		}},
