@@ -6,7 +6,6 @@ import (
 	"context"
 	"io/fs"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/sluicelog/sluice/buffer/segment"
@@ -16,8 +15,7 @@ import (
 // TestFilesArePrivate: the buffer's folders are 0700 and its segments and
 // cursor files 0600, whatever the umask lets through: they hold log lines.
 func TestFilesArePrivate(t *testing.T) {
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
+	testdir.Umask(t, 0)
 	dir := filepath.Join(testdir.New(t), "buffer")
 	b := open(t, testConfig(dir, "a"))
 	if err := b.Append(context.Background(), recs(0, 10), nil); err != nil {

@@ -5,9 +5,7 @@ package main
 import (
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/sluicelog/sluice/config"
@@ -18,8 +16,7 @@ import (
 // TestStdoutFileIsPrivate: the stdout output's file holds every record, so
 // sluice creates it 0600, whatever the umask lets through.
 func TestStdoutFileIsPrivate(t *testing.T) {
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
+	testdir.Umask(t, 0)
 	path := filepath.Join(testdir.New(t), "out.jsonl")
 	ns, err := openStdout(&config.Stdout{Path: path}, io.Discard, metrics.New(), metrics.NewReadiness("outputs"), slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -28,11 +25,7 @@ func TestStdoutFileIsPrivate(t *testing.T) {
 	for _, c := range ns.closers {
 		c()
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Mode().Perm() != 0o600 {
-		t.Fatalf("mode %v, want -rw-------", st.Mode())
+	if got := testdir.Perm(t, path); got != 0o600 {
+		t.Fatalf("mode %v, want -rw-------", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,4 +107,20 @@ func TestOpenFailsFastOnLastingErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wantRefused opens o and wants a *private.WeakError that says hint, at the
+// first attempt: an operator must act, so nothing is retried.
+func wantRefused(t *testing.T, o bufferOpener, ev *diskErrors, hint string) {
+	t.Helper()
+	buf, err := o.open(context.Background())
+	if err == nil {
+		buf.Close()
+		t.Fatalf("sluice opened a buffer in %s", o.dataDir)
+	}
+	var weak *private.WeakError
+	if !errors.As(err, &weak) || !strings.Contains(err.Error(), hint) || ev.count("open") != 0 {
+		t.Fatalf("open = %v after %d retries, want a *private.WeakError saying %s, at once", err, ev.count("open"), hint)
+	}
+	t.Log(err)
 }

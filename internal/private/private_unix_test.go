@@ -8,26 +8,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/sluicelog/sluice/internal/testdir"
 )
 
-func mode(t *testing.T, path string) os.FileMode {
-	t.Helper()
-	st, err := os.Lstat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st.Mode().Perm()
-}
-
 // TestDirCreatesAPrivateFolder: a missing folder, and the folders above it
 // that are missing, are created 0700 whatever the umask lets through.
 func TestDirCreatesAPrivateFolder(t *testing.T) {
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
+	testdir.Umask(t, 0)
 	base := testdir.New(t)
 	path := filepath.Join(base, "var", "lib", "sluice")
 	tightened, err := Dir(path)
@@ -35,7 +24,7 @@ func TestDirCreatesAPrivateFolder(t *testing.T) {
 		t.Fatalf("Dir = %v, %v; want nothing tightened", tightened, err)
 	}
 	for _, p := range []string{path, filepath.Dir(path)} {
-		if got := mode(t, p); got != 0o700 {
+		if got := testdir.Perm(t, p); got != 0o700 {
 			t.Errorf("%s: mode %v, want 0700", p, got)
 		}
 	}
@@ -46,8 +35,7 @@ func TestDirCreatesAPrivateFolder(t *testing.T) {
 // the files directly in it; subfolders (checked by their own call), links
 // and private files are left alone. The second start changes nothing.
 func TestDirTightensWhatEarlierVersionsLeft(t *testing.T) {
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
+	testdir.Umask(t, 0)
 	path := filepath.Join(testdir.New(t), "sluice")
 	files := map[string]os.FileMode{"files.json": 0o644, "seg": 0o640, "mine": 0o600, "exec": 0o755}
 	if err := os.Mkdir(path, 0o755); err != nil {
@@ -82,7 +70,7 @@ func TestDirTightensWhatEarlierVersionsLeft(t *testing.T) {
 		path: 0o700, filepath.Join(path, "files.json"): 0o600, filepath.Join(path, "seg"): 0o600,
 		filepath.Join(path, "mine"): 0o600, filepath.Join(path, "exec"): 0o700, sub: 0o755, outside: 0o644,
 	} {
-		if got := mode(t, p); got != want {
+		if got := testdir.Perm(t, p); got != want {
 			t.Errorf("%s: mode %v, want %v", p, got, want)
 		}
 	}
@@ -110,7 +98,7 @@ func TestDirRefusesAForeignOwner(t *testing.T) {
 		t.Fatalf("Dir of a folder owned by uid 4242 = %v, want a *WeakError with the chown", err)
 	}
 	t.Log(err)
-	if got := mode(t, path); got != 0o755 {
+	if got := testdir.Perm(t, path); got != 0o755 {
 		t.Fatalf("the refused folder was changed to %v", got)
 	}
 }

@@ -5,7 +5,6 @@ package checkpoint
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/sluicelog/sluice/internal/testdir"
@@ -14,20 +13,15 @@ import (
 // TestSaveIsPrivate: the checkpoint holds the head bytes of every log file,
 // so the folder Save creates is 0700 and the file 0600, whatever the umask.
 func TestSaveIsPrivate(t *testing.T) {
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
+	testdir.Umask(t, 0)
 	dir := filepath.Join(testdir.New(t), "checkpoints")
 	path := filepath.Join(dir, "files.json")
 	if err := Save(path, []Entry{{Path: "a", Offset: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	for p, want := range map[string]os.FileMode{dir: 0o700, path: 0o600} {
-		st, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Mode().Perm() != want {
-			t.Errorf("%s: mode %v, want %v", p, st.Mode().Perm(), want)
+		if got := testdir.Perm(t, p); got != want {
+			t.Errorf("%s: mode %v, want %v", p, got, want)
 		}
 	}
 }
