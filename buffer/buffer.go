@@ -18,7 +18,9 @@
 // Known limitations: fsync runs with the buffer's lock held, so appends and
 // reads pause for its duration (see the fsync latency metric). After a crash
 // new records always go to a fresh segment, so a torn segment is never
-// appended to.
+// appended to. On Windows a cursor file that another process holds without
+// delete sharing is retried for about a second (internal/atomicfile), also
+// with the lock held.
 package buffer
 
 import (
