@@ -1,0 +1,76 @@
+package elasticsearch
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config says where and how to send; the daemon maps its YAML onto it and the
+// Fluent Bit plugin its key/value settings, hence plain Go types only.
+type Config struct {
+	// URLs are the cluster's node URLs, such as https://es:9200, tried in
+	// turn; a path is kept as a prefix of /_bulk (VictoriaLogs serves the
+	// bulk API at http://vl:9428/insert/elasticsearch). Give URLs or CloudID.
+	URLs []string
+	// CloudID is an Elastic Cloud deployment's id ("name:base64"); it
+	// names the deployment's https URL, instead of URLs.
+	CloudID string
+
+	// Index is where documents go when they do not go to a data stream: a
+	// name or a template such as "k8s-%{namespace}-%Y.%m.%d", where
+	// %{key} is a record attribute (namespace, pod, container, label.app,
+	// ...) and %Y, %m, %d are the record's UTC date. Empty (the default)
+	// sends to data streams.
+	Index string
+	// DataStreamType, DataStreamDataset and DataStreamNamespace name the
+	// data stream "<type>-<dataset>-<namespace>"; dataset and namespace
+	// are templates as Index is. Defaults: "logs", "kubernetes.container_logs"
+	// and "%{namespace}" (a record without one goes to "default").
+	DataStreamType      string
+	DataStreamDataset   string
+	DataStreamNamespace string
+
+	// ID is how documents get their _id: "auto" (the default) derives it
+	// from the record's source file and offset, so a replayed record is
+	// refused as a duplicate instead of stored twice; "none" lets the
+	// server pick one (a replay then stores a second copy).
+	ID string
+	// Pipeline is the ingest pipeline to run the documents through; empty
+	// runs the index's default.
+	Pipeline string
+	// Compression is "gzip" (the default) or "none".
+	Compression string
+	// Fields renames the document fields attributes become: attribute key
+	// → field, such as {"pod": "k8s.pod"}; "" leaves the attribute out.
+	// Unrenamed attributes get their ECS field (see package doc); the rest
+	// go under "labels.", dots in their keys replaced by "_".
+	Fields map[string]string
+	// ClusterName is sent as orchestrator.cluster.name when not empty.
+	ClusterName string
+	// Headers are extra request headers; the auth settings win over them.
+	Headers map[string]string
+
+	Username     string // basic auth user
+	Password     string // basic auth password, or
+	PasswordFile string // a file holding it, read again when it changes
+
+	APIKey     string // Authorization: ApiKey, the base64 "id:key" form Kibana shows, or
+	APIKeyFile string // a file holding it, read again when it changes
+
+	BearerToken     string // Authorization: Bearer token, or
+	BearerTokenFile string // a file holding it, read again when it changes
+
+	TLS     TLSConfig     // for https URLs
+	Timeout time.Duration // per request; 0 means 30s
+	Logger  *slog.Logger  // nil discards
+}
+
+// TLSConfig configures HTTPS; the zero value verifies the server against the
+// system's roots and sends no client certificate.
+type TLSConfig struct {
+	CAFile             string // PEM roots to verify the server with, instead of the system's
+	CertFile           string // PEM client certificate, read again when it changes
+	KeyFile            string // PEM key of CertFile
+	ServerName         string // name to verify the server's certificate against
+	InsecureSkipVerify bool   // verify nothing: for tests only
+}
