@@ -3,17 +3,20 @@ package elasticsearch
 import (
 	"log/slog"
 	"time"
+
+	"github.com/sluicelog/sluice/outputs/internal/httpsink"
 )
 
 // Config says where and how to send; the daemon maps its YAML onto it and the
 // Fluent Bit plugin its key/value settings, hence plain Go types only.
 type Config struct {
-	// URLs are the cluster's node URLs, such as https://es:9200, tried in
-	// turn; a path is kept as a prefix of /_bulk (VictoriaLogs serves the
-	// bulk API at http://vl:9428/insert/elasticsearch). Give URLs or CloudID.
-	URLs []string
+	// URL is the cluster's URL, such as https://es:9200 (a load balancer
+	// or one node); a path is kept as a prefix of /_bulk (VictoriaLogs
+	// serves the bulk API at http://vl:9428/insert/elasticsearch). Give URL
+	// or CloudID.
+	URL string
 	// CloudID is an Elastic Cloud deployment's id ("name:base64"); it
-	// names the deployment's https URL, instead of URLs.
+	// names the deployment's https URL, instead of URL.
 	CloudID string
 
 	// Index is where documents go when they do not go to a data stream: a
@@ -67,10 +70,4 @@ type Config struct {
 
 // TLSConfig configures HTTPS; the zero value verifies the server against the
 // system's roots and sends no client certificate.
-type TLSConfig struct {
-	CAFile             string // PEM roots to verify the server with, instead of the system's
-	CertFile           string // PEM client certificate, read again when it changes
-	KeyFile            string // PEM key of CertFile
-	ServerName         string // name to verify the server's certificate against
-	InsecureSkipVerify bool   // verify nothing: for tests only
-}
+type TLSConfig = httpsink.TLSConfig
