@@ -724,11 +724,7 @@ func (r *itemReq) Release() {
 }
 
 func (s *itemSink) Encode(recs []record.Record) *itemReq {
-	r := &itemReq{s: s}
-	for _, rec := range recs {
-		r.lines = append(r.lines, string(rec.Body))
-	}
-	return r
+	return &itemReq{batchReq: *(&splitSink{}).Encode(recs), s: s}
 }
 
 func (s *itemSink) Send(_ context.Context, req *itemReq) Result {
