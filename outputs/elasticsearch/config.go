@@ -53,15 +53,12 @@ type Config struct {
 	// Headers are extra request headers; the auth settings win over them.
 	Headers map[string]string
 
-	Username     string // basic auth user
-	Password     string // basic auth password, or
-	PasswordFile string // a file holding it, read again when it changes
-
-	APIKey     string // Authorization: ApiKey, the base64 "id:key" form Kibana shows, or
-	APIKeyFile string // a file holding it, read again when it changes
-
-	BearerToken     string // Authorization: Bearer token, or
-	BearerTokenFile string // a file holding it, read again when it changes
+	// Auth is the credentials: Username with Password or PasswordFile
+	// (basic), BearerToken or BearerTokenFile, or APIKey or APIKeyFile
+	// (sent as "Authorization: ApiKey <key>", the base64 "id:key" form
+	// Kibana shows); at most one kind. Files are read again when they
+	// change.
+	Auth AuthConfig
 
 	TLS     TLSConfig     // for https URLs
 	Timeout time.Duration // per request; 0 means 30s
@@ -71,3 +68,6 @@ type Config struct {
 // TLSConfig configures HTTPS; the zero value verifies the server against the
 // system's roots and sends no client certificate.
 type TLSConfig = httpsink.TLSConfig
+
+// AuthConfig is the credentials of the sink; at most one kind is given.
+type AuthConfig = httpsink.AuthConfig

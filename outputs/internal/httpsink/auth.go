@@ -1,6 +1,7 @@
 package httpsink
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,12 +60,21 @@ func NewAuth(sink string, c AuthConfig, log *slog.Logger) (*Auth, error) {
 
 // Apply sets r's Authorization header from the current secrets.
 func (a *Auth) Apply(r *http.Request) {
+	if v := a.Value(); v != "" {
+		r.Header.Set("Authorization", v)
+	}
+}
+
+// Value is the Authorization header from the current secrets; "" when the
+// sink has no credentials.
+func (a *Auth) Value() string {
 	switch {
 	case a.user != "":
-		r.SetBasicAuth(a.user, a.Password.Get())
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(a.user+":"+a.Password.Get()))
 	case a.Token.Set():
-		r.Header.Set("Authorization", "Bearer "+a.Token.Get())
+		return "Bearer " + a.Token.Get()
 	case a.APIKey.Set():
-		r.Header.Set("Authorization", "ApiKey "+a.APIKey.Get())
+		return "ApiKey " + a.APIKey.Get()
 	}
+	return ""
 }
