@@ -1,0 +1,224 @@
+package elasticsearch
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluicelog/sluice/outputs"
+	"github.com/sluicelog/sluice/outputs/internal/sinktest"
+	"github.com/sluicelog/sluice/record"
+)
+
+// counts records a runner's events by name: "sent", "duplicate",
+// "rejected:<reason>", "failed:<status>/<retry>", "held:<status>".
+type counts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *counts) add(k string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[k] += n
+}
+
+func (c *counts) get(k string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[k]
+}
+
+func (c *counts) Sent(records, _ int, _ time.Duration) { c.add("sent", records) }
+func (c *counts) Failed(status string, retry bool, _ time.Duration) {
+	c.add(fmt.Sprintf("failed:%s/%v", status, retry), 1)
+}
+func (c *counts) Rejected(reason string, n int) { c.add("rejected:"+reason, n) }
+func (c *counts) Held(status string, _ error)   { c.add("held:"+status, 1) }
+func (c *counts) Recovered()                    { c.add("recovered", 1) }
+func (c *counts) DeadLetterFailed(error)        { c.add("dead_letter_failed", 1) }
+func (c *counts) Duplicate(n int)               { c.add("duplicate", n) }
+
+var _ outputs.Events = (*counts)(nil)
+
+// fileRecords are lines of one file, as the tailer gives them: a shared
+// source, consecutive offsets, a CRI time each, pod attributes.
+func fileRecords(ino uint64, msgs ...string) []record.Record {
+	src := &record.Source{Dev: 2049, Ino: ino, Head: []byte("2026-12-03T10:00:00.000000001Z stdout F first line\n")}
+	base := time.Date(2026, 12, 3, 10, 0, 0, 1, time.UTC)
+	var recs []record.Record
+	off := int64(0)
+	for i, m := range msgs {
+		recs = append(recs, record.Record{
+			Time: base.Add(time.Duration(i) * time.Millisecond), Stream: "stdout", Body: []byte(m),
+			Path: "/var/log/pods/shop_cart-7d9f_8b0c5a2e/app/0.log", Offset: off, Source: src,
+			Attrs: []record.Attr{{Key: "namespace", Value: "shop"}, {Key: "pod", Value: "cart-7d9f"}, {Key: "container", Value: "app"}},
+		})
+		off += int64(len(m)) + 40
+	}
+	return recs
+}
+
+func fastDelivery() outputs.Delivery {
+	return outputs.Delivery{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+}
+
+// deadLines reads the dead-letter file: header lines and entry lines.
+func deadLines(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("dead-letter line %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// A bulk answer with "errors": true and mixed 201, 429, 400 and 503 items:
+// only the 429 and 503 items are sent again, until each is stored; the 400
+// item goes to the dead-letter file with its error type and reason; the
+// batch is committed once. Replayed, as after a restart before the commit,
+// the batch stores nothing twice: Elasticsearch answers 409 for each
+// document it holds, counted as delivered and as a duplicate.
+func TestPartialAnswerResendsOnlyFailedItems(t *testing.T) {
+	f := &fakeES{}
+	srv := startFake(t, f)
+	s := newSink(t, Config{URL: srv.URL})
+	batch := fileRecords(77, "a0", "[overload-2] a1", "[bad] a2", "[shard-down] a3", "a4")
+
+	for round, want := range []struct {
+		requests [][]string
+		sent     int
+		dups     int
+	}{
+		{[][]string{{"a0", "[overload-2] a1", "[bad] a2", "[shard-down] a3", "a4"}, {"[overload-2] a1", "[shard-down] a3"}, {"[overload-2] a1"}}, 4, 0},
+		{[][]string{{"a0", "[overload-2] a1", "[bad] a2", "[shard-down] a3", "a4"}}, 4, 4},
+	} {
+		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+			before := len(f.sent())
+			src := sinktest.NewSource(batch)
+			dead := sinktest.OpenDeadLetter(t)
+			ev := &counts{}
+			sinktest.Run(t, outputs.NewRunner(s, src, outputs.RunnerConfig{Name: "elasticsearch", Events: ev, DeadLetter: dead, Delivery: fastDelivery()}), src)
+			if got := src.Committed(); !slices.Equal(got, []int{0}) {
+				t.Fatalf("committed %v, want [0]", got)
+			}
+			if got := f.sent()[before:]; !slices.EqualFunc(got, want.requests, slices.Equal) {
+				t.Errorf("requests:\n got  %q\n want %q", got, want.requests)
+			}
+			if got := f.storedMsgs(); !slices.Equal(got, []string{"a0", "a4", "[shard-down] a3", "[overload-2] a1"}) {
+				t.Errorf("stored %q: want each good line once", got)
+			}
+			if ev.get("sent") != want.sent || ev.get("duplicate") != want.dups || ev.get("rejected:mapper_parsing_exception") != 1 {
+				t.Errorf("events %v: want %d sent, %d duplicates, 1 rejected as mapper_parsing_exception", ev.n, want.sent, want.dups)
+			}
+			lines := deadLines(t, dead.Path())
+			if len(lines) != 2 {
+				t.Fatalf("dead-letter file holds %d lines, want a header and one entry: %v", len(lines), lines)
+			}
+			head, entry := lines[0], lines[1]
+			doc, _ := entry["document"].(map[string]any)
+			act, _ := entry["action"].(map[string]any)
+			if head["reason"] != "mapper_parsing_exception" || head["records"] != 1.0 || doc["message"] != "[bad] a2" || act["create"] == nil ||
+				!strings.HasPrefix(fmt.Sprint(entry["error"]), "mapper_parsing_exception: failed to parse field [kubernetes.labels.app]") {
+				t.Errorf("dead-letter file:\n head  %v\n entry %v", head, entry)
+			}
+		})
+	}
+}
+
+// Whole-request failures: a 429 is sent again; a 413 with an empty body
+// (Elasticsearch past http.max_content_length) is split in halves; a 200
+// whose body is not JSON (a proxy's page) is sent again, not taken for
+// success nor blamed on the records. Every line is stored once, in order.
+func TestWholeRequestFailures(t *testing.T) {
+	f := &fakeES{whole: []wholeAnswer{
+		// Elasticsearch's answer when the coordinating node's indexing
+		// pressure limit is reached (IndexingPressure, as rendered by
+		// ElasticsearchException's REST form).
+		{429, "application/json", `{"error":{"root_cause":[{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation [coordinating_and_primary_bytes=107374000, replica_bytes=0, all_bytes=107374000, coordinating_operation_bytes=2048, max_coordinating_and_primary_bytes=107374182]"}],"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation [coordinating_and_primary_bytes=107374000, replica_bytes=0, all_bytes=107374000, coordinating_operation_bytes=2048, max_coordinating_and_primary_bytes=107374182]"},"status":429}`},
+		{413, "", ""},
+		{200, "text/html", "<html><body><h1>Welcome</h1>Please log in to continue.</body></html>\n"},
+	}}
+	srv := startFake(t, f)
+	s := newSink(t, Config{URL: srv.URL})
+	src := sinktest.NewSource(fileRecords(5, "w0", "w1", "w2", "w3"))
+	ev := &counts{}
+	sinktest.Run(t, outputs.NewRunner(s, src, outputs.RunnerConfig{Events: ev, Delivery: fastDelivery()}), src)
+	want := [][]string{nil, nil, nil, {"w0", "w1"}, {"w2", "w3"}}
+	if got := f.sent(); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("requests %q, want %q (nil: answered whole)", got, want)
+	}
+	if got := f.storedMsgs(); !slices.Equal(got, []string{"w0", "w1", "w2", "w3"}) {
+		t.Errorf("stored %q", got)
+	}
+	if ev.get("failed:429/true") != 1 || ev.get("failed:413/false") != 1 || ev.get("failed:bad_response/true") != 1 || ev.get("sent") != 4 {
+		t.Errorf("events %v", ev.n)
+	}
+}
+
+// Against a server without X-Elastic-Product (OpenSearch), with id "none"
+// and a dated index template: documents are accepted, the action lines
+// carry the rendered index and no _id, and the URL is only /_bulk.
+func TestOpenSearchIndexWithoutIDs(t *testing.T) {
+	f := &fakeES{opensearch: true}
+	srv := startFake(t, f)
+	s := newSink(t, Config{URL: srv.URL, ID: "none", Index: "K8s-%{namespace}-%Y.%m.%d", Compression: "none",
+		Auth: AuthConfig{APIKey: "aWQ6a2V5"}})
+	req := s.Encode(fileRecords(9, "o0", "o1"))
+	defer req.Release()
+	res := s.Send(t.Context(), req)
+	if res.Outcome != outputs.Accepted {
+		t.Fatalf("send: %+v", res)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.store) != 2 {
+		t.Fatalf("stored %d documents, want 2", len(f.store))
+	}
+	for k, it := range f.store {
+		if it.index() != "k8s-shop-2026.12.03" || it.id() != "" || !strings.HasPrefix(k, "k8s-shop-2026.12.03/server-") {
+			t.Errorf("stored %s: action %v", k, it.Action)
+		}
+	}
+	if f.paths[0] != "/_bulk" || f.headers[0].Get("Authorization") != "ApiKey aWQ6a2V5" ||
+		f.headers[0].Get("Content-Type") != "application/x-ndjson" || f.headers[0].Get("Content-Encoding") != "" {
+		t.Errorf("request %s with headers %v", f.paths[0], f.headers[0])
+	}
+}
+
+// A 401 (Elasticsearch's security_exception) holds the batch: it is sent
+// again, not dead-lettered, and committed once the server takes it.
+func TestUnauthorizedIsHeld(t *testing.T) {
+	f := &fakeES{whole: []wholeAnswer{{401, "application/json", `{"error":{"root_cause":[{"type":"security_exception","reason":"unable to authenticate user [elastic] for REST request [/_bulk]","header":{"WWW-Authenticate":["Basic realm=\"security\", charset=\"UTF-8\"","Bearer realm=\"security\"","ApiKey"]}}],"type":"security_exception","reason":"unable to authenticate user [elastic] for REST request [/_bulk]","header":{"WWW-Authenticate":["Basic realm=\"security\", charset=\"UTF-8\"","Bearer realm=\"security\"","ApiKey"]}},"status":401}`}}}
+	srv := startFake(t, f)
+	s := newSink(t, Config{URL: srv.URL, Auth: AuthConfig{Username: "elastic", Password: "changeme"}})
+	src := sinktest.NewSource(fileRecords(3, "h0"))
+	dead := sinktest.OpenDeadLetter(t)
+	ev := &counts{}
+	sinktest.Run(t, outputs.NewRunner(s, src, outputs.RunnerConfig{Events: ev, DeadLetter: dead, Delivery: fastDelivery()}), src)
+	if ev.get("held:401") != 1 || ev.get("recovered") != 1 || ev.get("sent") != 1 || len(deadLines(t, dead.Path())) != 0 {
+		t.Errorf("events %v", ev.n)
+	}
+	if got := f.storedMsgs(); !slices.Equal(got, []string{"h0"}) {
+		t.Errorf("stored %q", got)
+	}
+}
