@@ -1,210 +1,98 @@
 package elasticsearch
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"regexp"
-	"slices"
+	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
+	"time"
 
-	"go.uber.org/goleak"
+	"github.com/sluicelog/sluice/outputs"
+	"github.com/sluicelog/sluice/record"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-func newSink(t testing.TB, c Config) *Sink {
+// newSink returns a sink closed when the test ends.
+func newSink(t testing.TB, c Config) (s *Sink) {
 	t.Helper()
-	s, err := New(c)
-	if err != nil {
+	var err error
+	if s, err = New(c); err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(s.Close)
 	return s
 }
 
-// item is one bulk item as the fake server read it.
-type item struct {
-	Action map[string]map[string]string // {"create": {"_index": ..., "_id": ...}}
-	Doc    map[string]any
+// counts records a runner's events by name: "sent", "duplicate",
+// "rejected:<reason>", "failed:<status>/<retry>", "held:<status>".
+type counts struct {
+	mu sync.Mutex
+	n  map[string]int
 }
 
-func (it item) msg() string   { s, _ := it.Doc["message"].(string); return s }
-func (it item) index() string { return it.Action["create"]["_index"] }
-func (it item) id() string    { return it.Action["create"]["_id"] }
+func newCounts() *counts { return &counts{n: map[string]int{}} }
 
-// decodeBulk reads an NDJSON bulk body, gzip-compressed or not.
-func decodeBulk(t testing.TB, body []byte, gzipped bool) []item {
+func (c *counts) add(k string, n int) {
+	c.mu.Lock()
+	c.n[k] += n
+	c.mu.Unlock()
+}
+
+func (c *counts) get(k string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[k]
+}
+
+func (c *counts) Sent(records, _ int, _ time.Duration) { c.add("sent", records) }
+func (c *counts) Failed(status string, retry bool, _ time.Duration) {
+	c.add("failed:"+status+"/"+strconv.FormatBool(retry), 1)
+}
+func (c *counts) Rejected(reason string, n int) { c.add("rejected:"+reason, n) }
+func (c *counts) Held(status string, _ error)   { c.add("held:"+status, 1) }
+func (c *counts) Recovered()                    { c.add("recovered", 1) }
+func (c *counts) DeadLetterFailed(error)        { c.add("dead_letter_failed", 1) }
+func (c *counts) Duplicate(n int)               { c.add("duplicate", n) }
+
+var _ outputs.Events = (*counts)(nil)
+
+// fileRecords are lines of one file, as the tailer gives them: a shared
+// source, consecutive offsets, a CRI time each, pod attributes.
+func fileRecords(ino uint64, msgs ...string) []record.Record {
+	src := &record.Source{Dev: 2049, Ino: ino, Head: []byte("2026-12-03T10:00:00.000000001Z stdout F first line\n")}
+	base := time.Date(2026, 12, 3, 10, 0, 0, 1, time.UTC)
+	var recs []record.Record
+	off := int64(0)
+	for i, m := range msgs {
+		recs = append(recs, record.Record{
+			Time: base.Add(time.Duration(i) * time.Millisecond), Stream: "stdout", Body: []byte(m),
+			Path: "/var/log/pods/shop_cart-7d9f_8b0c5a2e/app/0.log", Offset: off, Source: src,
+			Attrs: []record.Attr{{Key: "namespace", Value: "shop"}, {Key: "pod", Value: "cart-7d9f"}, {Key: "container", Value: "app"}},
+		})
+		off += int64(len(m)) + 40
+	}
+	return recs
+}
+
+func fastDelivery() outputs.Delivery {
+	return outputs.Delivery{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+}
+
+// deadLines reads the dead-letter file: header lines and entry lines, each
+// a JSON object.
+func deadLines(t *testing.T, path string) (out []map[string]any) {
 	t.Helper()
-	if gzipped {
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			t.Fatalf("gzip: %v", err)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dec := json.NewDecoder(bytes.NewReader(b)); dec.More(); {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("dead-letter file: %v", err)
 		}
-		if body, err = io.ReadAll(zr); err != nil {
-			t.Fatalf("gunzip: %v", err)
-		}
+		out = append(out, m)
 	}
-	if len(body) == 0 || body[len(body)-1] != '\n' {
-		t.Fatalf("bulk body does not end with a newline: %.80q", body)
-	}
-	var items []item
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(nil, 1<<24)
-	for sc.Scan() {
-		var it item
-		if err := json.Unmarshal(sc.Bytes(), &it.Action); err != nil {
-			t.Fatalf("action line %q: %v", sc.Text(), err)
-		}
-		if !sc.Scan() {
-			t.Fatal("action line without a document")
-		}
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.UseNumber()
-		if err := dec.Decode(&it.Doc); err != nil {
-			t.Fatalf("document line %q: %v", sc.Text(), err)
-		}
-		items = append(items, it)
-	}
-	return items
+	return out
 }
-
-// wholeAnswer is an answer to a whole request, given before any item is
-// looked at.
-type wholeAnswer struct {
-	code        int
-	contentType string
-	body        string
-}
-
-// fakeES answers bulk requests as Elasticsearch 8 does, item by item, from
-// a store of documents keyed by index and _id, so that a document created
-// twice gets Elasticsearch's 409. A message holding "[overload-N]" is
-// refused with 429 its first N times, "[shard-down]" with 503 once,
-// "[bad]" with 400 mapper_parsing_exception always. The bodies follow
-// Elasticsearch's own: the item shapes of the bulk API reference
-// (docs/reference/docs/bulk.asciidoc, "Example with failed actions"), the
-// reasons of VersionConflictEngineException ("[<id>]: version conflict,
-// document already exists (current version [1])"), of IndexingPressure's
-// rejection ("rejected execution of primary operation [...]"), of
-// DocumentParser ("failed to parse field [...] of type [...] in document
-// with id '...'. Preview of field's value: '...'") and of
-// ReplicationOperation's unavailable shards ("[index][0] primary shard is
-// not active Timeout: [1m], request: [BulkShardRequest ...]").
-type fakeES struct {
-	opensearch bool // leave out X-Elastic-Product, as OpenSearch does
-
-	mu       sync.Mutex
-	whole    []wholeAnswer
-	store    map[string]item
-	stored   []string // messages in the order they were stored
-	tries    map[string]int
-	requests [][]string // the messages of every request
-	paths    []string
-	headers  []http.Header
-}
-
-var overload = regexp.MustCompile(`\[overload-(\d+)\]`)
-
-func startFake(t testing.TB, f *fakeES) *httptest.Server {
-	t.Helper()
-	f.store, f.tries = map[string]item{}, map[string]int{}
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.opensearch {
-		w.Header().Set("X-Elastic-Product", "Elasticsearch")
-	}
-	f.paths = append(f.paths, r.URL.RequestURI())
-	f.headers = append(f.headers, r.Header.Clone())
-	if len(f.whole) > 0 {
-		a := f.whole[0]
-		f.whole = f.whole[1:]
-		f.requests = append(f.requests, nil)
-		if a.contentType != "" {
-			w.Header().Set("Content-Type", a.contentType)
-		}
-		w.WriteHeader(a.code)
-		io.WriteString(w, a.body)
-		return
-	}
-	items := decodeBulk(testingT{}, body, r.Header.Get("Content-Encoding") == "gzip")
-	var msgs []string
-	var out []string
-	errors := false
-	for _, it := range items {
-		msgs = append(msgs, it.msg())
-		res := f.answer(it)
-		errors = errors || strings.Contains(res, `"error"`)
-		out = append(out, `{"create":`+res+`}`)
-	}
-	f.requests = append(f.requests, msgs)
-	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"errors":%v,"took":3,"items":[%s]}`, errors, strings.Join(out, ","))
-}
-
-// answer stores it or refuses it, and returns its result object.
-func (f *fakeES) answer(it item) string {
-	msg, idx, id := it.msg(), it.index(), it.id()
-	try := f.tries[msg]
-	f.tries[msg]++
-	head := fmt.Sprintf(`"_index":%q,"_id":%q`, idx, id)
-	if id == "" {
-		head = fmt.Sprintf(`"_index":%q,"_id":"server-%d"`, idx, len(f.stored))
-	}
-	if m := overload.FindStringSubmatch(msg); m != nil {
-		if n, _ := strconv.Atoi(m[1]); try < n {
-			return `{` + head + `,"status":429,"error":{"type":"es_rejected_execution_exception","reason":"rejected execution of primary operation [coordinating_and_primary_bytes=1048576, replica_bytes=0, all_bytes=1048576, primary_operation_bytes=2048, max_coordinating_and_primary_bytes=107374182]"}}`
-		}
-	}
-	if strings.Contains(msg, "[shard-down]") && try == 0 {
-		return `{` + head + fmt.Sprintf(`,"status":503,"error":{"type":"unavailable_shards_exception","reason":"[%s][0] primary shard is not active Timeout: [1m], request: [BulkShardRequest [[%s][0]] containing [1] requests]"}}`, idx, idx)
-	}
-	if strings.Contains(msg, "[bad]") {
-		return `{` + head + fmt.Sprintf(`,"status":400,"error":{"type":"mapper_parsing_exception","reason":"failed to parse field [kubernetes.labels.app] of type [long] in document with id '%s'. Preview of field's value: 'web'","caused_by":{"type":"illegal_argument_exception","reason":"For input string: \"web\""}}}`, id)
-	}
-	key := idx + "/" + id
-	if _, ok := f.store[key]; ok && id != "" {
-		return `{` + head + fmt.Sprintf(`,"status":409,"error":{"type":"version_conflict_engine_exception","reason":"[%s]: version conflict, document already exists (current version [1])","index_uuid":"aAsFqTI0Tc2W0LCWgPNrOA","shard":"0","index":%q}}`, id, idx)
-	}
-	if id == "" {
-		key = fmt.Sprintf("%s/server-%d", idx, len(f.stored))
-	}
-	f.store[key] = it
-	f.stored = append(f.stored, msg)
-	return `{` + head + fmt.Sprintf(`,"_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":%d,"_primary_term":1,"status":201}`, len(f.stored)-1)
-}
-
-func (f *fakeES) sent() [][]string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.requests)
-}
-
-func (f *fakeES) storedMsgs() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.stored)
-}
-
-// testingT lets the handler use decodeBulk; a malformed body panics, which
-// httptest reports.
-type testingT struct{ testing.TB }
-
-func (testingT) Helper()                   {}
-func (testingT) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
-func (testingT) Fatal(a ...any)            { panic(fmt.Sprint(a...)) }

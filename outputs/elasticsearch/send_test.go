@@ -1,96 +1,14 @@
 package elasticsearch
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/sluicelog/sluice/outputs"
 	"github.com/sluicelog/sluice/outputs/internal/sinktest"
-	"github.com/sluicelog/sluice/record"
 )
-
-// counts records a runner's events by name: "sent", "duplicate",
-// "rejected:<reason>", "failed:<status>/<retry>", "held:<status>".
-type counts struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (c *counts) add(k string, n int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n == nil {
-		c.n = map[string]int{}
-	}
-	c.n[k] += n
-}
-
-func (c *counts) get(k string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n[k]
-}
-
-func (c *counts) Sent(records, _ int, _ time.Duration) { c.add("sent", records) }
-func (c *counts) Failed(status string, retry bool, _ time.Duration) {
-	c.add(fmt.Sprintf("failed:%s/%v", status, retry), 1)
-}
-func (c *counts) Rejected(reason string, n int) { c.add("rejected:"+reason, n) }
-func (c *counts) Held(status string, _ error)   { c.add("held:"+status, 1) }
-func (c *counts) Recovered()                    { c.add("recovered", 1) }
-func (c *counts) DeadLetterFailed(error)        { c.add("dead_letter_failed", 1) }
-func (c *counts) Duplicate(n int)               { c.add("duplicate", n) }
-
-var _ outputs.Events = (*counts)(nil)
-
-// fileRecords are lines of one file, as the tailer gives them: a shared
-// source, consecutive offsets, a CRI time each, pod attributes.
-func fileRecords(ino uint64, msgs ...string) []record.Record {
-	src := &record.Source{Dev: 2049, Ino: ino, Head: []byte("2026-12-03T10:00:00.000000001Z stdout F first line\n")}
-	base := time.Date(2026, 12, 3, 10, 0, 0, 1, time.UTC)
-	var recs []record.Record
-	off := int64(0)
-	for i, m := range msgs {
-		recs = append(recs, record.Record{
-			Time: base.Add(time.Duration(i) * time.Millisecond), Stream: "stdout", Body: []byte(m),
-			Path: "/var/log/pods/shop_cart-7d9f_8b0c5a2e/app/0.log", Offset: off, Source: src,
-			Attrs: []record.Attr{{Key: "namespace", Value: "shop"}, {Key: "pod", Value: "cart-7d9f"}, {Key: "container", Value: "app"}},
-		})
-		off += int64(len(m)) + 40
-	}
-	return recs
-}
-
-func fastDelivery() outputs.Delivery {
-	return outputs.Delivery{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
-}
-
-// deadLines reads the dead-letter file: header lines and entry lines.
-func deadLines(t *testing.T, path string) []map[string]any {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []map[string]any
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("dead-letter line %q: %v", sc.Text(), err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 // A bulk answer with "errors": true and mixed 201, 429, 400 and 503 items:
 // only the 429 and 503 items are sent again, until each is stored; the 400
@@ -116,7 +34,7 @@ func TestPartialAnswerResendsOnlyFailedItems(t *testing.T) {
 			before := len(f.sent())
 			src := sinktest.NewSource(batch)
 			dead := sinktest.OpenDeadLetter(t)
-			ev := &counts{}
+			ev := newCounts()
 			sinktest.Run(t, outputs.NewRunner(s, src, outputs.RunnerConfig{Name: "elasticsearch", Events: ev, DeadLetter: dead, Delivery: fastDelivery()}), src)
 			if got := src.Committed(); !slices.Equal(got, []int{0}) {
 				t.Fatalf("committed %v, want [0]", got)
@@ -161,7 +79,7 @@ func TestWholeRequestFailures(t *testing.T) {
 	srv := startFake(t, f)
 	s := newSink(t, Config{URL: srv.URL})
 	src := sinktest.NewSource(fileRecords(5, "w0", "w1", "w2", "w3"))
-	ev := &counts{}
+	ev := newCounts()
 	sinktest.Run(t, outputs.NewRunner(s, src, outputs.RunnerConfig{Events: ev, Delivery: fastDelivery()}), src)
 	want := [][]string{nil, nil, nil, {"w0", "w1"}, {"w2", "w3"}}
 	if got := f.sent(); !slices.EqualFunc(got, want, slices.Equal) {
@@ -213,7 +131,7 @@ func TestUnauthorizedIsHeld(t *testing.T) {
 	s := newSink(t, Config{URL: srv.URL, Auth: AuthConfig{Username: "elastic", Password: "changeme"}})
 	src := sinktest.NewSource(fileRecords(3, "h0"))
 	dead := sinktest.OpenDeadLetter(t)
-	ev := &counts{}
+	ev := newCounts()
 	sinktest.Run(t, outputs.NewRunner(s, src, outputs.RunnerConfig{Events: ev, DeadLetter: dead, Delivery: fastDelivery()}), src)
 	if ev.get("held:401") != 1 || ev.get("recovered") != 1 || ev.get("sent") != 1 || len(deadLines(t, dead.Path())) != 0 {
 		t.Errorf("events %v", ev.n)
