@@ -40,14 +40,16 @@ func (f *Source) Read(ctx context.Context, _, _ int, _ time.Duration) ([]record.
 	}
 	i := f.next
 	f.next++
-	return f.batches[i], func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.committed = append(f.committed, i)
-		if len(f.committed) == len(f.batches) {
-			close(f.all)
-		}
-	}, nil
+	return f.batches[i], func() { f.commit(i) }, nil
+}
+
+// commit records that batch i is committed; the last one closes all.
+func (f *Source) commit(i int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.committed = append(f.committed, i); len(f.committed) == len(f.batches) {
+		close(f.all)
+	}
 }
 
 // Committed returns the indexes of the committed batches, in commit order.
