@@ -191,8 +191,9 @@ func newTarget(c Config) (*target, error) {
 		}
 		t.index = idx
 		if idx.static() {
+			asIs := idx.appendTo(nil, &record.Record{}, time.Time{}, func(d []byte, s string) []byte { return append(d, s...) })
 			name := finishIndex(idx.appendTo(nil, &record.Record{}, time.Time{}, cleanIndex), 0)
-			if string(name) != c.Index {
+			if string(name) != string(asIs) {
 				return nil, fmt.Errorf("elasticsearch index %q: not a valid index name; %q would be", c.Index, name)
 			}
 			t.staticName = string(name)
