@@ -49,7 +49,7 @@ func TestECSDocument(t *testing.T) {
 		"kubernetes.labels.app_kubernetes_io/name": "cart", "kubernetes.annotations.prometheus_io/scrape": "true",
 		"kubernetes.namespace_labels.team": "a", "labels.trace_id": "abc", "kubernetes.owner.kind": "ReplicaSet",
 		"orchestrator.cluster.name": "prod-eu",
-		"data_stream.type": "logs", "data_stream.dataset": "kubernetes.container_logs", "data_stream.namespace": "shop",
+		"data_stream.type":          "logs", "data_stream.dataset": "kubernetes.container_logs", "data_stream.namespace": "shop",
 	}
 	got := items[0].Doc
 	for k, v := range want {
@@ -80,7 +80,7 @@ func TestDocumentIDs(t *testing.T) {
 	base := fileRecords(1, "x0", "x1")
 	again := fileRecords(1, "x0", "x1")
 	again[0].Source.Head = append(again[0].Source.Head, "more bytes of a grown head"...) // the head grew
-	again[0].Path = "/var/log/pods/shop_cart-7d9f_8b0c5a2e/app/0.log.20261203-100000"         // rotated
+	again[0].Path = "/var/log/pods/shop_cart-7d9f_8b0c5a2e/app/0.log.20261203-100000"    // rotated
 	other := fileRecords(2, "x0")
 	reused := fileRecords(1, "y0") // same device, inode and offset: another file's line
 	reused[0].Time = reused[0].Time.Add(time.Hour)
