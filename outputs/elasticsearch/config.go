@@ -41,7 +41,9 @@ type Config struct {
 	// Pipeline is the ingest pipeline to run the documents through; empty
 	// runs the index's default.
 	Pipeline string
-	// Compression is "gzip" (the default) or "none".
+	// Compression is "none" (the default) or "gzip". ECS documents repeat
+	// every field per record, so gzip shrinks a request about 19 times, for
+	// about three times the CPU of encoding it (see bench_test.go).
 	Compression string
 	// Fields renames the document fields attributes become: attribute key
 	// → field, such as {"pod": "k8s.pod"}; "" leaves the attribute out.

@@ -74,11 +74,19 @@ func New(c Config) (*Sink, error) {
 	} else if s.timeout < 0 {
 		return nil, fmt.Errorf("elasticsearch timeout %v: must not be negative", c.Timeout)
 	}
-	if s.ids, err = onOff("id", c.ID, "auto"); err != nil {
-		return nil, err
+	switch strings.ToLower(c.ID) {
+	case "", "auto":
+		s.ids = true
+	case "none":
+	default:
+		return nil, fmt.Errorf("elasticsearch id %q: must be auto or none", c.ID)
 	}
-	if s.gzip, err = onOff("compression", c.Compression, "gzip"); err != nil {
-		return nil, err
+	switch strings.ToLower(c.Compression) {
+	case "gzip":
+		s.gzip = true
+	case "", "none":
+	default:
+		return nil, fmt.Errorf("elasticsearch compression %q: must be none or gzip", c.Compression)
 	}
 	t, err := newTarget(c)
 	if err != nil {
@@ -222,17 +230,6 @@ func newTarget(c Config) (*target, error) {
 		t.staticName, t.staticDS, t.staticNS = string(e.name), string(e.ds), string(e.ns)
 	}
 	return t, nil
-}
-
-// onOff reads a setting that is on (its default) or "none".
-func onOff(what, v, on string) (bool, error) {
-	switch strings.ToLower(v) {
-	case "", on:
-		return true, nil
-	case "none":
-		return false, nil
-	}
-	return false, fmt.Errorf("elasticsearch %s %q: must be %s or none", what, v, on)
 }
 
 func or(v, def string) string {

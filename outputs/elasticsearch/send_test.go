@@ -19,7 +19,7 @@ import (
 func TestPartialAnswerResendsOnlyFailedItems(t *testing.T) {
 	f := &fakeES{}
 	srv := startFake(t, f)
-	s := newSink(t, Config{URL: srv.URL})
+	s := newSink(t, Config{URL: srv.URL, Compression: "gzip"})
 	batch := fileRecords(77, "a0", "[overload-2] a1", "[bad] a2", "[shard-down] a3", "a4")
 
 	for round, want := range []struct {
