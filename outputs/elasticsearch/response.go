@@ -92,7 +92,7 @@ func readItems(dec *json.Decoder) ([]itemResult, error) {
 	if err := expectDelim(dec, '['); err != nil {
 		return nil, err
 	}
-	var items []itemResult
+	items := []itemResult{} // not nil: nil means "errors" was false
 	for dec.More() {
 		if err := expectDelim(dec, '{'); err != nil {
 			return nil, err
