@@ -821,3 +821,30 @@ func TestRunnerResendsOnlyFailedRecordsOfPartialAnswers(t *testing.T) {
 		t.Errorf("%d requests released, want 9", sink.released)
 	}
 }
+
+// A run that ends while records of a Partial answer wait to be resent
+// commits nothing, so the source hands the batch out again, and releases
+// every remainder it was given.
+func TestRunnerPartialCancelledDoesNotCommit(t *testing.T) {
+	src := &listSource{n: 1, done: make(chan struct{}), batches: [][]string{{"a0", "retry1000"}}}
+	sink := &itemSink{}
+	r := NewRunner(sink, src, RunnerConfig{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sleeps := 0
+	r.sleep = func(ctx context.Context, _ time.Duration) bool {
+		if sleeps++; sleeps == 2 {
+			cancel()
+		}
+		return ctx.Err() == nil
+	}
+	if err := r.Run(ctx); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if got := src.commits(); len(got) != 0 {
+		t.Errorf("commits = %v, want none", got)
+	}
+	if len(sink.sent) != 2 || sink.released != 3 {
+		t.Errorf("%d requests sent, %d released; want 2 sent, and the batch and both remainders released", len(sink.sent), sink.released)
+	}
+}
