@@ -104,7 +104,11 @@ func (s *Sink) items(req *Request, body io.Reader) outputs.Result {
 			retry.addItem(req, i, "")
 		default:
 			reason := it.Error.Type
-			if reason == "" {
+			switch {
+			case reason != "":
+			case st == http.StatusRequestEntityTooLarge:
+				reason = "too_large" // VictoriaLogs' answer for an entry past its limit
+			default:
 				reason = "status_" + strconv.Itoa(st)
 			}
 			j, ok := byReason[reason]
