@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/sluicelog/sluice/outputs"
 )
 
 // Bodies as servers send them: Elasticsearch's (the bulk API reference's
@@ -95,4 +97,42 @@ func FuzzParseBulk(f *testing.F) {
 			}
 		}
 	})
+}
+
+// How items map onto outcomes beyond what the fake server exercises:
+// VictoriaLogs' 413 item without a type, a 409 when the sink sets no ids
+// (not a replay then, so not a duplicate), and a body with fewer items than
+// were sent.
+func TestItemOutcomes(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		c       Config
+		body    string
+		outcome outputs.Outcome
+		reason  string
+	}{
+		{"VictoriaLogs 413", Config{}, `{"took":1,"errors":true,"items":[{"create":{"status":201}},{"create":{"status":413,"error":{"reason":"entry too big"}}}]}`,
+			outputs.Partial, "too_large"},
+		{"409 without ids", Config{ID: "none"}, `{"errors":true,"items":[{"create":{"status":201}},{"create":{"_id":"x","status":409,"error":{"type":"version_conflict_engine_exception","reason":"[x]: version conflict, document already exists (current version [1])"}}}]}`,
+			outputs.Partial, "version_conflict_engine_exception"},
+		{"too few items", Config{}, `{"errors":true,"items":[{"create":{"status":201}}]}`, outputs.Retryable, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.c.URL = "http://127.0.0.1:1"
+			s := newSink(t, tc.c)
+			req := s.Encode(fileRecords(6, "i0", "i1"))
+			defer req.Release()
+			res := s.items(req, strings.NewReader(tc.body))
+			if res.Outcome != tc.outcome {
+				t.Fatalf("outcome %d, want %d: %+v", res.Outcome, tc.outcome, res)
+			}
+			if tc.reason == "" {
+				return
+			}
+			if len(res.Rejected) != 1 || res.Rejected[0].Reason != tc.reason || res.Rejected[0].Req.Records() != 1 || res.Accepted != 1 || res.Retry != nil {
+				t.Errorf("result %+v, want 1 accepted and 1 rejected as %s", res, tc.reason)
+			}
+			res.Rejected[0].Req.Release()
+		})
+	}
 }
