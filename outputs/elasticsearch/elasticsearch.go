@@ -133,6 +133,8 @@ func (s *Sink) Encode(recs []record.Record) *Request {
 		defer s.encMu.Unlock()
 	}
 	req := s.newRequest()
+	e.forget()
+	defer e.forget()
 	now := time.Now()
 	for i := range recs {
 		r := &recs[i]

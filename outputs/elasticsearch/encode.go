@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -38,6 +39,28 @@ type encoder struct {
 	idText  [idText]byte
 	hashBuf []byte
 	digest  xxhash.Digest
+
+	// Records of one file share their Attrs and Path, and come in runs:
+	// what was rendered for the previous record is reused when the next
+	// has the same ones. Records do not change while Encode runs, and
+	// forget drops it all before the next batch.
+	attrsOf    *record.Attr // the Attrs attrsJSON was rendered from
+	attrsN     int
+	attrsJSON  []byte
+	pathOf     string
+	pathJSON   []byte
+	targetOf   *record.Attr // the Attrs and day e.name was rendered for
+	targetN    int
+	targetDay  int
+	targetSeen bool
+}
+
+// forget drops what the previous batch left: its records' memory may hold
+// other records now.
+func (e *encoder) forget() {
+	e.attrsOf, e.attrsN, e.attrsJSON = nil, -1, e.attrsJSON[:0]
+	e.pathOf, e.pathJSON = "", e.pathJSON[:0]
+	e.targetOf, e.targetSeen = nil, false
 }
 
 // idBytes is the size of a document id before base64: device, inode and
@@ -71,6 +94,11 @@ func (e *encoder) appendItem(dst []byte, r *record.Record, now time.Time) []byte
 // target renders r's index (and data stream parts) into e.name.
 func (e *encoder) target(r *record.Record, ts time.Time) {
 	t := e.t
+	day := ts.Year()<<9 | ts.YearDay()
+	if e.targetSeen && e.targetOf == unsafe.SliceData(r.Attrs) && e.targetN == len(r.Attrs) && e.targetDay == day {
+		return
+	}
+	e.targetOf, e.targetN, e.targetDay, e.targetSeen = unsafe.SliceData(r.Attrs), len(r.Attrs), day, true
 	if t.staticName != "" {
 		e.name = append(e.name[:0], t.staticName...)
 		e.ds = append(e.ds[:0], t.staticDS...)
@@ -146,12 +174,38 @@ func (e *encoder) appendDoc(dst []byte, r *record.Record, ts time.Time) []byte {
 		dst = append(dst, flagTags[f]...)
 	}
 	if r.Path != "" {
-		dst = append(dst, `,"log.file.path":`...)
-		dst = jsontext.AppendString(dst, r.Path)
-		dst = append(dst, `,"log.offset":`...)
+		if r.Path != e.pathOf || len(e.pathJSON) == 0 {
+			e.pathOf = r.Path
+			e.pathJSON = append(jsontext.AppendString(append(e.pathJSON[:0], `,"log.file.path":`...), r.Path), `,"log.offset":`...)
+		}
+		dst = append(dst, e.pathJSON...)
 		dst = strconv.AppendInt(dst, r.Offset, 10)
 	}
-	for _, a := range r.Attrs {
+	if e.attrsOf != unsafe.SliceData(r.Attrs) || e.attrsN != len(r.Attrs) {
+		e.attrsOf, e.attrsN = unsafe.SliceData(r.Attrs), len(r.Attrs)
+		e.attrsJSON = e.appendAttrs(e.attrsJSON[:0], r.Attrs)
+	}
+	dst = append(dst, e.attrsJSON...)
+	if e.cluster != "" {
+		dst = append(dst, `,"orchestrator.cluster.name":`...)
+		dst = append(dst, e.cluster...)
+	}
+	if e.t.stream {
+		dst = append(dst, `,"data_stream.type":"`...)
+		dst = append(dst, e.t.dsType...)
+		dst = append(dst, `","data_stream.dataset":"`...)
+		dst = append(dst, e.ds...)
+		dst = append(dst, `","data_stream.namespace":"`...)
+		dst = append(dst, e.ns...)
+		dst = append(dst, '"')
+	}
+	return append(dst, "}\n"...)
+}
+
+// appendAttrs renders attrs as the document's fields, each with a leading
+// comma.
+func (e *encoder) appendAttrs(dst []byte, attrs []record.Attr) []byte {
+	for _, a := range attrs {
 		field, ok := e.names.name(a.Key)
 		if !ok {
 			continue
@@ -170,20 +224,7 @@ func (e *encoder) appendDoc(dst []byte, r *record.Record, ts time.Time) []byte {
 		dst = append(dst, ':')
 		dst = jsontext.AppendString(dst, v)
 	}
-	if e.cluster != "" {
-		dst = append(dst, `,"orchestrator.cluster.name":`...)
-		dst = append(dst, e.cluster...)
-	}
-	if e.t.stream {
-		dst = append(dst, `,"data_stream.type":"`...)
-		dst = append(dst, e.t.dsType...)
-		dst = append(dst, `","data_stream.dataset":"`...)
-		dst = append(dst, e.ds...)
-		dst = append(dst, `","data_stream.namespace":"`...)
-		dst = append(dst, e.ns...)
-		dst = append(dst, '"')
-	}
-	return append(dst, "}\n"...)
+	return dst
 }
 
 const flagMask = record.FlagSplit | record.FlagRaw | record.FlagInvalidUTF8 | record.FlagNoNewline

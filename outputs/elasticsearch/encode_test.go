@@ -245,3 +245,29 @@ func TestSplitAndEntries(t *testing.T) {
 		r.Release()
 	}
 }
+
+// Within a batch, what is rendered once for a file's shared attributes and
+// path is reused only while the next record has the same ones and, for a
+// dated index, the same day.
+func TestRenderingFollowsEachRecord(t *testing.T) {
+	shop := []record.Attr{{Key: "namespace", Value: "shop"}, {Key: "pod", Value: "a"}}
+	bank := []record.Attr{{Key: "namespace", Value: "bank"}, {Key: "pod", Value: "b"}}
+	day := time.Date(2026, 12, 3, 23, 59, 59, 0, time.UTC)
+	recs := []record.Record{
+		{Time: day, Body: []byte("1"), Path: "/p/shop", Attrs: shop},
+		{Time: day.Add(2 * time.Second), Body: []byte("2"), Path: "/p/shop", Attrs: shop},
+		{Time: day.Add(3 * time.Second), Body: []byte("3"), Path: "/p/bank", Attrs: bank},
+		{Time: day.Add(4 * time.Second), Body: []byte("4"), Path: "/p/shop", Attrs: shop},
+	}
+	items := encodeItems(t, Config{Index: "k8s-%{namespace}-%Y.%m.%d"}, recs...)
+	want := []struct{ index, pod, path string }{
+		{"k8s-shop-2026.12.03", "a", "/p/shop"}, {"k8s-shop-2026.12.04", "a", "/p/shop"},
+		{"k8s-bank-2026.12.04", "b", "/p/bank"}, {"k8s-shop-2026.12.04", "a", "/p/shop"},
+	}
+	for i, w := range want {
+		it := items[i]
+		if it.index() != w.index || it.Doc["kubernetes.pod.name"] != w.pod || it.Doc["log.file.path"] != w.path {
+			t.Errorf("record %d: index %q, pod %v, path %v; want %v", i, it.index(), it.Doc["kubernetes.pod.name"], it.Doc["log.file.path"], w)
+		}
+	}
+}
