@@ -21,6 +21,7 @@ type wholeAnswer struct {
 	code        int
 	contentType string
 	body        string
+	location    string // a Location header, for redirects
 }
 
 // fakeES answers bulk requests as Elasticsearch 8 does, item by item, from
@@ -75,6 +76,9 @@ func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.requests = append(f.requests, nil)
 		if a.contentType != "" {
 			w.Header().Set("Content-Type", a.contentType)
+		}
+		if a.location != "" {
+			w.Header().Set("Location", a.location)
 		}
 		w.WriteHeader(a.code)
 		io.WriteString(w, a.body)

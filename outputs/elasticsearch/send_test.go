@@ -2,10 +2,13 @@ package elasticsearch
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/sluicelog/sluice/internal/testdir"
 	"github.com/sluicelog/sluice/outputs"
 	"github.com/sluicelog/sluice/outputs/internal/sinktest"
 )
@@ -72,9 +75,9 @@ func TestWholeRequestFailures(t *testing.T) {
 		// Elasticsearch's answer when the coordinating node's indexing
 		// pressure limit is reached (IndexingPressure, as rendered by
 		// ElasticsearchException's REST form).
-		{429, "application/json", `{"error":{"root_cause":[{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation [coordinating_and_primary_bytes=107374000, replica_bytes=0, all_bytes=107374000, coordinating_operation_bytes=2048, max_coordinating_and_primary_bytes=107374182]"}],"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation [coordinating_and_primary_bytes=107374000, replica_bytes=0, all_bytes=107374000, coordinating_operation_bytes=2048, max_coordinating_and_primary_bytes=107374182]"},"status":429}`},
-		{413, "", ""},
-		{200, "text/html", "<html><body><h1>Welcome</h1>Please log in to continue.</body></html>\n"},
+		{code: 429, contentType: "application/json", body: `{"error":{"root_cause":[{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation [coordinating_and_primary_bytes=107374000, replica_bytes=0, all_bytes=107374000, coordinating_operation_bytes=2048, max_coordinating_and_primary_bytes=107374182]"}],"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation [coordinating_and_primary_bytes=107374000, replica_bytes=0, all_bytes=107374000, coordinating_operation_bytes=2048, max_coordinating_and_primary_bytes=107374182]"},"status":429}`},
+		{code: 413, contentType: "", body: ""},
+		{code: 200, contentType: "text/html", body: "<html><body><h1>Welcome</h1>Please log in to continue.</body></html>\n"},
 	}}
 	srv := startFake(t, f)
 	s := newSink(t, Config{URL: srv.URL})
@@ -126,7 +129,7 @@ func TestOpenSearchIndexWithoutIDs(t *testing.T) {
 // A 401 (Elasticsearch's security_exception) holds the batch: it is sent
 // again, not dead-lettered, and committed once the server takes it.
 func TestUnauthorizedIsHeld(t *testing.T) {
-	f := &fakeES{whole: []wholeAnswer{{401, "application/json", `{"error":{"root_cause":[{"type":"security_exception","reason":"unable to authenticate user [elastic] for REST request [/_bulk]","header":{"WWW-Authenticate":["Basic realm=\"security\", charset=\"UTF-8\"","Bearer realm=\"security\"","ApiKey"]}}],"type":"security_exception","reason":"unable to authenticate user [elastic] for REST request [/_bulk]","header":{"WWW-Authenticate":["Basic realm=\"security\", charset=\"UTF-8\"","Bearer realm=\"security\"","ApiKey"]}},"status":401}`}}}
+	f := &fakeES{whole: []wholeAnswer{{code: 401, contentType: "application/json", body: `{"error":{"root_cause":[{"type":"security_exception","reason":"unable to authenticate user [elastic] for REST request [/_bulk]","header":{"WWW-Authenticate":["Basic realm=\"security\", charset=\"UTF-8\"","Bearer realm=\"security\"","ApiKey"]}}],"type":"security_exception","reason":"unable to authenticate user [elastic] for REST request [/_bulk]","header":{"WWW-Authenticate":["Basic realm=\"security\", charset=\"UTF-8\"","Bearer realm=\"security\"","ApiKey"]}},"status":401}`}}}
 	srv := startFake(t, f)
 	s := newSink(t, Config{URL: srv.URL, Auth: AuthConfig{Username: "elastic", Password: "changeme"}})
 	src := sinktest.NewSource(fileRecords(3, "h0"))
@@ -138,5 +141,29 @@ func TestUnauthorizedIsHeld(t *testing.T) {
 	}
 	if got := f.storedMsgs(); !slices.Equal(got, []string{"h0"}) {
 		t.Errorf("stored %q", got)
+	}
+}
+
+// A redirect is not followed (the credentials would go to another host):
+// it holds the batch like a 401. The API key comes from its file, read as
+// the sink starts.
+func TestRedirectIsHeldAndAPIKeyFromFile(t *testing.T) {
+	f := &fakeES{whole: []wholeAnswer{{code: 307, location: "http://elsewhere.example/_bulk"}}}
+	srv := startFake(t, f)
+	keyFile := filepath.Join(testdir.New(t), "api-key")
+	if err := os.WriteFile(keyFile, []byte("aWQ6c2VjcmV0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := newSink(t, Config{URL: srv.URL, Auth: AuthConfig{APIKeyFile: keyFile}})
+	src := sinktest.NewSource(fileRecords(12, "r0"))
+	ev := newCounts()
+	sinktest.Run(t, outputs.NewRunner(s, src, outputs.RunnerConfig{Events: ev, Delivery: fastDelivery()}), src)
+	if ev.get("held:307") != 1 || ev.get("sent") != 1 {
+		t.Errorf("events %v: want the 307 held once, then the record sent", ev.n)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.paths) != 2 || f.headers[1].Get("Authorization") != "ApiKey aWQ6c2VjcmV0" {
+		t.Errorf("requests %v, second with Authorization %q", f.paths, f.headers[1].Get("Authorization"))
 	}
 }
