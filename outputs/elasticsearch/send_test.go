@@ -2,13 +2,10 @@ package elasticsearch
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/sluicelog/sluice/internal/testdir"
 	"github.com/sluicelog/sluice/outputs"
 	"github.com/sluicelog/sluice/outputs/internal/sinktest"
 )
@@ -141,29 +138,5 @@ func TestUnauthorizedIsHeld(t *testing.T) {
 	}
 	if got := f.storedMsgs(); !slices.Equal(got, []string{"h0"}) {
 		t.Errorf("stored %q", got)
-	}
-}
-
-// A redirect is not followed (the credentials would go to another host):
-// it holds the batch like a 401. The API key comes from its file, read as
-// the sink starts.
-func TestRedirectIsHeldAndAPIKeyFromFile(t *testing.T) {
-	f := &fakeES{whole: []wholeAnswer{{code: 307, location: "http://elsewhere.example/_bulk"}}}
-	srv := startFake(t, f)
-	keyFile := filepath.Join(testdir.New(t), "api-key")
-	if err := os.WriteFile(keyFile, []byte("aWQ6c2VjcmV0\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s := newSink(t, Config{URL: srv.URL, Auth: AuthConfig{APIKeyFile: keyFile}})
-	src := sinktest.NewSource(fileRecords(12, "r0"))
-	ev := newCounts()
-	sinktest.Run(t, outputs.NewRunner(s, src, outputs.RunnerConfig{Events: ev, Delivery: fastDelivery()}), src)
-	if ev.get("held:307") != 1 || ev.get("sent") != 1 {
-		t.Errorf("events %v: want the 307 held once, then the record sent", ev.n)
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.paths) != 2 || f.headers[1].Get("Authorization") != "ApiKey aWQ6c2VjcmV0" {
-		t.Errorf("requests %v, second with Authorization %q", f.paths, f.headers[1].Get("Authorization"))
 	}
 }
