@@ -42,7 +42,6 @@ type Sink struct {
 	ids      bool
 	gzip     bool
 	timeout  time.Duration
-	log      *slog.Logger
 	gzPool   sync.Pool // *gzip.Writer
 
 	encMu sync.Mutex
@@ -68,7 +67,7 @@ func New(c Config) (*Sink, error) {
 	if u.RawQuery != "" {
 		return nil, fmt.Errorf("elasticsearch url %q: a query is not sent (VictoriaLogs' settings go in headers: VL-Msg-Field, ...)", redact.URL(raw))
 	}
-	s := &Sink{shown: redact.URL(u.String()), pipeline: c.Pipeline, log: log, free: make(chan *Request, freeRequests)}
+	s := &Sink{shown: redact.URL(u.String()), pipeline: c.Pipeline, free: make(chan *Request, freeRequests)}
 	if s.timeout = c.Timeout; s.timeout == 0 {
 		s.timeout = defaultTimeout
 	} else if s.timeout < 0 {
