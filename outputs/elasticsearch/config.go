@@ -34,9 +34,10 @@ type Config struct {
 	DataStreamNamespace string
 
 	// ID is how documents get their _id: "auto" (the default) derives it
-	// from the record's source file and offset, so a replayed record is
-	// refused as a duplicate instead of stored twice; "none" lets the
-	// server pick one (a replay then stores a second copy).
+	// from the record's source file (device and inode), offset, time and
+	// body, so a replayed record is refused as a duplicate instead of
+	// stored twice; "none" lets the server pick one (a replay then stores
+	// a second copy).
 	ID string
 	// Pipeline is the ingest pipeline to run the documents through; empty
 	// runs the index's default.
