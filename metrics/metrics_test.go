@@ -85,6 +85,7 @@ func TestEndpoints(t *testing.T) {
 	}
 	out.Recovered()
 	out.DeadLetterFailed(errors.New("disk full"))
+	out.Duplicate(4)
 	if code, body := get(t, base+"/readyz"); code != 200 || body != "ok\n" {
 		t.Fatalf("readyz after recovery = %d %q", code, body)
 	}
@@ -98,7 +99,8 @@ func TestEndpoints(t *testing.T) {
 		`sluice_output_retries_total{sink="loki"} 1`, `sluice_output_rejected_records_total{reason="line_too_long",sink="loki"} 5`,
 		`sluice_output_request_duration_seconds_count{sink="loki"} 3`, `sluice_enrich_misses_total{reason="path_unparsed"} 1`,
 		`sluice_kubernetes_watch_errors_total{reason="forbidden"} 1`, `sluice_output_held{sink="loki"} 0`,
-		`sluice_output_dead_letter_errors_total{sink="loki"} 1`, "sluice_kubernetes_pods_cached 12", "sluice_kubernetes_synced 1", "sluice_input_checkpoint_age_seconds 2.",
+		`sluice_output_dead_letter_errors_total{sink="loki"} 1`, `sluice_output_duplicate_records_total{sink="loki"} 4`,
+		"sluice_kubernetes_pods_cached 12", "sluice_kubernetes_synced 1", "sluice_input_checkpoint_age_seconds 2.",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)

@@ -18,6 +18,7 @@ type outputMetrics struct {
 	rejected       *prometheus.CounterVec
 	held           *prometheus.GaugeVec
 	deadErrors     *prometheus.CounterVec
+	duplicates     *prometheus.CounterVec
 	latency        *prometheus.HistogramVec
 }
 
@@ -36,12 +37,14 @@ func newOutputMetrics(reg prometheus.Registerer) *outputMetrics {
 			Help: "1 while a sink's requests are held by a misconfiguration (such as 401, 403, 404 or a redirect), until one is accepted.",
 		}, []string{"sink"}),
 		deadErrors: vec("sluice_output_dead_letter_errors_total", "Failed writes to the dead-letter file; the rejected batch waits for a successful one.", "sink"),
+		duplicates: vec("sluice_output_duplicate_records_total",
+			"Accepted records the server already held (a replay recognised by its document id); sluice_output_records_total counts them too.", "sink"),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "sluice_output_request_duration_seconds", Help: "Time from sending a request to its answer, failures included.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1 ms .. 65 s
 		}, []string{"sink"}),
 	}
-	reg.MustRegister(o.records, o.bytes, o.requests, o.retries, o.rejected, o.held, o.deadErrors, o.latency)
+	reg.MustRegister(o.records, o.bytes, o.requests, o.retries, o.rejected, o.held, o.deadErrors, o.duplicates, o.latency)
 	return o
 }
 
@@ -52,6 +55,7 @@ type sinkEvents struct {
 	name                    string
 	records, bytes, retries prometheus.Counter
 	ok, deadErrors          prometheus.Counter
+	duplicates              prometheus.Counter
 	held                    prometheus.Gauge
 	latency                 prometheus.Observer
 	ready                   *Readiness // nil: no /readyz note
@@ -71,7 +75,7 @@ func (m *Registry) Output(sink string, ready *Readiness) outputs.Events {
 		records: o.records.WithLabelValues(sink), bytes: o.bytes.WithLabelValues(sink),
 		retries: o.retries.WithLabelValues(sink), latency: o.latency.WithLabelValues(sink),
 		ok: o.requests.WithLabelValues(sink, "ok"), held: o.held.WithLabelValues(sink),
-		deadErrors: o.deadErrors.WithLabelValues(sink),
+		deadErrors: o.deadErrors.WithLabelValues(sink), duplicates: o.duplicates.WithLabelValues(sink),
 	}
 }
 
@@ -129,3 +133,6 @@ func (e *sinkEvents) Recovered() {
 
 // DeadLetterFailed implements outputs.Events.
 func (e *sinkEvents) DeadLetterFailed(error) { e.deadErrors.Inc() }
+
+// Duplicate implements outputs.Events.
+func (e *sinkEvents) Duplicate(records int) { e.duplicates.Add(float64(records)) }

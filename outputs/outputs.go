@@ -16,7 +16,10 @@
 // sluice never drops a batch for a reason that is not the records' fault. A
 // request the server finds too large is split in halves, recursively, when
 // its sink can split it (Splitter); only a single record that is still too
-// large is rejected, as "too_large".
+// large is rejected, as "too_large". A server that answers record by record
+// (Partial) has its retryable records sent again, alone, with backoff, and
+// its refused ones dead-lettered by reason; the batch is committed once
+// every record has a final outcome.
 package outputs
 
 import (
@@ -77,6 +80,14 @@ const (
 	// rejects it with reason "too_large" when it holds a single record or
 	// cannot be split.
 	TooLarge
+	// Partial means the server answered record by record and not every
+	// record was accepted: Result.Retry carries the records to send again
+	// (only those), Result.Rejected the records refused for good. The
+	// runner dead-letters the rejected ones, sends the rest again after a
+	// backoff until each has a final outcome, and only then commits. A
+	// sink answers Retryable rather than Partial when no record got a
+	// final outcome, so that every Partial answer makes progress.
+	Partial
 )
 
 // Splitter is implemented by sinks whose requests can be cut in two. The
@@ -105,6 +116,29 @@ type Result struct {
 	Wait time.Duration
 	// Err describes a failure; nil when accepted.
 	Err error
+
+	// Duplicates is how many of the accepted records the server already
+	// held (a replayed "create" of a known document id): they count as
+	// delivered, and are counted apart (Events.Duplicate).
+	Duplicates int
+	// Accepted and AcceptedBytes are the records (duplicates included)
+	// and their body bytes that a Partial answer accepted.
+	Accepted, AcceptedBytes int
+	// Retry is what a Partial answer leaves to send again, built by the
+	// sink from the retryable records, of the sink's own request type;
+	// nil when there is none. The runner releases it.
+	Retry Request
+	// Rejected are the records a Partial answer refused for good, one
+	// request per reason. The runner releases them.
+	Rejected []Rejection
+}
+
+// Rejection is records the server refused for good, for one reason.
+type Rejection struct {
+	Req    Request
+	Status string // the records' status, such as "400"
+	Reason string // low-cardinality, such as "mapper_parsing_exception"
+	Err    error  // the server's reason, for the log and the dead-letter file
 }
 
 // Events receives a sink's delivery events; the daemon counts them as
@@ -125,6 +159,10 @@ type Events interface {
 	// DeadLetterFailed reports a failed write of a rejected request to the
 	// dead-letter file; the write is retried and the batch waits for it.
 	DeadLetterFailed(err error)
+	// Duplicate reports records the server already held, which Sent
+	// counted as delivered too: a replay after a restart or a retried
+	// request, recognised by the document id.
+	Duplicate(records int)
 }
 
 // NopEvents ignores every event.
@@ -147,6 +185,9 @@ func (NopEvents) Recovered() {}
 
 // DeadLetterFailed implements Events.
 func (NopEvents) DeadLetterFailed(error) {}
+
+// Duplicate implements Events.
+func (NopEvents) Duplicate(int) {}
 
 // Source is where a runner reads batches from: the daemon's disk buffer.
 type Source interface {

@@ -171,41 +171,103 @@ func (r *Runner[R]) commitInOrder(order <-chan *job) {
 // deliver sends req until each of its records has a final outcome (true),
 // or ctx ends (false). A request too large for the server is sent in halves
 // when the sink can split it; the halves go one after the other, so the
-// records keep their order, and req is done only when both are.
+// records keep their order, and req is done only when both are. After a
+// Partial answer the rejected records are dead-lettered and the sink's
+// remainder is sent again after a backoff that grows with each round, until
+// the server has taken or refused every record.
 func (r *Runner[R]) deliver(ctx context.Context, req R) bool {
-	res, ok := r.send(ctx, req)
-	switch {
-	case !ok:
-		return false
-	case res.Outcome == Accepted:
-		return true
-	case res.Outcome == TooLarge:
-		if sp, can := r.sink.(Splitter[R]); can {
-			if first, second, ok := sp.Split(req); ok {
-				r.log.Info("request too large for the server, sending it in halves", "sink", r.name,
-					"records", req.Records(), "bytes", req.Bytes(), "first", first.Records(), "second", second.Records())
-				ok := r.deliver(ctx, first)
-				first.Release()
-				ok = ok && r.deliver(ctx, second)
-				second.Release()
-				return ok
-			}
+	owned := false // req is a remainder built for the runner: release it
+	defer func() {
+		if owned {
+			req.Release()
 		}
-		res.Reason = "too_large"
+	}()
+	attempt := 0
+	for {
+		res, ok := r.send(ctx, req, &attempt)
+		switch {
+		case !ok:
+			return false
+		case res.Outcome == Accepted:
+			return true
+		case res.Outcome == Partial:
+			var next R
+			if res.Retry != nil {
+				next = res.Retry.(R) // a sink's remainder is of its own request type
+			}
+			if !r.rejectAll(ctx, res.Rejected) {
+				if res.Retry != nil {
+					next.Release()
+				}
+				return false
+			}
+			if res.Retry == nil {
+				return true
+			}
+			wait := r.backoff(attempt, res.Wait)
+			attempt++
+			r.log.Warn("server refused some records for now, sending only those again", "sink", r.name,
+				"status", res.Status, "accepted", res.Accepted, "retry", next.Records(),
+				"attempt", attempt, "wait", wait.Round(time.Millisecond), "err", res.Err)
+			if owned {
+				req.Release()
+			}
+			req, owned = next, true
+			if !r.sleep(ctx, wait) {
+				return false
+			}
+			continue
+		case res.Outcome == TooLarge:
+			if sp, can := r.sink.(Splitter[R]); can {
+				if first, second, ok := sp.Split(req); ok {
+					r.log.Info("request too large for the server, sending it in halves", "sink", r.name,
+						"records", req.Records(), "bytes", req.Bytes(), "first", first.Records(), "second", second.Records())
+					ok := r.deliver(ctx, first)
+					first.Release()
+					ok = ok && r.deliver(ctx, second)
+					second.Release()
+					return ok
+				}
+			}
+			res.Reason = "too_large"
+		}
+		return r.reject(ctx, req, res)
 	}
-	return r.reject(ctx, req, res)
 }
 
-// send sends req until it is accepted or fails for good (Permanent or
-// TooLarge), true, or ctx ends, false. Retryable and held failures are
-// sent again after a backoff.
-func (r *Runner[R]) send(ctx context.Context, req R) (Result, bool) {
-	for attempt := 0; ; attempt++ {
+// rejectAll dead-letters the rejected parts of a Partial answer and releases
+// them; false when ctx ended first.
+func (r *Runner[R]) rejectAll(ctx context.Context, rejected []Rejection) bool {
+	ok := true
+	for _, rj := range rejected {
+		ok = ok && r.reject(ctx, rj.Req, Result{Status: rj.Status, Reason: rj.Reason, Err: rj.Err})
+		rj.Req.Release()
+	}
+	return ok
+}
+
+// send sends req until it is accepted, fails for good (Permanent or
+// TooLarge) or partly (Partial), true, or ctx ends, false. Retryable and
+// held failures are sent again after a backoff; *attempt counts the
+// failures, across the rounds of a Partial request too.
+func (r *Runner[R]) send(ctx context.Context, req R, attempt *int) (Result, bool) {
+	for ; ; *attempt++ {
 		start := time.Now()
 		res := r.sink.Send(ctx, req)
 		took := time.Since(start)
-		if res.Outcome == Accepted {
+		switch res.Outcome {
+		case Accepted:
 			r.ev.Sent(req.Records(), req.Bytes(), took)
+			r.duplicates(res.Duplicates)
+			r.recovered()
+			return res, true
+		case Partial:
+			if res.Accepted > 0 {
+				r.ev.Sent(res.Accepted, res.AcceptedBytes, took)
+			} else {
+				r.ev.Failed(res.Status, res.Retry != nil, took)
+			}
+			r.duplicates(res.Duplicates)
 			r.recovered()
 			return res, true
 		}
@@ -220,12 +282,12 @@ func (r *Runner[R]) send(ctx context.Context, req R) (Result, bool) {
 			return res, true
 		}
 		r.ev.Failed(res.Status, true, took)
-		wait := r.backoff(attempt, res.Wait)
+		wait := r.backoff(*attempt, res.Wait)
 		if res.Outcome == Held {
-			r.hold(req, res, attempt, wait)
+			r.hold(req, res, *attempt, wait)
 		} else {
 			r.log.Warn("send failed, retrying", "sink", r.name, "status", res.Status, "records", req.Records(),
-				"attempt", attempt+1, "wait", wait.Round(time.Millisecond), "err", res.Err)
+				"attempt", *attempt+1, "wait", wait.Round(time.Millisecond), "err", res.Err)
 		}
 		if !r.sleep(ctx, wait) {
 			return res, false
@@ -233,9 +295,15 @@ func (r *Runner[R]) send(ctx context.Context, req R) (Result, bool) {
 	}
 }
 
+func (r *Runner[R]) duplicates(n int) {
+	if n > 0 {
+		r.ev.Duplicate(n)
+	}
+}
+
 // hold reports a held attempt. It logs at ERROR when the sink becomes held
 // and then at most once per MaxBackoff, however many requests are held.
-func (r *Runner[R]) hold(req R, res Result, attempt int, wait time.Duration) {
+func (r *Runner[R]) hold(req Request, res Result, attempt int, wait time.Duration) {
 	r.ev.Held(res.Status, res.Err)
 	now := r.now()
 	r.holdMu.Lock()
@@ -280,7 +348,7 @@ func (r *Runner[R]) backoff(attempt int, server time.Duration) time.Duration {
 // reject counts, logs and dead-letters req, which failed for good. A failed
 // dead-letter write is retried with backoff: it returns false, leaving the
 // batch uncommitted, only when ctx ends first.
-func (r *Runner[R]) reject(ctx context.Context, req R, res Result) bool {
+func (r *Runner[R]) reject(ctx context.Context, req Request, res Result) bool {
 	reason := res.Reason
 	if reason == "" {
 		reason = "status_" + res.Status

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -131,6 +132,7 @@ type eventLog struct {
 	held      []string // status of each held attempt
 	recovered int
 	deadErrs  int
+	dups      int
 }
 
 func (e *eventLog) Held(status string, _ error) {
@@ -690,4 +692,159 @@ func (l *logRecorder) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.Join(l.lines, "\n")
+}
+
+func (e *eventLog) Duplicate(n int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.dups += n
+}
+
+// itemSink answers record by record, as a bulk API does: a line "retry<n>"
+// fails retryably (429) until its n-th resend, a line "bad" is refused for
+// good (400 mapper_parsing_exception), a line "dup" is already stored
+// (409, a duplicate); every other line is accepted.
+type itemSink struct {
+	mu       sync.Mutex
+	sent     [][]string // the lines of every request, in sending order
+	tries    map[string]int
+	accepted []string
+	released int
+}
+
+type itemReq struct {
+	batchReq
+	s *itemSink
+}
+
+func (r *itemReq) Release() {
+	r.s.mu.Lock()
+	r.s.released++
+	r.s.mu.Unlock()
+}
+
+func (s *itemSink) Encode(recs []record.Record) *itemReq {
+	return &itemReq{batchReq: *(&splitSink{}).Encode(recs), s: s}
+}
+
+func (s *itemSink) Send(_ context.Context, req *itemReq) Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tries == nil {
+		s.tries = map[string]int{}
+	}
+	s.sent = append(s.sent, slices.Clone(req.lines))
+	res := Result{Outcome: Partial, Status: "429"}
+	retry, bad := &itemReq{s: s}, &itemReq{s: s}
+	for _, l := range req.lines {
+		try := s.tries[l]
+		s.tries[l]++
+		n, _ := strconv.Atoi(strings.TrimPrefix(l, "retry"))
+		switch {
+		case l == "bad":
+			bad.lines = append(bad.lines, l)
+			continue
+		case l == "dup":
+			res.Duplicates++
+		case strings.HasPrefix(l, "retry") && try < n:
+			retry.lines = append(retry.lines, l)
+			continue
+		}
+		res.Accepted++
+		res.AcceptedBytes += len(l)
+		s.accepted = append(s.accepted, l)
+	}
+	if len(bad.lines) > 0 {
+		res.Rejected = []Rejection{{Req: bad, Status: "400", Reason: "mapper_parsing_exception", Err: errors.New("failed to parse field [message]")}}
+	}
+	if len(retry.lines) > 0 {
+		res.Retry = retry
+	}
+	if res.Retry == nil && res.Rejected == nil {
+		return Result{Outcome: Accepted, Status: "200", Duplicates: res.Duplicates}
+	}
+	return res
+}
+
+// After a Partial answer only the records that failed retryably are sent
+// again, with a growing backoff; the refused ones are dead-lettered with
+// their reason, duplicates count as delivered, and the batch is committed
+// only once every record has a final outcome, batches in read order.
+func TestRunnerResendsOnlyFailedRecordsOfPartialAnswers(t *testing.T) {
+	src := &listSource{n: 3, done: make(chan struct{}), batches: [][]string{
+		{"a0", "retry1", "bad", "dup", "retry3", "a5"},
+		{"b0", "b1"},
+		{"retry2"},
+	}}
+	sink := &itemSink{}
+	dead, err := OpenDeadLetter(filepath.Join(testdir.New(t), "dead.jsonl"), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	ev := &eventLog{}
+	r := NewRunner(sink, src, RunnerConfig{Events: ev, DeadLetter: dead, Delivery: Delivery{MaxInFlight: 1}})
+	var waits []time.Duration
+	r.sleep = func(ctx context.Context, d time.Duration) bool { waits = append(waits, d); return ctx.Err() == nil }
+	r.jitter = func(d time.Duration) time.Duration { return d }
+	runUntil(t, r, src.done)
+
+	if got := src.commits(); !slices.Equal(got, []int{0, 1, 2}) {
+		t.Fatalf("commits = %v, want every batch in read order", got)
+	}
+	wantSent := [][]string{
+		{"a0", "retry1", "bad", "dup", "retry3", "a5"}, {"retry1", "retry3"}, {"retry3"}, {"retry3"},
+		{"b0", "b1"},
+		{"retry2"}, {"retry2"}, {"retry2"},
+	}
+	if !slices.EqualFunc(sink.sent, wantSent, slices.Equal) {
+		t.Fatalf("requests sent:\n got  %q\n want %q", sink.sent, wantSent)
+	}
+	if want := []string{"a0", "dup", "a5", "retry1", "retry3", "b0", "b1", "retry2"}; !slices.Equal(sink.accepted, want) {
+		t.Errorf("accepted %q, want %q", sink.accepted, want)
+	}
+	min := DefaultDelivery().MinBackoff
+	if want := []time.Duration{min, 2 * min, 4 * min, min, 2 * min}; !slices.Equal(waits, want) {
+		t.Errorf("waits %v, want %v: growing per round, from the start for each request", waits, want)
+	}
+	if ev.sent != 8 || ev.dups != 1 || ev.rejected["mapper_parsing_exception"] != 1 || len(ev.rejected) != 1 {
+		t.Errorf("events %+v: want 8 sent, 1 duplicate, 1 rejected as mapper_parsing_exception", ev)
+	}
+	lines := readLines(t, dead.Path())
+	if len(lines) != 2 || lines[0]["reason"] != "mapper_parsing_exception" || lines[0]["records"] != 1.0 ||
+		!strings.Contains(fmt.Sprint(lines[0]["error"]), "failed to parse") || lines[1]["line"] != "bad" {
+		t.Errorf("dead-letter file = %v", lines)
+	}
+	// Every remainder and rejected part is released: 5 remainders, 1
+	// rejected part, the 3 batches.
+	if sink.released != 9 {
+		t.Errorf("%d requests released, want 9", sink.released)
+	}
+}
+
+// A run that ends while records of a Partial answer wait to be resent
+// commits nothing, so the source hands the batch out again, and releases
+// every remainder it was given.
+func TestRunnerPartialCancelledDoesNotCommit(t *testing.T) {
+	src := &listSource{n: 1, done: make(chan struct{}), batches: [][]string{{"a0", "retry1000"}}}
+	sink := &itemSink{}
+	r := NewRunner(sink, src, RunnerConfig{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sleeps := 0
+	r.sleep = func(ctx context.Context, _ time.Duration) bool {
+		if sleeps++; sleeps == 2 {
+			cancel()
+		}
+		return ctx.Err() == nil
+	}
+	if err := r.Run(ctx); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if got := src.commits(); len(got) != 0 {
+		t.Errorf("commits = %v, want none", got)
+	}
+	if len(sink.sent) != 2 || sink.released != 3 {
+		t.Errorf("%d requests sent, %d released; want 2 sent, and the batch and both remainders released", len(sink.sent), sink.released)
+	}
 }

@@ -29,6 +29,21 @@ const (
 	FlagNoNewline
 )
 
+// flagNames are the flags' names, in bit order.
+var flagNames = [...]string{"split", "raw", "invalid_utf8", "no_newline"}
+
+// Names lists the names of the flags set in f, in a fixed order: split,
+// raw, invalid_utf8, no_newline. Sinks show them as metadata or tags.
+func (f Flags) Names() []string {
+	var names []string
+	for i, n := range flagNames {
+		if f&(1<<i) != 0 {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 // Record is one log entry. Body is owned by the record's batch; stages that
 // keep it beyond the batch's lifetime must copy it.
 type Record struct {

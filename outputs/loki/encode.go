@@ -273,21 +273,8 @@ const flagMask = record.FlagSplit | record.FlagRaw | record.FlagInvalidUTF8 | re
 // flagNames holds the "flags" metadata value for every flag combination, so
 // that no record builds one.
 var flagNames = func() (names [flagMask + 1]string) {
-	order := []struct {
-		f    record.Flags
-		name string
-	}{
-		{record.FlagSplit, "split"}, {record.FlagRaw, "raw"},
-		{record.FlagInvalidUTF8, "invalid_utf8"}, {record.FlagNoNewline, "no_newline"},
-	}
 	for f := range names {
-		var parts []string
-		for _, o := range order {
-			if record.Flags(f)&o.f != 0 {
-				parts = append(parts, o.name)
-			}
-		}
-		names[f] = strings.Join(parts, ",")
+		names[f] = strings.Join(record.Flags(f).Names(), ",")
 	}
 	return names
 }()

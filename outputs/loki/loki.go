@@ -42,13 +42,9 @@
 package loki
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -57,6 +53,7 @@ import (
 
 	"github.com/sluicelog/sluice/internal/redact"
 	"github.com/sluicelog/sluice/outputs"
+	"github.com/sluicelog/sluice/outputs/internal/httpsink"
 )
 
 // Config says where and how to push; the daemon maps its YAML onto it and the
@@ -88,13 +85,7 @@ type Config struct {
 
 // TLSConfig configures HTTPS; the zero value verifies the server against the
 // system's roots and sends no client certificate.
-type TLSConfig struct {
-	CAFile             string // PEM roots to verify the server with, instead of the system's
-	CertFile           string // PEM client certificate, read again when it changes
-	KeyFile            string // PEM key of CertFile
-	ServerName         string // name to verify the server's certificate against
-	InsecureSkipVerify bool   // verify nothing: for tests only
-}
+type TLSConfig = httpsink.TLSConfig
 
 const (
 	defaultTimeout  = 10 * time.Second
@@ -109,12 +100,7 @@ type Sink struct {
 	shown   string // url with query values redacted, for errors and logs
 	json    bool
 	tenant  string
-	headers http.Header
-	auth    *auth
-	cert    *reloader[*tls.Certificate] // nil without a client certificate
-	ca      *reloader[*x509.CertPool]   // nil without a CA file
-	tr      *http.Transport
-	client  *http.Client
+	http    *httpsink.Client
 	timeout time.Duration
 	log     *slog.Logger
 	labels  *labelSet
@@ -156,54 +142,31 @@ func New(c Config) (*Sink, error) {
 	} else if s.timeout < 0 {
 		return nil, fmt.Errorf("loki timeout %v: must not be negative", c.Timeout)
 	}
-	if s.headers, err = checkHeaders(c.Headers); err != nil {
-		return nil, err
-	}
 	if s.labels, err = newLabelSet(c.Labels, c.StaticLabels, log); err != nil {
 		return nil, err
 	}
-	if s.auth, err = newAuth(c, log); err != nil {
-		return nil, err
-	}
-	tc, cert, ca, err := newTLSConfig(c.TLS, u.Hostname(), log)
+	s.http, err = httpsink.New(httpsink.Options{
+		Sink: "loki", URL: u, Headers: c.Headers, OwnHeaders: ownHeaders, TLS: c.TLS, Log: log,
+		Auth: httpsink.AuthConfig{
+			Username: c.Username, Password: c.Password, PasswordFile: c.PasswordFile,
+			BearerToken: c.BearerToken, BearerTokenFile: c.BearerTokenFile,
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
-	s.cert, s.ca = cert, ca
-	if c.TLS.InsecureSkipVerify {
-		log.Warn("TLS VERIFICATION IS OFF for the loki sink: anyone on the path can read and change the logs; use tls.ca_file instead",
-			"url", s.shown)
-	}
-	if u.Scheme == "http" && c.TLS != (TLSConfig{}) {
-		log.Warn("loki URL is http: the TLS settings are ignored", "url", s.shown)
-	}
-	s.tr = newTransport(tc)
-	s.client = &http.Client{Transport: s.tr, CheckRedirect: outputs.NoRedirect}
 	s.enc = newEncoder(s.labels)
 	return s, nil
 }
 
 // Close closes idle connections; requests in flight finish first.
-func (s *Sink) Close() { s.tr.CloseIdleConnections() }
+func (s *Sink) Close() { s.http.Close() }
 
 func checkURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, errors.New("loki url: missing; give the full push URL, such as http://loki:3100/loki/api/v1/push")
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("loki url %q: %w", redact.URL(raw), outputs.RedactError(err))
-	}
-	shown := redact.URL(raw)
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("loki url %q: scheme must be http or https", shown)
-	case u.Host == "":
-		return nil, fmt.Errorf("loki url %q: missing host", shown)
-	case u.User != nil:
-		return nil, fmt.Errorf("loki url %q: credentials in the URL would end up in logs; use username and password", shown)
-	}
-	return u, nil
+	return httpsink.CheckURL("loki", raw)
 }
 
 func parseEncoding(e string) (json bool, err error) {
@@ -219,51 +182,3 @@ func parseEncoding(e string) (json bool, err error) {
 // ownHeaders are set by the sink for every request; letting Headers change
 // them would make the body unreadable to the server.
 var ownHeaders = []string{"Content-Type", "Content-Encoding", "Content-Length"}
-
-func checkHeaders(hs map[string]string) (http.Header, error) {
-	h := make(http.Header, len(hs))
-	for k, v := range hs {
-		if !validHeaderName(k) {
-			return nil, fmt.Errorf("loki header %q: not a valid header name", k)
-		}
-		ck := http.CanonicalHeaderKey(k)
-		for _, own := range ownHeaders {
-			if ck == own {
-				return nil, fmt.Errorf("loki header %q: set by the sink itself", k)
-			}
-		}
-		if strings.ContainsAny(v, "\r\n") {
-			return nil, fmt.Errorf("loki header %q: value holds a line break", k)
-		}
-		h[ck] = []string{v}
-	}
-	return h, nil
-}
-
-func validHeaderName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func newTransport(tc *tls.Config) *http.Transport {
-	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           d.DialContext,
-		TLSClientConfig:       tc,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          16,
-		MaxIdleConnsPerHost:   8,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
-}

@@ -2,7 +2,6 @@ package loki
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,45 +14,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicelog/sluice/internal/testdir"
 	"github.com/sluicelog/sluice/outputs"
+	"github.com/sluicelog/sluice/outputs/internal/sinktest"
 	"github.com/sluicelog/sluice/record"
 )
-
-// fakeSource hands out its batches once each, then waits for the run to end.
-type fakeSource struct {
-	batches [][]record.Record
-	next    int
-
-	mu        sync.Mutex
-	committed []int
-	all       chan struct{}
-}
-
-func (f *fakeSource) Read(ctx context.Context, _, _ int, _ time.Duration) ([]record.Record, func(), error) {
-	if f.next == len(f.batches) {
-		<-ctx.Done()
-		return nil, nil, ctx.Err()
-	}
-	i := f.next
-	f.next++
-	return f.batches[i], func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.committed = append(f.committed, i)
-		if len(f.committed) == len(f.batches) {
-			close(f.all)
-		}
-	}, nil
-}
-
-var _ outputs.Source = (*fakeSource)(nil)
 
 // The runner and the sink together: two 429s, then every batch is accepted,
 // committed once and in order, and the server has every line in order.
 func TestRunnerRetriesThenCommitsInOrder(t *testing.T) {
 	c, srv := startCapture(t, answer{code: 429, body: "slow down"}, answer{code: 429}, answer{code: 204})
-	src := &fakeSource{all: make(chan struct{})}
+	var batches [][]record.Record
 	var want []string
 	for b := range 3 {
 		var recs []record.Record
@@ -62,18 +32,17 @@ func TestRunnerRetriesThenCommitsInOrder(t *testing.T) {
 			want = append(want, line)
 			recs = append(recs, record.Record{Time: at(b*10 + i), Body: []byte(line), Attrs: podAttrs("default", "p", "app")})
 		}
-		src.batches = append(src.batches, recs)
+		batches = append(batches, recs)
 	}
+	src := sinktest.NewSource(batches...)
 	s := newSink(t, Config{URL: srv.URL})
-	runAll(t, outputs.NewRunner(s, src, outputs.RunnerConfig{
+	sinktest.Run(t, outputs.NewRunner(s, src, outputs.RunnerConfig{
 		Name:     "loki",
 		Delivery: outputs.Delivery{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond},
 	}), src)
-	src.mu.Lock()
-	if !slices.Equal(src.committed, []int{0, 1, 2}) {
-		t.Errorf("committed %v, want [0 1 2]", src.committed)
+	if got := src.Committed(); !slices.Equal(got, []int{0, 1, 2}) {
+		t.Errorf("committed %v, want [0 1 2]", got)
 	}
-	src.mu.Unlock()
 
 	reqs := c.requests()
 	var got []string
@@ -142,9 +111,9 @@ func TestWriteEntries(t *testing.T) {
 func TestDeadLetter(t *testing.T) {
 	_, srv := startCapture(t, answer{code: 400, body: "Max entry size '10' bytes exceeded for stream"})
 	s := newSink(t, Config{URL: srv.URL})
-	dl := openDeadLetter(t)
-	src := &fakeSource{all: make(chan struct{}), batches: [][]record.Record{oneRecord()}}
-	runAll(t, outputs.NewRunner(s, src, outputs.RunnerConfig{DeadLetter: dl}), src)
+	dl := sinktest.OpenDeadLetter(t)
+	src := sinktest.NewSource(oneRecord())
+	sinktest.Run(t, outputs.NewRunner(s, src, outputs.RunnerConfig{DeadLetter: dl}), src)
 	var head struct{ Reason string }
 	var entry deadEntry
 	b := readFile(t, dl.Path())
@@ -157,34 +126,6 @@ func TestDeadLetter(t *testing.T) {
 	}
 }
 
-// openDeadLetter opens a dead-letter file in a test folder.
-func openDeadLetter(t *testing.T) *outputs.DeadLetter {
-	t.Helper()
-	dl, err := outputs.OpenDeadLetter(testdir.New(t)+"/dead.jsonl", 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dl.Close() })
-	return dl
-}
-
-// runAll runs r until src committed every batch, then stops it.
-func runAll(t *testing.T, r *outputs.Runner[*Request], src *fakeSource) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	select {
-	case <-src.all:
-	case <-time.After(20 * time.Second):
-		t.Error("not every batch was committed")
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run: %v", err)
-	}
-}
-
 // A 401 is a misconfiguration, not bad records: the batch is sent again
 // until the server takes it, and nothing goes to the dead-letter file.
 // "no org id" is what Loki with auth_enabled answers a push without
@@ -192,9 +133,9 @@ func runAll(t *testing.T, r *outputs.Runner[*Request], src *fakeSource) {
 func TestRunnerHoldsUnauthorized(t *testing.T) {
 	c, srv := startCapture(t, answer{code: 401, body: "no org id\n"}, answer{code: 401, body: "no org id\n"}, answer{code: 204})
 	s := newSink(t, Config{URL: srv.URL})
-	dl := openDeadLetter(t)
-	src := &fakeSource{all: make(chan struct{}), batches: [][]record.Record{oneRecord()}}
-	runAll(t, outputs.NewRunner(s, src, outputs.RunnerConfig{DeadLetter: dl,
+	dl := sinktest.OpenDeadLetter(t)
+	src := sinktest.NewSource(oneRecord())
+	sinktest.Run(t, outputs.NewRunner(s, src, outputs.RunnerConfig{DeadLetter: dl,
 		Delivery: outputs.Delivery{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}}), src)
 	if b := readFile(t, dl.Path()); len(b) != 0 {
 		t.Fatalf("dead-lettered on 401:\n%s", b)
@@ -266,9 +207,9 @@ func TestRunnerSplitsOn413(t *testing.T) {
 	srv := httptest.NewServer(limit)
 	defer srv.Close()
 	s = newSink(t, Config{URL: srv.URL})
-	dl := openDeadLetter(t)
-	src := &fakeSource{all: make(chan struct{}), batches: [][]record.Record{batch}}
-	runAll(t, outputs.NewRunner(s, src, outputs.RunnerConfig{DeadLetter: dl}), src)
+	dl := sinktest.OpenDeadLetter(t)
+	src := sinktest.NewSource(batch)
+	sinktest.Run(t, outputs.NewRunner(s, src, outputs.RunnerConfig{DeadLetter: dl}), src)
 	limit.mu.Lock()
 	got := slices.Clone(limit.lines)
 	limit.mu.Unlock()

@@ -38,7 +38,7 @@ func (s *Sink) post(ctx context.Context, req *Request) (res outputs.Result, refu
 		return outputs.Result{Outcome: outputs.Permanent, Status: "request", Reason: "bad_request", Err: outputs.RedactError(err)}, false
 	}
 	s.setHeaders(hr)
-	resp, err := s.client.Do(hr)
+	resp, err := s.http.HTTP.Do(hr)
 	if err != nil {
 		return outputs.HTTPResult(nil, outputs.RedactError(err), time.Now()), false
 	}
@@ -56,11 +56,8 @@ func (s *Sink) post(ctx context.Context, req *Request) (res outputs.Result, refu
 }
 
 func (s *Sink) setHeaders(hr *http.Request) {
+	s.http.Apply(hr)
 	h := hr.Header
-	for k, v := range s.headers {
-		h[k] = v
-	}
-	h.Set("User-Agent", "sluice")
 	if s.json {
 		h.Set("Content-Type", "application/json")
 		h.Set("Content-Encoding", "gzip")
@@ -73,7 +70,6 @@ func (s *Sink) setHeaders(hr *http.Request) {
 	if s.tenant != "" {
 		h.Set("X-Scope-OrgID", s.tenant)
 	}
-	s.auth.apply(hr)
 }
 
 // loki400 maps fragments of Loki's (and compatible servers') error texts

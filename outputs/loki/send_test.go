@@ -16,6 +16,7 @@ import (
 
 	"github.com/sluicelog/sluice/internal/testdir"
 	"github.com/sluicelog/sluice/outputs"
+	"github.com/sluicelog/sluice/outputs/internal/httpsink"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -86,13 +87,13 @@ func TestSecretFilesReload(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		cfg    func(path string) Config
-		rel    func(s *Sink) *reloader[string]
+		rel    func(s *Sink) *httpsink.Reloader[string]
 		header func(v string) string
 	}{
 		{"bearer token", func(p string) Config { return Config{BearerTokenFile: p} },
-			func(s *Sink) *reloader[string] { return s.auth.token.file }, func(v string) string { return "Bearer " + v }},
+			func(s *Sink) *httpsink.Reloader[string] { return s.http.Auth.Token.File }, func(v string) string { return "Bearer " + v }},
 		{"password", func(p string) Config { return Config{Username: "u", PasswordFile: p} },
-			func(s *Sink) *reloader[string] { return s.auth.password.file }, func(v string) string { return basic("u", v) }},
+			func(s *Sink) *httpsink.Reloader[string] { return s.http.Auth.Password.File }, func(v string) string { return basic("u", v) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(testdir.New(t), "secret")
@@ -102,7 +103,7 @@ func TestSecretFilesReload(t *testing.T) {
 			cfg.URL = srv.URL
 			s := newSink(t, cfg)
 			rel := tc.rel(s)
-			rel.every = time.Hour
+			rel.Every = time.Hour
 			rotate := func(v string, mod time.Time) {
 				writeFile(t, path, v)
 				if err := os.Chtimes(path, mod, mod); err != nil {
@@ -111,7 +112,7 @@ func TestSecretFilesReload(t *testing.T) {
 			}
 			rotate("second", time.Now().Add(time.Minute))
 			send(t, s) // within the interval: still the first value
-			rel.every = 0
+			rel.Every = 0
 			send(t, s)
 			rotate("third!", time.Now().Add(2*time.Minute))
 			send(t, s)

@@ -149,7 +149,7 @@ func TestTLSClientCertificate(t *testing.T) {
 	certPath, keyPath := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
 	ca.issue(t, "client-1", certPath, keyPath)
 	s := newSink(t, Config{URL: srv.URL, TLS: TLSConfig{CAFile: writeServerCA(t, srv), CertFile: certPath, KeyFile: keyPath}})
-	s.cert.every = 0
+	s.http.TLS.Cert.Every = 0
 	if res := send(t, s); res.Outcome != outputs.Accepted {
 		t.Fatalf("with a client certificate: %+v", res)
 	}
@@ -206,7 +206,7 @@ func TestTLSCAFileReloaded(t *testing.T) {
 	caPath := filepath.Join(testdir.New(t), "ca.pem")
 	writeFile(t, caPath, ca1.pem())
 	s := newSink(t, Config{URL: srv.URL, TLS: TLSConfig{CAFile: caPath}})
-	s.ca.every = 0
+	s.http.TLS.CA.Every = 0
 
 	if res := send(t, s); res.Outcome != outputs.Retryable || res.Status != "tls" {
 		t.Fatalf("server signed by CA2 while ca_file holds CA1: %+v, want retryable with status tls", res)
