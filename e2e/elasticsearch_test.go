@@ -197,7 +197,9 @@ func TestTwoSinksOneDown(t *testing.T) {
 			return false, err
 		}
 		return m["sluice_input_lines_total"] >= float64(wrote) && m[lokiLag] == 0 && m[esLag] == 0, nil
-	}, func() string { return fmt.Sprintf("wrote %d; %s; %s", wrote, sinkSummary(m, "loki"), sinkSummary(m, "elasticsearch")) })
+	}, func() string {
+		return fmt.Sprintf("wrote %d; %s; %s", wrote, sinkSummary(m, "loki"), sinkSummary(m, "elasticsearch"))
+	})
 	if code := s.stop(30 * time.Second); code != 0 {
 		t.Fatalf("sluice exit code %d after SIGTERM, want 0; log:\n%s", code, s.logTail(30))
 	}
