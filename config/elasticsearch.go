@@ -48,23 +48,23 @@ func DefaultElasticsearch() Elasticsearch {
 	d.BatchSize = 5 << 20 // Elasticsearch's own advice for bulk requests: a few MiB
 	return Elasticsearch{
 		DataStream: DataStream{Type: "logs", Dataset: "kubernetes.container_logs", Namespace: "%{namespace}"},
-		ID:         "auto", Compression: "gzip", Timeout: 30 * time.Second, Delivery: d,
+		ID:         "auto", Compression: "none", Timeout: 30 * time.Second, Delivery: d,
 	}
 }
 
 func (e *Elasticsearch) validate(bad func(key, format string, args ...any)) {
 	const p = "outputs.elasticsearch."
 	switch {
-	case len(e.URLs) == 0 && e.CloudID == "":
-		bad(p+"urls", "set urls or cloud_id")
-	case len(e.URLs) > 0 && e.CloudID != "":
-		bad(p+"cloud_id", "set urls or cloud_id, not both")
+	case e.URL == "" && e.CloudID == "":
+		bad(p+"url", "set url or cloud_id")
+	case e.URL != "" && e.CloudID != "":
+		bad(p+"cloud_id", "set url or cloud_id, not both")
 	}
-	for _, raw := range e.URLs {
+	if raw := e.URL; raw != "" {
 		if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad(p+"urls", "%q is not an http or https URL", redact.URL(raw))
+			bad(p+"url", "%q is not an http or https URL", redact.URL(raw))
 		} else if u.User != nil {
-			bad(p+"urls", "%q: credentials in the URL would end up in logs; use basic_auth or api_key_file", redact.URL(raw))
+			bad(p+"url", "%q: credentials in the URL would end up in logs; use basic_auth or api_key_file", redact.URL(raw))
 		}
 	}
 	if e.CloudID != "" && !validCloudID(e.CloudID) {

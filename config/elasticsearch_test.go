@@ -16,11 +16,11 @@ func TestElasticsearchConfig(t *testing.T) {
 		check   func(t *testing.T, e *Elasticsearch)
 	}{
 		{
-			name: "defaults: data streams, ids from the source, gzip",
-			yaml: "outputs:\n  elasticsearch:\n    urls: [http://127.0.0.1:9200]\n",
+			name: "defaults: data streams, ids from the source, no compression",
+			yaml: "outputs:\n  elasticsearch:\n    url: http://127.0.0.1:9200\n",
 			check: func(t *testing.T, e *Elasticsearch) {
 				want := DataStream{Type: "logs", Dataset: "kubernetes.container_logs", Namespace: "%{namespace}"}
-				if e.DataStream != want || e.ID != "auto" || e.Compression != "gzip" || e.Timeout != 30*time.Second ||
+				if e.DataStream != want || e.ID != "auto" || e.Compression != "none" || e.Timeout != 30*time.Second ||
 					e.BatchSize != 5<<20 || e.MaxInFlight != 1 || len(e.HoldStatuses) == 0 {
 					t.Fatalf("defaults = %+v", e)
 				}
@@ -28,7 +28,7 @@ func TestElasticsearchConfig(t *testing.T) {
 		},
 		{
 			name: "a dated index, an API key file and a cloud id",
-			yaml: "outputs:\n  elasticsearch:\n    cloud_id: " + cloud + "\n    index: 'k8s-%{namespace}-%Y.%m.%d'\n    api_key_file: /etc/sluice/es-key\n    id: none\n    compression: none\n",
+			yaml: "outputs:\n  elasticsearch:\n    cloud_id: " + cloud + "\n    index: 'k8s-%{namespace}-%Y.%m.%d'\n    api_key_file: /etc/sluice/es-key\n    id: none\n    compression: gzip\n",
 			check: func(t *testing.T, e *Elasticsearch) {
 				if e.CloudID != cloud || e.Index != "k8s-%{namespace}-%Y.%m.%d" || e.APIKeyFile != "/etc/sluice/es-key" || e.ID != "none" {
 					t.Fatalf("decoded = %+v", e)
@@ -38,24 +38,24 @@ func TestElasticsearchConfig(t *testing.T) {
 		{
 			name:    "no destination",
 			yaml:    "outputs:\n  elasticsearch: {}\n",
-			wantErr: []string{"outputs.elasticsearch.urls: set urls or cloud_id"},
+			wantErr: []string{"outputs.elasticsearch.url: set url or cloud_id"},
 		},
 		{
 			name:    "both destinations, a bad cloud id",
-			yaml:    "outputs:\n  elasticsearch:\n    urls: [http://es:9200]\n    cloud_id: nope\n",
-			wantErr: []string{"outputs.elasticsearch.cloud_id: set urls or cloud_id, not both", "outputs.elasticsearch.cloud_id: is not"},
+			yaml:    "outputs:\n  elasticsearch:\n    url: http://es:9200\n    cloud_id: nope\n",
+			wantErr: []string{"outputs.elasticsearch.cloud_id: set url or cloud_id, not both", "outputs.elasticsearch.cloud_id: is not"},
 		},
 		{
 			name:    "credentials in a URL are refused and not shown",
-			yaml:    "outputs:\n  elasticsearch:\n    urls: ['https://elastic:hunter2@es:9200']\n",
-			wantErr: []string{"outputs.elasticsearch.urls:", "credentials in the URL"},
+			yaml:    "outputs:\n  elasticsearch:\n    url: 'https://elastic:hunter2@es:9200'\n",
+			wantErr: []string{"outputs.elasticsearch.url:", "credentials in the URL"},
 		},
 		{
 			name: "bad values name their keys",
-			yaml: "outputs:\n  elasticsearch:\n    urls: [ftp://es]\n    id: random\n    compression: zstd\n    timeout: 0s\n" +
+			yaml: "outputs:\n  elasticsearch:\n    url: ftp://es\n    id: random\n    compression: zstd\n    timeout: 0s\n" +
 				"    data_stream: {type: events, namespace: ''}\n    api_key: a\n    api_key_file: b\n    bearer_token_file: c\n    tls: {cert_file: x}\n",
 			wantErr: []string{
-				`outputs.elasticsearch.urls: "ftp://es" is not an http or https URL`,
+				`outputs.elasticsearch.url: "ftp://es" is not an http or https URL`,
 				`outputs.elasticsearch.id: "random" is not auto or none`,
 				`outputs.elasticsearch.compression: "zstd" is not gzip or none`,
 				"outputs.elasticsearch.timeout: must be positive",
@@ -68,12 +68,12 @@ func TestElasticsearchConfig(t *testing.T) {
 		},
 		{
 			name:    "delivery keys are checked under the sink's name",
-			yaml:    "outputs:\n  elasticsearch:\n    urls: [http://es:9200]\n    max_in_flight: 0\n",
+			yaml:    "outputs:\n  elasticsearch:\n    url: http://es:9200\n    max_in_flight: 0\n",
 			wantErr: []string{"outputs.elasticsearch.max_in_flight: 0 is outside 1..64"},
 		},
 		{
 			name:    "an unknown key is an error",
-			yaml:    "outputs:\n  elasticsearch:\n    urls: [http://es:9200]\n    indexx: a\n",
+			yaml:    "outputs:\n  elasticsearch:\n    url: http://es:9200\n    indexx: a\n",
 			wantErr: []string{"indexx"},
 		},
 	} {

@@ -12,11 +12,11 @@ import (
 
 func openElasticsearch(c *config.Elasticsearch, m *metrics.Registry, ready *metrics.Readiness, log *slog.Logger) (namedSink, error) {
 	ec := elasticsearch.Config{
-		URLs: append([]string{}, c.URLs...), CloudID: c.CloudID, Index: c.Index,
+		URL: c.URL, CloudID: c.CloudID, Index: c.Index,
 		DataStreamType: c.DataStream.Type, DataStreamDataset: c.DataStream.Dataset, DataStreamNamespace: c.DataStream.Namespace,
 		ID: c.ID, Pipeline: c.Pipeline, Compression: c.Compression, Fields: maps.Clone(c.Fields),
 		ClusterName: c.ClusterName, Headers: c.Headers,
-		APIKey: c.APIKey, APIKeyFile: c.APIKeyFile, BearerTokenFile: c.BearerTokenFile,
+		Auth:    elasticsearch.AuthConfig{APIKey: c.APIKey, APIKeyFile: c.APIKeyFile, BearerTokenFile: c.BearerTokenFile},
 		Timeout: c.Timeout, Logger: log.With("sink", "elasticsearch"),
 		TLS: elasticsearch.TLSConfig{
 			CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile,
@@ -24,7 +24,7 @@ func openElasticsearch(c *config.Elasticsearch, m *metrics.Registry, ready *metr
 		},
 	}
 	if a := c.BasicAuth; a != nil {
-		ec.Username, ec.Password, ec.PasswordFile = a.Username, a.Password, a.PasswordFile
+		ec.Auth.Username, ec.Auth.Password, ec.Auth.PasswordFile = a.Username, a.Password, a.PasswordFile
 	}
 	sink, err := elasticsearch.New(ec)
 	if err != nil {
