@@ -12,13 +12,13 @@ import (
 // Elasticsearch ships to an Elasticsearch bulk API (Elasticsearch 8/9,
 // OpenSearch 2, or any server that speaks it).
 type Elasticsearch struct {
-	URLs        []string          `yaml:"urls"`     // node URLs; a path is kept as a prefix of /_bulk
-	CloudID     string            `yaml:"cloud_id"` // an Elastic Cloud deployment, instead of urls
+	URL         string            `yaml:"url"`      // the cluster's URL; a path is kept as a prefix of /_bulk
+	CloudID     string            `yaml:"cloud_id"` // an Elastic Cloud deployment, instead of url
 	Index       string            `yaml:"index"`    // a plain or dated index template; empty: data streams
 	DataStream  DataStream        `yaml:"data_stream"`
 	ID          string            `yaml:"id"` // auto (from the source file and offset) or none
 	Pipeline    string            `yaml:"pipeline"`
-	Compression string            `yaml:"compression"`  // gzip or none
+	Compression string            `yaml:"compression"`  // none or gzip
 	Fields      map[string]string `yaml:"fields"`       // attribute → document field renames; "" leaves it out
 	ClusterName string            `yaml:"cluster_name"` // orchestrator.cluster.name
 	Headers     map[string]string `yaml:"headers"`
@@ -41,7 +41,7 @@ type DataStream struct {
 	Namespace string `yaml:"namespace"`
 }
 
-// DefaultElasticsearch is the Elasticsearch output with only its urls (or
+// DefaultElasticsearch is the Elasticsearch output with only its url (or
 // cloud_id) to set.
 func DefaultElasticsearch() Elasticsearch {
 	d := DefaultDelivery()
