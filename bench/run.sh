@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks: the Go benchmarks of each component, then an end-to-end run of
 # the real binary over pre-written kubelet-style logs, once per sink in $SINKS:
-# stdout to /dev/null, and loki to a local VictoriaLogs (GOBENCH=0 skips the
+# stdout to /dev/null, and loki and elasticsearch to a local VictoriaLogs
+# (SINKS="stdout loki elasticsearch" for all three; GOBENCH=0 skips the
 # Go benchmarks, SCALE=0 the 10,000-file / 5,000-pod run of bench/cmd/scale;
 # PROFILE=prefix writes <prefix>-<sink>.prof CPU profiles). It reports lines/s,
 # CPU seconds per million lines and peak RSS of sluice (and the server's CPU).
@@ -56,6 +57,7 @@ start_victorialogs() {
 		sleep 0.1
 	done
 	vl_url="http://127.0.0.1:$port/insert/loki/api/v1/push"
+	vl_es="http://127.0.0.1:$port/insert/elasticsearch"
 }
 
 # run_e2e SINK OUTPUT_YAML: one sluice run over the pre-written logs, from a
@@ -108,6 +110,10 @@ for sink in $SINKS; do
 	loki)
 		[ -n "$vl_pid" ] || start_victorialogs
 		run_e2e loki "  loki: {url: \"$vl_url\"}"
+		;;
+	elasticsearch)
+		[ -n "$vl_pid" ] || start_victorialogs
+		run_e2e elasticsearch "  elasticsearch: {url: \"$vl_es\", headers: {VL-Msg-Field: message, VL-Time-Field: \"@timestamp\", VL-Stream-Fields: \"kubernetes.namespace,kubernetes.pod.name,kubernetes.container.name\"}}"
 		;;
 	*) echo "unknown sink $sink" >&2; exit 2 ;;
 	esac

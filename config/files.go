@@ -57,6 +57,17 @@ func (c *Config) Files() []FileRef {
 		add("outputs.loki.tls.key_file", l.TLS.KeyFile, ReadFile)
 		add("outputs.loki.dead_letter.path", l.DeadLetter.Path, AppendFile)
 	}
+	if e := c.Outputs.Elasticsearch; e != nil {
+		if e.BasicAuth != nil {
+			add("outputs.elasticsearch.basic_auth.password_file", e.BasicAuth.PasswordFile, ReadFile)
+		}
+		add("outputs.elasticsearch.api_key_file", e.APIKeyFile, ReadFile)
+		add("outputs.elasticsearch.bearer_token_file", e.BearerTokenFile, ReadFile)
+		add("outputs.elasticsearch.tls.ca_file", e.TLS.CAFile, ReadFile)
+		add("outputs.elasticsearch.tls.cert_file", e.TLS.CertFile, ReadFile)
+		add("outputs.elasticsearch.tls.key_file", e.TLS.KeyFile, ReadFile)
+		add("outputs.elasticsearch.dead_letter.path", e.DeadLetter.Path, AppendFile)
+	}
 	return refs
 }
 

@@ -14,8 +14,9 @@ import (
 
 // Outputs lists the configured sinks; a nil entry is not configured.
 type Outputs struct {
-	Stdout *Stdout `yaml:"stdout"`
-	Loki   *Loki   `yaml:"loki"`
+	Stdout        *Stdout        `yaml:"stdout"`
+	Loki          *Loki          `yaml:"loki"`
+	Elasticsearch *Elasticsearch `yaml:"elasticsearch"`
 }
 
 // Stdout writes one JSON object per record to standard output.
@@ -128,6 +129,10 @@ func presetOutputs(root *yaml.Node, c *Config) {
 		}
 		c.Outputs.Loki = &l
 	}
+	if _, ok := probe.Outputs["elasticsearch"]; ok {
+		e := DefaultElasticsearch()
+		c.Outputs.Elasticsearch = &e
+	}
 	if _, ok := probe.Outputs["stdout"]; ok {
 		d := DefaultDelivery()
 		d.BatchWait = 0 // a local write gains nothing from waiting for more
@@ -138,7 +143,7 @@ func presetOutputs(root *yaml.Node, c *Config) {
 var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 func (o *Outputs) validate(bad func(key, format string, args ...any)) {
-	if o.Stdout == nil && o.Loki == nil {
+	if o.Stdout == nil && o.Loki == nil && o.Elasticsearch == nil {
 		bad("outputs", "no output is configured")
 	}
 	if o.Stdout != nil {
@@ -146,6 +151,9 @@ func (o *Outputs) validate(bad func(key, format string, args ...any)) {
 	}
 	if l := o.Loki; l != nil {
 		l.validate(bad)
+	}
+	if e := o.Elasticsearch; e != nil {
+		e.validate(bad)
 	}
 }
 

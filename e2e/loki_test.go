@@ -77,6 +77,7 @@ type criLine struct {
 	ts   string // the CRI timestamp, as written
 	msg  string
 	path string // the file's live name: 0.log for a rotated 0.log.<stamp>
+	off  int64  // where the line starts in its file
 	ctr  *kubeContainer
 }
 
@@ -94,7 +95,7 @@ func readWritten(t *testing.T, ctrs ...*kubeContainer) map[lineKey]criLine {
 		for _, f := range files {
 			base := filepath.Base(f)
 			live := filepath.Join(c.dir, base[:strings.Index(base, ".log")+len(".log")])
-			readCRIFile(t, f, func(ts, msg string) {
+			readCRIFile(t, f, func(ts, msg string, off int64) {
 				tag, seq, ok := parseMessage(msg)
 				if !ok {
 					t.Fatalf("%s: line %q is not a writer line", f, msg)
@@ -103,16 +104,16 @@ func readWritten(t *testing.T, ctrs ...*kubeContainer) map[lineKey]criLine {
 				if _, dup := out[k]; dup {
 					t.Fatalf("%s: line %v written twice", f, k)
 				}
-				out[k] = criLine{ts: ts, msg: msg, path: live, ctr: c}
+				out[k] = criLine{ts: ts, msg: msg, path: live, off: off, ctr: c}
 			})
 		}
 	}
 	return out
 }
 
-// readCRIFile calls fn with the timestamp and message of each line of a
-// file of full (F) stdout lines.
-func readCRIFile(t *testing.T, path string, fn func(ts, msg string)) {
+// readCRIFile calls fn with the timestamp, message and offset of each line
+// of a file of full (F) stdout lines.
+func readCRIFile(t *testing.T, path string, fn func(ts, msg string, off int64)) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -120,13 +121,15 @@ func readCRIFile(t *testing.T, path string, fn func(ts, msg string)) {
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
+	var off int64
 	for sc.Scan() {
 		ts, rest, ok1 := strings.Cut(sc.Text(), " ")
 		msg, ok2 := strings.CutPrefix(rest, "stdout F ")
 		if !ok1 || !ok2 {
 			t.Fatalf("%s: %q is not a CRI stdout line", path, sc.Text())
 		}
-		fn(ts, msg)
+		fn(ts, msg, off)
+		off += int64(len(sc.Bytes())) + 1
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
@@ -136,6 +139,7 @@ func readCRIFile(t *testing.T, path string, fn func(ts, msg string)) {
 // lokiCheck compares the rows VictoriaLogs returns with the lines that
 // were written: every field of each row, and how often each line came.
 type lokiCheck struct {
+	want     func(criLine) vlogs.Row // the row a written line must become
 	written  map[lineKey]criLine
 	seen     map[lineKey]int
 	rows     int
@@ -144,7 +148,26 @@ type lokiCheck struct {
 }
 
 func newLokiCheck(written map[lineKey]criLine) *lokiCheck {
-	return &lokiCheck{written: written, seen: make(map[lineKey]int, len(written))}
+	return &lokiCheck{want: lokiRow, written: written, seen: make(map[lineKey]int, len(written))}
+}
+
+// lokiRow is the row the Loki sink makes of a line, as VictoriaLogs shows it.
+func lokiRow(w criLine) vlogs.Row {
+	return vlogs.Row{
+		"_msg": w.msg, "_time": w.time(), "_stream": w.ctr.stream(),
+		"namespace": w.ctr.ns, "pod": w.ctr.pod, "container": w.ctr.name, "job": "sluice",
+		"pod_uid": w.ctr.uid, "node": lokiNode, "filename": w.path, "stream": "stdout",
+	}
+}
+
+// time is the line's CRI time as VictoriaLogs shows _time; "" when the
+// written text does not parse, which no row can match.
+func (w criLine) time() string {
+	ts, err := time.Parse(time.RFC3339Nano, w.ts)
+	if err != nil {
+		return ""
+	}
+	return ts.UTC().Format(time.RFC3339Nano)
 }
 
 func (c *lokiCheck) problem(format string, args ...any) {
@@ -165,16 +188,11 @@ func (c *lokiCheck) add(r vlogs.Row) {
 		return
 	}
 	c.seen[lineKey{tag, seq}]++
-	ts, err := time.Parse(time.RFC3339Nano, w.ts)
-	if err != nil {
-		c.problem("written timestamp %q: %v", w.ts, err)
+	if w.time() == "" {
+		c.problem("written timestamp %q does not parse", w.ts)
 		return
 	}
-	want := vlogs.Row{
-		"_msg": w.msg, "_time": ts.UTC().Format(time.RFC3339Nano), "_stream": w.ctr.stream(),
-		"namespace": w.ctr.ns, "pod": w.ctr.pod, "container": w.ctr.name, "job": "sluice",
-		"pod_uid": w.ctr.uid, "node": lokiNode, "filename": w.path, "stream": "stdout",
-	}
+	want := c.want(w)
 	got := maps.Clone(r)
 	delete(got, "_stream_id")
 	if !maps.Equal(got, want) {
@@ -253,10 +271,14 @@ func (c *lokiCheck) checkAll(t *testing.T, srv *vlogs.Server) lokiReport {
 
 // rejectedTotal sums the Loki sink's sluice_output_rejected_records_total
 // over its reasons.
-func rejectedTotal(m map[string]float64) float64 {
+func rejectedTotal(m map[string]float64) float64 { return sinkRejected(m, "loki") }
+
+// sinkRejected sums a sink's sluice_output_rejected_records_total over its
+// reasons.
+func sinkRejected(m map[string]float64, sink string) float64 {
 	sum := 0.0
 	for k, v := range m {
-		if strings.HasPrefix(k, "sluice_output_rejected_records_total{") && strings.Contains(k, `sink="loki"`) {
+		if strings.HasPrefix(k, "sluice_output_rejected_records_total{") && strings.Contains(k, `sink="`+sink+`"`) {
 			sum += v
 		}
 	}
@@ -264,15 +286,18 @@ func rejectedTotal(m map[string]float64) float64 {
 }
 
 // lokiSummary renders the Loki sink's series for a log line.
-func lokiSummary(m map[string]float64) string {
+func lokiSummary(m map[string]float64) string { return sinkSummary(m, "loki") }
+
+// sinkSummary renders a sink's series for a log line.
+func sinkSummary(m map[string]float64, sink string) string {
 	var parts []string
 	for k, v := range m {
-		if strings.HasPrefix(k, "sluice_output_") && strings.Contains(k, `sink="loki"`) && !strings.Contains(k, "duration") {
+		if strings.HasPrefix(k, "sluice_output_") && strings.Contains(k, `sink="`+sink+`"`) && !strings.Contains(k, "duration") {
 			parts = append(parts, fmt.Sprintf("%s=%g", strings.TrimPrefix(k, "sluice_output_"), v))
 		}
 	}
 	slices.Sort(parts)
-	return strings.Join(parts, " ") + fmt.Sprintf(" lag=%g", m[lokiLag])
+	return strings.Join(parts, " ") + fmt.Sprintf(" lag=%g", m[`sluice_buffer_lag_records{sink="`+sink+`"}`])
 }
 
 // TestLokiDelivery ships 100,000 lines from ten containers (five pods of

@@ -55,6 +55,11 @@ type envOptions struct {
 	// (", key: value" pairs) added to its settings.
 	loki      string
 	lokiExtra string
+	// es, when set, is an Elasticsearch bulk base URL: an Elasticsearch
+	// output sends there (as well as to loki, when both are set), with
+	// esExtra added to its settings.
+	es      string
+	esExtra string
 	// environ is added to sluice's environment, such as NODE_NAME=n1.
 	environ []string
 	// command and hostPath run another sluice: command makes the command
@@ -126,7 +131,11 @@ outputs:
 `, e.hostPath(e.dataDir), e.addr, e.hostPath(filepath.Join(e.pods, "*", "*", "*.log")))
 	if o.loki != "" {
 		cfg += fmt.Sprintf("  loki: {url: %q%s}\n", o.loki, o.lokiExtra)
-	} else {
+	}
+	if o.es != "" {
+		cfg += fmt.Sprintf("  elasticsearch: {url: %q%s}\n", o.es, o.esExtra)
+	}
+	if o.loki == "" && o.es == "" {
 		cfg += fmt.Sprintf("  stdout: {path: %q}\n", e.hostPath(e.sink))
 	}
 	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o644); err != nil {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh (`make demo`) ships kubelet-style container logs to a real Loki push
-# server and shows what arrived. It needs Go and nothing else:
+# server (or, with SINK=elasticsearch, to its Elasticsearch bulk API) and
+# shows what arrived. It needs Go and nothing else:
 #   1. VictoriaLogs (which speaks the Loki push API) is built once by
 #      scripts/install-victorialogs.sh and started on $SLUICE_DEMO_ADDR
 #      (default 127.0.0.1:9428) with its data in the temporary folder; a
@@ -23,6 +24,16 @@ ADDR=${SLUICE_DEMO_ADDR:-127.0.0.1:9428}
 PODS=${PODS:-3}
 LINES=${LINES:-20000}
 TIMEOUT=${SLUICE_DEMO_TIMEOUT:-60}
+SINK=${SINK:-loki}
+# The fields the chosen sink stores a record's namespace, pod and container in.
+case "$SINK" in
+loki) ns_f=namespace pod_f=pod ctr_f=container ;;
+elasticsearch) ns_f=kubernetes.namespace pod_f=kubernetes.pod.name ctr_f=kubernetes.container.name ;;
+*)
+	printf 'demo: SINK=%s: want loki or elasticsearch\n' "$SINK" >&2
+	exit 2
+	;;
+esac
 # A tenant of its own, so that a server used before holds no other run's
 # lines under it. VictoriaLogs tenants are numbers.
 TENANT=$(date +%s)
@@ -152,6 +163,21 @@ else
 fi
 
 # 2. sluice, then the logs it tails.
+if [ "$SINK" = loki ]; then
+	outputs="  loki:
+    url: $push_url
+    tenant_id: \"$TENANT\"
+    labels: [namespace, pod, container]
+    batch_wait: 200ms
+    dead_letter: {path: $work/dead-letter.jsonl}"
+else
+	push_url="http://$ADDR/insert/elasticsearch"
+	outputs="  elasticsearch:
+    url: $push_url
+    headers: {AccountID: \"$TENANT\", VL-Msg-Field: message, VL-Time-Field: \"@timestamp\", VL-Stream-Fields: \"$ns_f,$pod_f,$ctr_f\"}
+    batch_wait: 200ms
+    dead_letter: {path: $work/dead-letter.jsonl}"
+fi
 mkdir -p bin "$work/log/containers"
 go build -o bin/loggen ./bench/cmd/loggen
 cat >"$work/sluice.yaml" <<YAML
@@ -164,19 +190,14 @@ inputs:
 buffer:
   path: $work/buffer
 outputs:
-  loki:
-    url: $push_url
-    tenant_id: "$TENANT"
-    labels: [namespace, pod, container]
-    batch_wait: 200ms
-    dead_letter: {path: $work/dead-letter.jsonl}
+$outputs
 YAML
 bin/sluice validate -config "$work/sluice.yaml" >/dev/null
 # The DaemonSet sets NODE_NAME from the downward API; here it is this host.
 NODE_NAME="${NODE_NAME:-$(hostname)}" bin/sluice run -config "$work/sluice.yaml" 2>"$work/sluice.log" &
 sluice_pid=$!
 start=$SECONDS
-say "sluice: running (pid $sluice_pid), pushing to $push_url"
+say "sluice: running (pid $sluice_pid), shipping to $SINK at $push_url"
 # Written while sluice runs, rotated like kubelet every 1 MB.
 bin/loggen -dir "$work/log" -pods "$PODS" -lines "$LINES" -rate 5000 -rotate-bytes 1000000 >"$work/loggen.log" 2>&1 &
 loggen_pid=$!
@@ -221,12 +242,12 @@ sluice_rc=$stopped
 say
 printf '  %-24s %9s %9s %9s\n' "namespace/pod" written arrived distinct
 declare -A arrived distinct
-rows=$(query '* | stats by (namespace, pod) count() n, count_uniq(_msg) u') ||
+rows=$(query "* | stats by ($ns_f, $pod_f) count() n, count_uniq(_msg) u") ||
 	fail "cannot query VictoriaLogs on $ADDR"
 while IFS= read -r row; do
 	parse "$row"
-	arrived[${f[namespace]:-}/${f[pod]:-}]=${f[n]:-0}
-	distinct[${f[namespace]:-}/${f[pod]:-}]=${f[u]:-0}
+	arrived[${f[$ns_f]:-}/${f[$pod_f]:-}]=${f[n]:-0}
+	distinct[${f[$ns_f]:-}/${f[$pod_f]:-}]=${f[u]:-0}
 done <<<"$rows"
 missing=0
 for d in "$work"/log/pods/*/; do
@@ -249,21 +270,21 @@ for d in $(find "$work/log/pods" -mindepth 1 -maxdepth 1 | sort | head -n 3); do
 	name=$(basename "$d")
 	pod=${name#*_}
 	pod=${pod%_*}
-	row=$(query "{pod=\"$pod\"} | sort by (_time) desc | limit 1" 2>/dev/null) || continue
+	row=$(query "$pod_f:=\"$pod\" | sort by (_time) desc | limit 1" 2>/dev/null) || continue
 	[ -n "$row" ] || continue
 	parse "$row"
-	printf '  %s  %s/%s/%s  %s\n' "${f[_time]:-}" "${f[namespace]:-}" "${f[pod]:-}" "${f[container]:-}" "${f[_msg]:-}"
-	printf '      labels   %s\n' "${f[_stream]:-}"
+	printf '  %s  %s/%s/%s  %s\n' "${f[_time]:-}" "${f[$ns_f]:-}" "${f[$pod_f]:-}" "${f[$ctr_f]:-}" "${f[_msg]:-}"
+	printf '      stream   %s\n' "${f[_stream]:-}"
 	meta=''
 	for k in $(printf '%s\n' "${!f[@]}" | sort); do
 		case "$k" in
-		_* | namespace | pod | container | job) ;;
-		container_id) meta+=" $k=${f[$k]:0:12}…" ;;
-		filename) meta+=" $k=…/$(sed -E 's,.*/([^/]+/[^/]+)$,\1,; s/-([0-9a-f]{12})[0-9a-f]{52}\.log$/-\1….log/' <<<"${f[$k]}")" ;;
+		_* | "$ns_f" | "$pod_f" | "$ctr_f" | job) ;;
+		container_id | container.id) meta+=" $k=${f[$k]:0:12}…" ;;
+		filename | log.file.path) meta+=" $k=…/$(sed -E 's,.*/([^/]+/[^/]+)$,\1,; s/-([0-9a-f]{12})[0-9a-f]{52}\.log$/-\1….log/' <<<"${f[$k]}")" ;;
 		*) meta+=" $k=${f[$k]}" ;;
 		esac
 	done
-	printf '      metadata%s\n' "$meta"
+	printf '      fields  %s\n' "$meta"
 done
 
 say

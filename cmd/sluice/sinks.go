@@ -45,6 +45,13 @@ func openSinks(c config.Outputs, stdoutW io.Writer, m *metrics.Registry, ready *
 		}
 		sinks = append(sinks, s)
 	}
+	if c.Elasticsearch != nil {
+		s, err := openElasticsearch(c.Elasticsearch, m, ready, log)
+		if err != nil {
+			return sinks, err
+		}
+		sinks = append(sinks, s)
+	}
 	return sinks, nil
 }
 

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"maps"
+
+	"github.com/sluicelog/sluice/config"
+	"github.com/sluicelog/sluice/metrics"
+	"github.com/sluicelog/sluice/outputs/elasticsearch"
+)
+
+func openElasticsearch(c *config.Elasticsearch, m *metrics.Registry, ready *metrics.Readiness, log *slog.Logger) (namedSink, error) {
+	ec := elasticsearch.Config{
+		URL: c.URL, CloudID: c.CloudID, Index: c.Index,
+		DataStreamType: c.DataStream.Type, DataStreamDataset: c.DataStream.Dataset, DataStreamNamespace: c.DataStream.Namespace,
+		ID: c.ID, Pipeline: c.Pipeline, Compression: c.Compression, Fields: maps.Clone(c.Fields),
+		ClusterName: c.ClusterName, Headers: c.Headers,
+		Auth:    elasticsearch.AuthConfig{APIKey: c.APIKey, APIKeyFile: c.APIKeyFile, BearerTokenFile: c.BearerTokenFile},
+		Timeout: c.Timeout, Logger: log.With("sink", "elasticsearch"),
+		TLS: elasticsearch.TLSConfig{
+			CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile,
+			ServerName: c.TLS.ServerName, InsecureSkipVerify: c.TLS.InsecureSkipVerify,
+		},
+	}
+	if a := c.BasicAuth; a != nil {
+		ec.Auth.Username, ec.Auth.Password, ec.Auth.PasswordFile = a.Username, a.Password, a.PasswordFile
+	}
+	sink, err := elasticsearch.New(ec)
+	if err != nil {
+		return namedSink{}, fmt.Errorf("output elasticsearch: %w", err)
+	}
+	ns, err := runnerFor("elasticsearch", sink, c.Delivery, m, ready, log)
+	ns.closers = append(ns.closers, sink.Close)
+	return ns, err
+}
