@@ -13,7 +13,6 @@ import (
 func openElasticsearch(c *config.Elasticsearch, m *metrics.Registry, ready *metrics.Readiness, log *slog.Logger) (namedSink, error) {
 	ec := elasticsearch.Config{
 		URL: c.URL, CloudID: c.CloudID, Index: c.Index,
-		DataStreamType: c.DataStream.Type, DataStreamDataset: c.DataStream.Dataset, DataStreamNamespace: c.DataStream.Namespace,
 		ID: c.ID, Pipeline: c.Pipeline, Compression: c.Compression, Fields: maps.Clone(c.Fields),
 		ClusterName: c.ClusterName, Headers: c.Headers,
 		Auth:    elasticsearch.AuthConfig{APIKey: c.APIKey, APIKeyFile: c.APIKeyFile, BearerTokenFile: c.BearerTokenFile},
@@ -22,6 +21,11 @@ func openElasticsearch(c *config.Elasticsearch, m *metrics.Registry, ready *metr
 			CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile,
 			ServerName: c.TLS.ServerName, InsecureSkipVerify: c.TLS.InsecureSkipVerify,
 		},
+	}
+	// An index replaces data streams: the data_stream keys (defaults
+	// included) apply only without one.
+	if c.Index == "" {
+		ec.DataStreamType, ec.DataStreamDataset, ec.DataStreamNamespace = c.DataStream.Type, c.DataStream.Dataset, c.DataStream.Namespace
 	}
 	if a := c.BasicAuth; a != nil {
 		ec.Auth.Username, ec.Auth.Password, ec.Auth.PasswordFile = a.Username, a.Password, a.PasswordFile
