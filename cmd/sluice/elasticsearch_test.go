@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sluicelog/sluice/config"
+	"github.com/sluicelog/sluice/internal/testdir"
 	"github.com/sluicelog/sluice/metrics"
 )
 
@@ -15,7 +16,7 @@ import (
 // streams by default, an index (the default data_stream keys then step
 // aside, as the sink takes one or the other) and each kind of credentials.
 func TestOpenElasticsearch(t *testing.T) {
-	key := filepath.Join(t.TempDir(), "api-key")
+	key := filepath.Join(testdir.New(t), "api-key")
 	if err := os.WriteFile(key, []byte("aWQ6a2V5\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
