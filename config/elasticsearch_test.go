@@ -21,7 +21,7 @@ func TestElasticsearchConfig(t *testing.T) {
 			check: func(t *testing.T, e *Elasticsearch) {
 				want := DataStream{Type: "logs", Dataset: "kubernetes.container_logs", Namespace: "%{namespace}"}
 				if e.DataStream != want || e.ID != "auto" || e.Compression != "none" || e.Timeout != 30*time.Second ||
-					e.BatchSize != 5<<20 || e.MaxInFlight != 1 || len(e.HoldStatuses) == 0 {
+					e.BatchSize != 1<<20 || e.MaxInFlight != 1 || len(e.HoldStatuses) == 0 {
 					t.Fatalf("defaults = %+v", e)
 				}
 			},
