@@ -3,8 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +33,9 @@ func esURL(srv *vlogs.Server) string { return srv.URL() + "/insert/elasticsearch
 
 // esRow is the ECS document the Elasticsearch sink makes of a line, as
 // VictoriaLogs shows it: the pods layout gives the pod's UID, NODE_NAME the
-// node, and the data stream's namespace is the pod's.
+// node, and the data stream's namespace is the pod's, with "-" (which
+// separates the parts of a data stream's name, so Elasticsearch refuses
+// it inside one) as "_".
 func esRow(w criLine) vlogs.Row {
 	return vlogs.Row{
 		"_msg": w.msg, "_time": w.time(),
@@ -43,7 +45,7 @@ func esRow(w criLine) vlogs.Row {
 		"log.offset":           strconv.FormatInt(w.off, 10),
 		"kubernetes.namespace": w.ctr.ns, "kubernetes.pod.name": w.ctr.pod, "kubernetes.container.name": w.ctr.name,
 		"kubernetes.pod.uid": w.ctr.uid, "kubernetes.node.name": lokiNode,
-		"data_stream.type": "logs", "data_stream.dataset": "kubernetes.container_logs", "data_stream.namespace": w.ctr.ns,
+		"data_stream.type": "logs", "data_stream.dataset": "kubernetes.container_logs", "data_stream.namespace": strings.ReplaceAll(w.ctr.ns, "-", "_"),
 	}
 }
 
@@ -53,70 +55,14 @@ func newESCheck(written map[lineKey]criLine) *lokiCheck {
 	return c
 }
 
-// TestElasticsearchDelivery ships 100,000 lines from eight containers, two
-// of which rotate, through the buffer to the bulk API, and expects every
-// line exactly once as an ECS document with its fields.
+// TestElasticsearchDelivery ships 100,000 lines from ten containers, two of
+// which rotate, through the buffer to the bulk API, and expects every line
+// exactly once as an ECS document with its fields.
 func TestElasticsearchDelivery(t *testing.T) {
 	requireSluice(t)
-	const (
-		ctrs     = 8
-		total    = 100_000
-		bigLines = 26_000 // two writers pass rotateAt (25,000 lines) once
-		small    = (total - 2*bigLines) / (ctrs - 2)
-		writeFor = 4 * time.Second
-	)
 	srv := vlogs.Start(t)
 	e := newEnv(t, envOptions{es: esURL(srv), esExtra: esSettings(""), environ: []string{"NODE_NAME=" + lokiNode}})
-	writers := map[string]*logWriter{}
-	var cs []*kubeContainer
-	for i := range ctrs {
-		ns := []string{"shop", "billing"}[i%2]
-		c := e.kubeContainer(ns, fmt.Sprintf("api-%d", i/2), podUID(200+i/2), []string{"app", "sidecar"}[i%2])
-		cs = append(cs, c)
-		n := small
-		if i < 2 {
-			n = bigLines
-		}
-		path := filepath.Join(c.dir, "0.log")
-		writers[path] = &logWriter{path: path, pod: c.pod + "-" + c.name, rotation: renameCreate, rate: int(float64(n) / writeFor.Seconds()), limit: n}
-	}
-	s := e.start(false)
-	s.waitReady(10 * time.Second)
-	start := time.Now()
-	runWriters(t, context.Background(), writers)
-	wrote, rotations := 0, 0
-	for _, w := range writers {
-		wrote += w.lines
-		rotations += w.rotations
-	}
-	if wrote != total || rotations < 2 {
-		t.Fatalf("set-up: %d lines and %d rotations, want %d lines and at least 2 rotations", wrote, rotations, total)
-	}
-	s.waitMetric(esRecords, total, lokiWait)
-	t.Logf("all %d records accepted %v after the first line was written", total, time.Since(start).Round(time.Millisecond))
-	m, err := s.metrics()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("metrics: %s", sinkSummary(m, "elasticsearch"))
-	if code := s.stop(30 * time.Second); code != 0 {
-		t.Fatalf("sluice exit code %d after SIGTERM, want 0; log:\n%s", code, s.logTail(30))
-	}
-	if m[esRecords] != total {
-		t.Errorf("%s = %g, want %d", esRecords, m[esRecords], total)
-	}
-	if r := sinkRejected(m, "elasticsearch"); r != 0 {
-		t.Errorf("%d records rejected", int(r))
-	}
-	written := readWritten(t, cs...)
-	if len(written) != total {
-		t.Fatalf("read back %d written lines from the files, want %d", len(written), total)
-	}
-	r := newESCheck(written).checkAll(t, srv)
-	t.Logf("%v", r)
-	if r.rows != total || r.missing != 0 || r.duplicates != 0 {
-		t.Errorf("want every line exactly once: %v", r)
-	}
+	checkDelivery(t, e, srv, "elasticsearch", newESCheck)
 }
 
 // TestTwoSinksOneDown ships to Loki and to Elasticsearch (two servers) at
@@ -136,14 +82,7 @@ func TestTwoSinksOneDown(t *testing.T) {
 		es: esURL(esSrv), esExtra: esSettings(backoff),
 		environ: []string{"NODE_NAME=" + lokiNode},
 	})
-	var cs []*kubeContainer
-	writers := map[string]*logWriter{}
-	for i, name := range []string{"app", "worker"} {
-		c := e.kubeContainer("ops", fmt.Sprintf("both-%d", i), podUID(300+i), name)
-		cs = append(cs, c)
-		path := filepath.Join(c.dir, "0.log")
-		writers[path] = &logWriter{path: path, pod: c.pod, rotation: renameCreate, rate: rate}
-	}
+	cs, writers := outageWriters(e, "both", 300, rate)
 	s := e.start(false)
 	s.waitReady(10 * time.Second)
 	ctx, stopWriters := context.WithCancel(context.Background())

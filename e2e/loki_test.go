@@ -306,6 +306,15 @@ func sinkSummary(m map[string]float64, sink string) string {
 // metadata sluice adds, its CRI timestamp to the nanosecond and its text.
 func TestLokiDelivery(t *testing.T) {
 	requireSluice(t)
+	srv := vlogs.Start(t)
+	checkDelivery(t, lokiEnv(t, srv.PushURL(), ""), srv, "loki", newLokiCheck)
+}
+
+// checkDelivery writes 100,000 lines to ten containers (five pods of two),
+// two of which rotate, runs sluice in e until sink accepted them all, and
+// checks with newCheck that srv stored each exactly once.
+func checkDelivery(t *testing.T, e *env, srv *vlogs.Server, sink string, newCheck func(map[lineKey]criLine) *lokiCheck) {
+	t.Helper()
 	const (
 		pods, perPod = 5, 2
 		total        = 100_000
@@ -313,8 +322,7 @@ func TestLokiDelivery(t *testing.T) {
 		smallLines   = (total - 2*bigLines) / (pods*perPod - 2)
 		writeFor     = 4 * time.Second // the writers' pace: each finishes in about this
 	)
-	srv := vlogs.Start(t)
-	e := lokiEnv(t, srv.PushURL(), "")
+	records := `sluice_output_records_total{sink="` + sink + `"}`
 	writers := map[string]*logWriter{}
 	var ctrs []*kubeContainer
 	for p := range pods {
@@ -347,21 +355,21 @@ func TestLokiDelivery(t *testing.T) {
 		t.Fatalf("set-up: %d lines and %d rotations, want %d lines and at least 2 rotations", wrote, rotations, total)
 	}
 
-	s.waitMetric(lokiRecords, total, lokiWait)
+	s.waitMetric(records, total, lokiWait)
 	t.Logf("all %d records accepted %v after the first line was written", total, time.Since(start).Round(time.Millisecond))
 	m, err := s.metrics()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("metrics: %s", lokiSummary(m))
+	t.Logf("metrics: %s", sinkSummary(m, sink))
 	if code := s.stop(30 * time.Second); code != 0 {
 		t.Fatalf("sluice exit code %d after SIGTERM, want 0; log:\n%s", code, s.logTail(30))
 	}
-	if m[lokiRecords] != total {
-		t.Errorf("%s = %g, want %d", lokiRecords, m[lokiRecords], total)
+	if m[records] != total {
+		t.Errorf("%s = %g, want %d", records, m[records], total)
 	}
-	if r := rejectedTotal(m); r != 0 {
-		t.Errorf("%d records rejected; metrics: %s", int(r), lokiSummary(m))
+	if r := sinkRejected(m, sink); r != 0 {
+		t.Errorf("%d records rejected; metrics: %s", int(r), sinkSummary(m, sink))
 	}
 	if v := m[`sluice_enrich_misses_total{reason="path_unparsed"}`]; v != 0 {
 		t.Errorf("%g paths did not parse: the pod attributes are missing", v)
@@ -371,7 +379,7 @@ func TestLokiDelivery(t *testing.T) {
 	if len(written) != total {
 		t.Fatalf("read back %d written lines from the files, want %d", len(written), total)
 	}
-	r := newLokiCheck(written).checkAll(t, srv)
+	r := newCheck(written).checkAll(t, srv)
 	t.Logf("%v", r)
 	if r.rows != total || r.missing != 0 || r.duplicates != 0 {
 		t.Errorf("want every line exactly once: %v", r)
@@ -475,14 +483,7 @@ func TestLokiServerDownAndBack(t *testing.T) {
 	// Retries back off to at most 2 s, so delivery resumes soon after the
 	// server is back rather than up to 30 s later.
 	e := lokiEnv(t, srv.PushURL(), ", min_backoff: 200ms, max_backoff: 2s, batch_wait: 200ms")
-	var ctrs []*kubeContainer
-	writers := map[string]*logWriter{}
-	for i, name := range []string{"app", "worker"} {
-		c := e.kubeContainer("ops", fmt.Sprintf("down-%d", i), podUID(100+i), name)
-		ctrs = append(ctrs, c)
-		path := filepath.Join(c.dir, "0.log")
-		writers[path] = &logWriter{path: path, pod: c.pod, rotation: renameCreate, rate: rate}
-	}
+	ctrs, writers := outageWriters(e, "down", 100, rate)
 	s := e.start(false)
 	s.waitReady(10 * time.Second)
 	ctx, stopWriters := context.WithCancel(context.Background())
@@ -561,6 +562,20 @@ func TestLokiServerDownAndBack(t *testing.T) {
 	if r.missing != 0 {
 		t.Errorf("lines lost across the outage: %v", r)
 	}
+}
+
+// outageWriters makes two containers, in pods <pod>-0 and <pod>-1 with
+// UIDs from uid, and their unbounded writers of rate lines per second.
+func outageWriters(e *env, pod string, uid, rate int) ([]*kubeContainer, map[string]*logWriter) {
+	var ctrs []*kubeContainer
+	writers := map[string]*logWriter{}
+	for i, name := range []string{"app", "worker"} {
+		c := e.kubeContainer("ops", fmt.Sprintf("%s-%d", pod, i), podUID(uid+i), name)
+		ctrs = append(ctrs, c)
+		path := filepath.Join(c.dir, "0.log")
+		writers[path] = &logWriter{path: path, pod: c.pod, rotation: renameCreate, rate: rate}
+	}
+	return ctrs, writers
 }
 
 // startWriters runs the writers until ctx ends; the returned func waits

@@ -17,10 +17,7 @@ func openElasticsearch(c *config.Elasticsearch, m *metrics.Registry, ready *metr
 		ClusterName: c.ClusterName, Headers: c.Headers,
 		Auth:    elasticsearch.AuthConfig{APIKey: c.APIKey, APIKeyFile: c.APIKeyFile, BearerTokenFile: c.BearerTokenFile},
 		Timeout: c.Timeout, Logger: log.With("sink", "elasticsearch"),
-		TLS: elasticsearch.TLSConfig{
-			CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile,
-			ServerName: c.TLS.ServerName, InsecureSkipVerify: c.TLS.InsecureSkipVerify,
-		},
+		TLS: sinkTLS(c.TLS),
 	}
 	// An index replaces data streams: the data_stream keys (defaults
 	// included) apply only without one.

@@ -15,10 +15,7 @@ func openLoki(c *config.Loki, m *metrics.Registry, ready *metrics.Readiness, log
 		Labels: append([]string{}, c.Labels...), StaticLabels: c.StaticLabels, Headers: c.Headers,
 		BearerTokenFile: c.BearerTokenFile, Timeout: c.Timeout, Logger: log.With("sink", "loki"),
 		StructuredMetadataFallback: c.StructuredMetadataFallback,
-		TLS: loki.TLSConfig{
-			CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile,
-			ServerName: c.TLS.ServerName, InsecureSkipVerify: c.TLS.InsecureSkipVerify,
-		},
+		TLS:                        sinkTLS(c.TLS),
 	}
 	if a := c.BasicAuth; a != nil {
 		lc.Username, lc.Password, lc.PasswordFile = a.Username, a.Password, a.PasswordFile
@@ -30,4 +27,13 @@ func openLoki(c *config.Loki, m *metrics.Registry, ready *metrics.Readiness, log
 	ns, err := runnerFor("loki", sink, c.Delivery, m, ready, log)
 	ns.closers = append(ns.closers, sink.Close)
 	return ns, err
+}
+
+// sinkTLS maps the tls keys onto the TLS settings every HTTP sink takes
+// (loki.TLSConfig and elasticsearch.TLSConfig are one type).
+func sinkTLS(t config.TLS) loki.TLSConfig {
+	return loki.TLSConfig{
+		CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
+		ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify,
+	}
 }
