@@ -54,17 +54,45 @@ func rotatedSiblings(path string, gz bool) []string {
 // siblings, `0.log.20261126-005407` for both that file and its `.gz`, and
 // whether the name has kubelet's timestamp form. kubelet itself orders
 // rotated files by name; their modification times say nothing once gzipped.
+// A counter after the timestamp (`0.log.20261126-005407.1`, what a rotator
+// writes when two rotations fall in one second) orders the file after the
+// one without it; the key pads the counter so that .10 sorts after .9.
 func kubeletKey(path string) (string, bool) {
 	name := filepath.Base(path)
 	if isGz(name) {
 		name = name[:len(name)-3]
 	}
-	i := strings.LastIndexByte(name, '.')
-	if i < 0 || len(name)-i-1 != len("20060102-150405") {
+	stamped, counter := name, ""
+	if i := strings.LastIndexByte(name, '.'); i >= 0 && i+1 < len(name) && len(name)-i-1 <= 9 && allDigits(name[i+1:]) {
+		stamped, counter = name[:i], name[i+1:]
+	}
+	if _, ok := stampOf(stamped); !ok {
 		return name, false
 	}
+	if counter == "" {
+		return stamped, true
+	}
+	return stamped + "." + strings.Repeat("0", 9-len(counter)) + counter, true
+}
+
+// stampOf returns the timestamp that ends a kubelet rotated name (without
+// its counter), and whether there is one.
+func stampOf(name string) (string, bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 || len(name)-i-1 != len("20060102-150405") {
+		return "", false
+	}
 	_, err := time.Parse("20060102-150405", name[i+1:])
-	return name, err == nil
+	return name[i+1:], err == nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // sibling is a rotated copy that continues a known file.
@@ -326,7 +354,11 @@ func (t *Tailer) chain(path, realPath string, prev *reader, files []sibling) (fi
 // other names say nothing, and the time it was last written stands in.
 func rotatedAfter(p string, at time.Time) bool {
 	if k, ok := kubeletKey(p); ok {
-		ts, err := time.ParseInLocation("20060102-150405", k[strings.LastIndexByte(k, '.')+1:], time.Local)
+		if i := strings.LastIndexByte(k, '.'); len(k)-i-1 == 9 { // a padded counter
+			k = k[:i]
+		}
+		stamp, _ := stampOf(k)
+		ts, err := time.ParseInLocation("20060102-150405", stamp, time.Local)
 		return err == nil && !ts.Before(at.Truncate(time.Second))
 	}
 	if isGz(p) {
