@@ -58,21 +58,30 @@ func rotatedSiblings(path string, gz bool) []string {
 // writes when two rotations fall in one second) orders the file after the
 // one without it; the key pads the counter so that .10 sorts after .9.
 func kubeletKey(path string) (string, bool) {
-	name := filepath.Base(path)
-	if isGz(name) {
-		name = name[:len(name)-3]
-	}
-	stamped, counter := name, ""
-	if i := strings.LastIndexByte(name, '.'); i >= 0 && i+1 < len(name) && len(name)-i-1 <= 9 && allDigits(name[i+1:]) {
-		stamped, counter = name[:i], name[i+1:]
-	}
-	if _, ok := stampOf(stamped); !ok {
+	name, stamped, counter, ok := splitRotated(path)
+	switch {
+	case !ok:
 		return name, false
-	}
-	if counter == "" {
+	case counter == "":
 		return stamped, true
 	}
 	return stamped + "." + strings.Repeat("0", 9-len(counter)) + counter, true
+}
+
+// splitRotated cuts a rotated file's name (without .gz) into the part that
+// ends with kubelet's timestamp and the counter after it, if any; ok tells
+// whether there is a timestamp.
+func splitRotated(path string) (name, stamped, counter string, ok bool) {
+	name = filepath.Base(path)
+	if isGz(name) {
+		name = name[:len(name)-3]
+	}
+	stamped = name
+	if i := strings.LastIndexByte(name, '.'); i >= 0 && i+1 < len(name) && len(name)-i-1 <= 9 && allDigits(name[i+1:]) {
+		stamped, counter = name[:i], name[i+1:]
+	}
+	_, ok = stampOf(stamped)
+	return name, stamped, counter, ok
 }
 
 // stampOf returns the timestamp that ends a kubelet rotated name (without
@@ -353,11 +362,8 @@ func (t *Tailer) chain(path, realPath string, prev *reader, files []sibling) (fi
 // kubelet names it by the time of its rotation (the node's local time);
 // other names say nothing, and the time it was last written stands in.
 func rotatedAfter(p string, at time.Time) bool {
-	if k, ok := kubeletKey(p); ok {
-		if i := strings.LastIndexByte(k, '.'); len(k)-i-1 == 9 { // a padded counter
-			k = k[:i]
-		}
-		stamp, _ := stampOf(k)
+	if _, stamped, _, ok := splitRotated(p); ok {
+		stamp, _ := stampOf(stamped)
 		ts, err := time.ParseInLocation("20060102-150405", stamp, time.Local)
 		return err == nil && !ts.Before(at.Truncate(time.Second))
 	}
