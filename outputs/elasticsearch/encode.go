@@ -38,7 +38,6 @@ type encoder struct {
 	id      [idBytes]byte
 	idText  [idText]byte
 	hashBuf []byte
-	digest  xxhash.Digest
 
 	// Records of one file share their Attrs and Path, and come in runs:
 	// what was rendered for the previous record is reused when the next
@@ -53,6 +52,12 @@ type encoder struct {
 	targetN    int
 	targetDay  int
 	targetSeen bool
+
+	// The "2006-01-02T15:04:05" of the second secText was rendered for:
+	// lines of a batch come from few seconds, and formatting the date is
+	// most of the cost of a timestamp.
+	sec     int64
+	secText []byte
 }
 
 // forget drops what the previous batch left: its records' memory may hold
@@ -128,20 +133,18 @@ func capPart(p []byte) []byte {
 // inode's line at the same offset a different one. A record without a
 // source is known by a hash of its time, stream, path and body.
 func (e *encoder) docID(r *record.Record) []byte {
-	var tb [8]byte
-	binary.LittleEndian.PutUint64(tb[:], uint64(r.Time.UnixNano()))
 	if s := r.Source; s != nil {
 		binary.BigEndian.PutUint64(e.id[0:], s.Dev)
 		binary.BigEndian.PutUint64(e.id[8:], s.Ino)
 		binary.BigEndian.PutUint64(e.id[16:], uint64(r.Offset))
-		e.digest.Reset()
-		_, _ = e.digest.Write(tb[:]) // a Digest's writes cannot fail
-		_, _ = e.digest.Write(r.Body)
-		binary.BigEndian.PutUint64(e.id[24:], e.digest.Sum64())
+		// The time is mixed in by a multiplication by an odd constant
+		// (a bijection), not hashed with the body: one pass over the
+		// body is all a line costs.
+		binary.BigEndian.PutUint64(e.id[24:], xxhash.Sum64(r.Body)^uint64(r.Time.UnixNano())*0x9e3779b97f4a7c15)
 	} else {
 		// Two hashes with different prefixes: 128 bits, so ids of
 		// distinct lines do not collide however many there are.
-		b := append(e.hashBuf[:0], tb[:]...)
+		b := binary.LittleEndian.AppendUint64(e.hashBuf[:0], uint64(r.Time.UnixNano()))
 		b = append(b, r.Stream...)
 		b = append(b, 0)
 		b = append(b, r.Path...)
@@ -162,7 +165,7 @@ func (e *encoder) docID(r *record.Record) []byte {
 // objects and VictoriaLogs stores as they are.
 func (e *encoder) appendDoc(dst []byte, r *record.Record, ts time.Time) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
-	dst = ts.AppendFormat(dst, time.RFC3339Nano)
+	dst = e.appendTime(dst, ts)
 	dst = append(dst, `","message":`...)
 	dst = jsontext.AppendString(dst, r.Body)
 	if r.Stream != "" {
@@ -200,6 +203,32 @@ func (e *encoder) appendDoc(dst []byte, r *record.Record, ts time.Time) []byte {
 		dst = append(dst, '"')
 	}
 	return append(dst, "}\n"...)
+}
+
+// appendTime appends ts, which is in UTC, as time.RFC3339Nano does.
+func (e *encoder) appendTime(dst []byte, ts time.Time) []byte {
+	sec := ts.Unix()
+	if len(e.secText) == 0 || sec != e.sec {
+		if y := ts.Year(); y < 0 || y > 9999 {
+			return ts.AppendFormat(dst, time.RFC3339Nano)
+		}
+		e.sec, e.secText = sec, ts.AppendFormat(e.secText[:0], "2006-01-02T15:04:05")
+	}
+	dst = append(dst, e.secText...)
+	if ns := ts.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		dst = append(dst, frac[:n]...)
+	}
+	return append(dst, 'Z')
 }
 
 // appendAttrs renders attrs as the document's fields, each with a leading

@@ -271,3 +271,27 @@ func TestRenderingFollowsEachRecord(t *testing.T) {
 		}
 	}
 }
+
+// The encoder's timestamps are time.RFC3339Nano's, whatever the fraction
+// and however the second changes from one record to the next.
+func TestAppendTimeIsRFC3339Nano(t *testing.T) {
+	var e encoder
+	base := time.Date(2026, 12, 4, 3, 59, 59, 0, time.UTC)
+	var times []time.Time
+	for _, ns := range []int{0, 1, 10, 100_000, 120_000_000, 999_999_999, 500_000_000} {
+		times = append(times, base.Add(time.Duration(ns)), base.Add(time.Duration(ns)+time.Second))
+	}
+	times = append(times,
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 5, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 5, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		base, base.Add(time.Nanosecond),
+	)
+	for _, ts := range times {
+		want := ts.Format(time.RFC3339Nano)
+		if got := string(e.appendTime(nil, ts)); got != want {
+			t.Errorf("appendTime(%v) = %s, want %s", ts, got, want)
+		}
+	}
+}
