@@ -70,6 +70,7 @@ type Files struct {
 	ReleaseDeleted   time.Duration `yaml:"release_deleted_after"` // 0 keeps a deleted unread file until read
 	CheckpointEvery  time.Duration `yaml:"checkpoint_interval"`
 	BatchSize        int           `yaml:"batch_size"`
+	Parsers          []Parser      `yaml:"parsers"` // per path pattern: multiline joining and parsing
 }
 
 // Default returns the configuration used for keys the file leaves out.

@@ -90,6 +90,23 @@ func TestParse(t *testing.T) {
 		{name: "loki two kinds of auth", yaml: "outputs:\n  loki: {url: 'http://x/push', bearer_token_file: /t, basic_auth: {username: u, password: p}}\n", wantErr: []string{"outputs.loki.bearer_token_file"}},
 		{name: "loki cert without key", yaml: "outputs:\n  loki: {url: 'http://x/push', tls: {cert_file: c}}\n", wantErr: []string{"outputs.loki.tls"}},
 		{name: "loki backoff order", yaml: "outputs:\n  loki: {url: 'http://x/push', min_backoff: 10s, max_backoff: 1s}\n", wantErr: []string{"outputs.loki.max_backoff"}},
+		{
+			name: "parsers",
+			yaml: "inputs:\n  files:\n    parsers:\n      - {match: '/var/log/containers/*_shop_*.log', multiline: dotnet, max_lines: 100, max_bytes: 256KiB, flush_timeout: 2s}\n      - {match: '/var/log/containers/*', multiline: 'start:^\\d{4}-', continue: '^\\s', parse: json}\noutputs:\n  stdout: {}\n",
+			check: func(t *testing.T, c Config) {
+				p := c.Inputs.Files.Parsers
+				if len(p) != 2 || p[0].Multiline != "dotnet" || p[0].MaxLines != 100 || p[0].MaxBytes != 256<<10 || p[0].FlushTimeout != 2*time.Second ||
+					p[1].Multiline != `start:^\d{4}-` || p[1].Continue != `^\s` || p[1].Parse != "json" {
+					t.Fatalf("parsers = %+v", p)
+				}
+			},
+		},
+		{
+			name: "bad parsers",
+			yaml: "inputs:\n  files:\n    parsers:\n      - {match: '[', multiline: cobol, parse: xml}\n      - {match: '*.log', continue: x}\n      - {match: '*.log', multiline: 'start:(', max_lines: -1}\noutputs:\n  stdout: {}\n",
+			wantErr: []string{"inputs.files.parsers[0].match", "inputs.files.parsers[0].multiline", "inputs.files.parsers[0].parse",
+				"inputs.files.parsers[1].continue", "inputs.files.parsers[1]: sets neither", "inputs.files.parsers[2].multiline", "inputs.files.parsers[2].max_lines"},
+		},
 		{name: "loki in flight bound", yaml: "outputs:\n  loki: {url: 'http://x/push', max_in_flight: 0}\n", wantErr: []string{"outputs.loki.max_in_flight"}},
 		{
 			name: "kubernetes defaults and values",

@@ -36,6 +36,7 @@ func (c *Config) Validate() error {
 		"inputs.files.batch_size":          int64(f.BatchSize),
 		"shutdown_timeout":                 int64(c.ShutdownTimeout),
 	}
+	f.validateParsers(bad)
 	if f.ReleaseDeleted < 0 {
 		bad("inputs.files.release_deleted_after", "must not be negative")
 	}

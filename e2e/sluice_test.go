@@ -60,6 +60,9 @@ type envOptions struct {
 	// esExtra added to its settings.
 	es      string
 	esExtra string
+	// files is added under inputs.files: YAML lines indented by four
+	// spaces, such as parsers; "{pods}" in it is the pods folder.
+	files string
 	// environ is added to sluice's environment, such as NODE_NAME=n1.
 	environ []string
 	// command and hostPath run another sluice: command makes the command
@@ -127,8 +130,9 @@ inputs:
     discover_interval: 200ms
     rotate_wait: 1s
     checkpoint_interval: 200ms
-outputs:
-`, e.hostPath(e.dataDir), e.addr, e.hostPath(filepath.Join(e.pods, "*", "*", "*.log")))
+%soutputs:
+`, e.hostPath(e.dataDir), e.addr, e.hostPath(filepath.Join(e.pods, "*", "*", "*.log")),
+		strings.ReplaceAll(o.files, "{pods}", e.hostPath(e.pods)))
 	if o.loki != "" {
 		cfg += fmt.Sprintf("  loki: {url: %q%s}\n", o.loki, o.lokiExtra)
 	}

@@ -26,6 +26,9 @@ type Registry struct {
 	kubePods          prometheus.Gauge
 	kubeSynced        prometheus.Gauge
 	replaceFailures   *prometheus.CounterVec
+	joinedRecords     prometheus.Counter
+	joinedLines       prometheus.Counter
+	joinCuts          *prometheus.CounterVec
 
 	mu             sync.Mutex
 	lastCheckpoint time.Time
@@ -68,7 +71,14 @@ func New() *Registry {
 		Name: "sluice_file_replace_failures_total",
 		Help: "State files that could not be replaced (temporary file, then a rename over the old one; on Windows retried for about a second while another process holds the file), by file: checkpoint, cursor, dead_letter (its rotation).",
 	}, []string{"file"})
-	m.Reg.MustRegister(m.enrichMisses, m.kubeErrors, m.kubePods, m.kubeSynced, m.replaceFailures)
+	m.joinedRecords = c("sluice_multiline_records_total", "Records made of more than one line by multiline joining.")
+	m.joinedLines = c("sluice_multiline_lines_total", "Lines that went into those records.")
+	m.joinCuts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sluice_multiline_cuts_total",
+		Help: "Events cut by a limit rather than ended by their rule, by limit (max_lines, max_bytes).",
+	}, []string{"reason"})
+	m.Reg.MustRegister(m.enrichMisses, m.kubeErrors, m.kubePods, m.kubeSynced, m.replaceFailures,
+		m.joinedRecords, m.joinedLines, m.joinCuts)
 	return m
 }
 
@@ -110,6 +120,15 @@ func (m *Registry) ReplaceFailed(file string) { m.replaceFailures.WithLabelValue
 
 // Miss implements enrich.Events.
 func (m *Registry) Miss(reason string) { m.enrichMisses.WithLabelValues(reason).Inc() }
+
+// Joined implements parse.Events.
+func (m *Registry) Joined(lines int) {
+	m.joinedRecords.Inc()
+	m.joinedLines.Add(float64(lines))
+}
+
+// Cut implements parse.Events.
+func (m *Registry) Cut(reason string) { m.joinCuts.WithLabelValues(reason).Inc() }
 
 // WatchError implements podcache.Events.
 func (m *Registry) WatchError(reason string) { m.kubeErrors.WithLabelValues(reason).Inc() }

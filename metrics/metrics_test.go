@@ -53,6 +53,9 @@ func TestEndpoints(t *testing.T) {
 	out.Failed("400", false, time.Millisecond)
 	out.Rejected("line_too_long", 5)
 	m.Miss("path_unparsed")
+	m.Joined(3)
+	m.Joined(2)
+	m.Cut("max_lines")
 	m.WatchError("forbidden")
 	m.PodsCached(12)
 	m.Synced()
@@ -100,6 +103,7 @@ func TestEndpoints(t *testing.T) {
 		`sluice_output_request_duration_seconds_count{sink="loki"} 3`, `sluice_enrich_misses_total{reason="path_unparsed"} 1`,
 		`sluice_kubernetes_watch_errors_total{reason="forbidden"} 1`, `sluice_output_held{sink="loki"} 0`,
 		`sluice_output_dead_letter_errors_total{sink="loki"} 1`, `sluice_output_duplicate_records_total{sink="loki"} 4`,
+		"sluice_multiline_records_total 2", "sluice_multiline_lines_total 5", `sluice_multiline_cuts_total{reason="max_lines"} 1`,
 		"sluice_kubernetes_pods_cached 12", "sluice_kubernetes_synced 1", "sluice_input_checkpoint_age_seconds 2.",
 	} {
 		if !strings.Contains(body, want) {

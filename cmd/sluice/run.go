@@ -21,6 +21,7 @@ import (
 	"github.com/sluicelog/sluice/inputs/file/glob"
 	"github.com/sluicelog/sluice/internal/ctxsleep"
 	"github.com/sluicelog/sluice/metrics"
+	"github.com/sluicelog/sluice/parse"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -100,6 +101,15 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 	enriched := make(chan *record.Batch)
 	stage := enrich.NewStage(stageConfig(cfg.Kubernetes, pods.source, keys, log, m))
 	go stage.Run(stopCtx, tailer.Out(), enriched)
+	pcfg, err := parseConfig(cfg.Inputs.Files, pods.source, log, m)
+	if err != nil {
+		return err
+	}
+	if shaper := parse.NewStage(pcfg); shaper.Active() {
+		parsed := make(chan *record.Batch)
+		go shaper.Run(stopCtx, enriched, parsed)
+		enriched = parsed
+	}
 	appended := make(chan struct{})
 	go func() { defer close(appended); appendAll(stopCtx, buf, enriched, log) }()
 	var sinkWG sync.WaitGroup

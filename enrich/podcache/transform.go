@@ -83,6 +83,8 @@ func (b *builder) pod(p *v1.Pod) *podmeta.Pod {
 		UID:        string(p.UID),
 		Attrs:      b.podAttrs(p),
 		Containers: b.containers(p),
+		Multiline:  b.strs.get(p.Annotations[podmeta.MultilineAnnotation]),
+		Parse:      b.strs.get(p.Annotations[podmeta.ParseAnnotation]),
 	}
 }
 

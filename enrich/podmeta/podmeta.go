@@ -28,7 +28,17 @@ type Pod struct {
 	// Containers are the spec's containers, init containers and ephemeral
 	// containers, in that order.
 	Containers []Container
+	// Multiline and Parse are the pod's MultilineAnnotation and
+	// ParseAnnotation: how its containers' lines are joined and parsed,
+	// whatever annotations are copied to records.
+	Multiline, Parse string
 }
+
+// Annotations a pod sets to choose how its lines are shaped (package parse).
+const (
+	MultilineAnnotation = "sluice.io/multiline" // dotnet, java, python, go, ruby or start:<regex>
+	ParseAnnotation     = "sluice.io/parse"     // json or logmonitor
+)
 
 // Container is one container of a pod.
 type Container struct {

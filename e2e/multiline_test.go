@@ -1,0 +1,128 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicelog/sluice/internal/vlogs"
+)
+
+// dotnetTrace is exception i as .NET prints it.
+func dotnetTrace(i int) string {
+	return fmt.Sprintf(`System.InvalidOperationException: order %d failed
+ ---> System.ArgumentNullException: Value cannot be null. (Parameter 'customer')
+   at Shop.Orders.Validate(Order order) in C:\src\Shop\Orders.cs:line 42
+   --- End of inner exception stack trace ---
+   at Shop.Orders.Place(Order order) in C:\src\Shop\Orders.cs:line 21
+   at Shop.Program.Main(String[] args) in C:\src\Shop\Program.cs:line 9`, i)
+}
+
+// TestMultilineDotnet writes a container log in which ordinary lines,
+// .NET exceptions and stderr lines interleave, some exceptions cut into
+// CRI partial lines and one split across writes with a pause, and the last
+// one ending the file: each exception must arrive in the real server as one
+// record holding its whole text, every other line as itself, each once.
+func TestMultilineDotnet(t *testing.T) {
+	requireSluice(t)
+	srv := vlogs.Start(t)
+	e := newEnv(t, envOptions{loki: srv.PushURL(), environ: []string{"NODE_NAME=" + lokiNode},
+		files: "    parsers:\n      - {match: '{pods}/shop_orders-0_*/*/*.log', multiline: dotnet, flush_timeout: 500ms}\n"})
+	c := e.kubeContainer("shop", "orders-0", podUID(7), "app")
+	path := filepath.Join(c.dir, "0.log")
+	s := e.start(false)
+	s.waitReady(10 * time.Second)
+
+	const n = 200
+	want := map[string]int{}
+	ts := time.Now().Add(-time.Minute).UTC()
+	var b []byte
+	written := 0
+	line := func(stream, tag, text string) {
+		written++
+		ts = ts.Add(time.Millisecond)
+		b = fmt.Appendf(b, "%s %s %s %s\n", ts.Format(time.RFC3339Nano), stream, tag, text)
+	}
+	flush := func() {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		b = b[:0]
+	}
+	for i := range n {
+		msg := fmt.Sprintf("GET /orders/%d 200", i)
+		line("stdout", "F", msg)
+		want[msg]++
+		trace := dotnetTrace(i)
+		want[trace]++
+		for j, l := range strings.Split(trace, "\n") {
+			if i%10 == 3 && j == 2 {
+				// kubelet cuts a long line into P pieces.
+				line("stdout", "P", l[:20])
+				l = l[20:]
+			}
+			line("stdout", "F", l)
+			if i%7 == 0 && j == 0 {
+				// a stderr line in the middle of the exception
+				warn := fmt.Sprintf("warning %d on stderr", i)
+				line("stderr", "F", warn)
+				want[warn]++
+			}
+			if i == n/2 && j == 3 {
+				flush() // the rest of this exception comes later
+				time.Sleep(200 * time.Millisecond)
+			}
+		}
+	}
+	flush() // the last exception ends the file: the flush timeout sends it
+	total := 0
+	for _, v := range want {
+		total += v
+	}
+	s.waitMetric(lokiRecords, float64(total), lokiWait)
+	m, err := s.metrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := s.stop(30 * time.Second); code != 0 {
+		t.Fatalf("sluice exit code %d", code)
+	}
+	got := map[string]int{}
+	err = srv.Each(context.Background(), fmt.Sprintf(`{namespace="shop",pod="orders-0"}`), "", func(r vlogs.Row) error {
+		got[r.Msg()]++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := 0
+	for msg, k := range want {
+		if got[msg] != k {
+			bad++
+			if bad <= 5 {
+				t.Errorf("%q arrived %d times, want %d", msg, got[msg], k)
+			}
+		}
+	}
+	for msg := range got {
+		if _, ok := want[msg]; !ok {
+			bad++
+			if bad <= 10 {
+				t.Errorf("unexpected record %q", msg)
+			}
+		}
+	}
+	if m["sluice_multiline_records_total"] != n {
+		t.Errorf("sluice_multiline_records_total = %g, want %d", m["sluice_multiline_records_total"], n)
+	}
+	t.Logf("%d records for %d written lines; %d exceptions joined", total, written, n)
+}

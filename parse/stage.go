@@ -1,0 +1,496 @@
+// Package parse shapes records between enrichment and the buffer: it joins
+// the lines of one event (a stack trace) into one record, per file and
+// stream, by the rules of package multiline, chosen per file by a path
+// pattern or by the pod's sluice.io/multiline annotation.
+//
+// Guarantees, on top of enrichment's: no line is lost or acknowledged
+// early. An input batch is acknowledged only when every record made from
+// its lines is durable, so a line waiting for the rest of its event holds
+// back its file's checkpoint; and the restart offset (Record.Next) of a
+// record that goes out while an earlier line of its file still waits is
+// held at that line's offset, so a restart after a crash reads the waiting
+// event again whole. A joined record keeps its first line's time, offset,
+// source and attributes, and the last line's restart offset. Lines of
+// stdout and stderr never mix, nor lines of two different files (a
+// rotation in the middle of an event ends it). An event is cut at
+// MaxLines lines or MaxBytes bytes (counted), and goes out when no line
+// has continued it for FlushTimeout, so a trailing stack trace is never
+// held indefinitely.
+package parse
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/sluicelog/sluice/enrich"
+	"github.com/sluicelog/sluice/enrich/kubepath"
+	"github.com/sluicelog/sluice/enrich/podmeta"
+	"github.com/sluicelog/sluice/inputs/file/glob"
+	"github.com/sluicelog/sluice/parse/multiline"
+	"github.com/sluicelog/sluice/record"
+)
+
+// Defaults for Limits.
+const (
+	DefaultMaxLines     = 500
+	DefaultMaxBytes     = 1 << 20
+	DefaultFlushTimeout = time.Second
+)
+
+// Limits bound one event.
+type Limits struct {
+	MaxLines     int           // 0 means DefaultMaxLines
+	MaxBytes     int           // 0 means DefaultMaxBytes
+	FlushTimeout time.Duration // 0 means DefaultFlushTimeout
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxLines <= 0 {
+		l.MaxLines = DefaultMaxLines
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.FlushTimeout <= 0 {
+		l.FlushTimeout = DefaultFlushTimeout
+	}
+	return l
+}
+
+// Pattern gives the files whose path matches Match their rule.
+type Pattern struct {
+	Match     *glob.Pattern
+	Multiline *multiline.Rule // nil: lines stay apart
+	Limits    Limits
+}
+
+// Cut reasons, metric label values.
+const (
+	CutMaxLines = "max_lines"
+	CutMaxBytes = "max_bytes"
+)
+
+// Events receives what the stage did, for metrics.
+type Events interface {
+	// Joined reports a record made of lines lines (more than one).
+	Joined(lines int)
+	// Cut reports an event ended by a limit rather than by its rule.
+	Cut(reason string)
+}
+
+// Config is what a Stage needs from the daemon.
+type Config struct {
+	// Patterns are tried in order; the first whose Match matches a
+	// record's path decides its rule.
+	Patterns []Pattern
+	// Pods, when not nil, is asked for the pod of a kubelet log path: its
+	// sluice.io/multiline annotation wins over Patterns.
+	Pods enrich.PodSource
+	// Limits apply to rules chosen by annotation.
+	Limits Limits
+	Events Events       // nil discards
+	Logger *slog.Logger // nil discards
+}
+
+// Stage joins multiline events; see the package doc.
+type Stage struct {
+	patterns []Pattern
+	pods     enrich.PodSource
+	limits   Limits
+	events   Events
+	log      *slog.Logger
+	tick     time.Duration
+
+	paths map[string]*pathState // owned by Run's goroutine
+	rules map[string]*multiline.Rule // annotation → its rule, parsed once
+	now   func() time.Time
+}
+
+// NewStage returns a Stage; Run puts it to work.
+func NewStage(c Config) *Stage {
+	s := &Stage{
+		patterns: c.Patterns, pods: c.Pods, limits: c.Limits.withDefaults(),
+		events: c.Events, log: c.Logger, paths: map[string]*pathState{}, rules: map[string]*multiline.Rule{}, now: time.Now,
+	}
+	for i := range s.patterns {
+		s.patterns[i].Limits = s.patterns[i].Limits.withDefaults()
+	}
+	if s.events == nil {
+		s.events = nopEvents{}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.tick = s.limits.FlushTimeout
+	for _, p := range s.patterns {
+		s.tick = min(s.tick, p.Limits.FlushTimeout)
+	}
+	s.tick = max(s.tick/4, 10*time.Millisecond)
+	return s
+}
+
+// Active reports whether the stage can change anything: with no pattern
+// and no pod source it would only pass batches on.
+func (s *Stage) Active() bool { return len(s.patterns) > 0 || s.pods != nil }
+
+// pathState is what the stage knows of one path.
+type pathState struct {
+	plan    *plan
+	pod     *podmeta.Pod // the pod plan was chosen with; a change chooses again
+	meta    kubepath.Meta
+	kubelet bool
+	pending [3]*event // by stream: stdout, stderr, other
+	seen    time.Time
+}
+
+// plan is how a path's lines are joined; nil rule: not at all.
+type plan struct {
+	rule   *multiline.Rule
+	limits Limits
+}
+
+// event is one event being built: its lines' bodies joined by "\n", and
+// the input batches its lines came from.
+type event struct {
+	first record.Record // Body unused
+	body  []byte
+	lines int
+	next  int64
+	flags record.Flags
+	state multiline.State
+	last  time.Time // when its last line arrived
+	refs  []*inRef
+}
+
+// inRef counts what still holds an input batch back from its Ack: the
+// stage while it handles it, each event holding some of its lines, and each
+// output batch carrying records of it.
+type inRef struct {
+	mu     sync.Mutex
+	b      *record.Batch
+	holds  int
+	failed bool
+}
+
+func (r *inRef) hold() {
+	r.mu.Lock()
+	r.holds++
+	r.mu.Unlock()
+}
+
+// release drops one hold; durable false means the records of that hold
+// will not be made safe, and the input must read the batch again.
+func (r *inRef) release(durable bool) {
+	r.mu.Lock()
+	r.holds--
+	if !durable {
+		r.failed = true
+	}
+	done, failed := r.holds == 0, r.failed
+	r.mu.Unlock()
+	switch {
+	case failed:
+		r.b.Nack() // at once: waiting for the other holds would only delay the re-read
+	case done:
+		r.b.Ack()
+	}
+}
+
+// Run moves batches from in to out until in is closed or ctx is done, and
+// closes out before it returns. When in is closed, the events still being
+// built go out first. When ctx is done they are dropped unacknowledged, so
+// their lines are read again after a restart.
+func (s *Stage) Run(ctx context.Context, in <-chan *record.Batch, out chan<- *record.Batch) {
+	defer close(out)
+	t := time.NewTicker(s.tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b, open := <-in:
+			if !open {
+				s.flush(ctx, out, time.Time{})
+				return
+			}
+			if !s.handle(ctx, out, b) {
+				return
+			}
+		case now := <-t.C:
+			if !s.flush(ctx, out, now) {
+				return
+			}
+			s.sweep(now)
+		}
+	}
+}
+
+// handle joins b's lines and sends on what is complete.
+func (s *Stage) handle(ctx context.Context, out chan<- *record.Batch, b *record.Batch) bool {
+	now := s.now()
+	if !s.joins(b, now) {
+		return send(ctx, out, b)
+	}
+	ref := &inRef{b: b, holds: 1}
+	recs := make([]record.Record, 0, len(b.Records))
+	var refs, done []*inRef // done: holds of the events that went into recs
+	direct := false
+	var ps *pathState
+	for i := range b.Records {
+		r := &b.Records[i]
+		if ps == nil || r.Path != b.Records[i-1].Path {
+			ps = s.state(r.Path, now)
+		}
+		if ps.plan.rule == nil {
+			recs, direct = append(recs, *r), true
+			continue
+		}
+		k := streamIndex(r.Stream)
+		if ev := ps.pending[k]; ev != nil {
+			st, ok := ps.plan.rule.Continue(ev.state, r.Body)
+			if ok && r.Source == ev.first.Source {
+				switch {
+				case ev.lines >= ps.plan.limits.MaxLines:
+					s.events.Cut(CutMaxLines)
+				case len(ev.body)+1+len(r.Body) > ps.plan.limits.MaxBytes:
+					s.events.Cut(CutMaxBytes)
+				default:
+					ev.add(r, st, ref, now)
+					continue
+				}
+			}
+			recs = append(recs, s.finish(ev))
+			refs, done = addRefs(refs, ev.refs), append(done, ev.refs...)
+			ps.pending[k] = nil
+		}
+		ps.pending[k] = newEvent(r, ps.plan.rule.Begin(r.Body), ref, now)
+	}
+	if direct {
+		refs = addRefs(refs, []*inRef{ref})
+	}
+	ok := s.emit(ctx, out, recs, refs)
+	release(done)
+	ref.release(true)
+	return ok
+}
+
+// release drops the holds of events that went out: emit took the holds of
+// the batch that carries them first, so no input is acknowledged early.
+func release(refs []*inRef) {
+	for _, r := range refs {
+		r.release(true)
+	}
+}
+
+// joins reports whether any record of b has a path with a rule.
+func (s *Stage) joins(b *record.Batch, now time.Time) bool {
+	last := ""
+	for i := range b.Records {
+		p := b.Records[i].Path
+		if i > 0 && p == last {
+			continue
+		}
+		last = p
+		if s.state(p, now).plan.rule != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// emit sends recs as one batch whose acknowledgement releases a hold on
+// each of refs, the input batches recs were made from. Restart offsets are
+// held at the first line still waiting in each record's file.
+func (s *Stage) emit(ctx context.Context, out chan<- *record.Batch, recs []record.Record, refs []*inRef) bool {
+	if len(recs) == 0 {
+		return true
+	}
+	for i := range recs {
+		r := &recs[i]
+		if r.Next == 0 {
+			continue
+		}
+		if ps := s.paths[r.Path]; ps != nil {
+			for _, ev := range ps.pending {
+				if ev != nil && ev.first.Offset < r.Next && ev.first.Source == r.Source {
+					r.Next = ev.first.Offset
+				}
+			}
+		}
+	}
+	for _, r := range refs {
+		r.hold()
+	}
+	b := record.NewBatch(recs, func() { release(refs) }).OnNack(func() {
+		for _, r := range refs {
+			r.release(false)
+		}
+	})
+	return send(ctx, out, b)
+}
+
+// flush sends the events that waited FlushTimeout since their last line;
+// a zero now sends all.
+func (s *Stage) flush(ctx context.Context, out chan<- *record.Batch, now time.Time) bool {
+	var recs []record.Record
+	var refs, done []*inRef
+	for _, ps := range s.paths {
+		for k, ev := range ps.pending {
+			if ev == nil || (!now.IsZero() && now.Sub(ev.last) < ps.plan.limits.FlushTimeout) {
+				continue
+			}
+			recs = append(recs, s.finish(ev))
+			refs, done = addRefs(refs, ev.refs), append(done, ev.refs...)
+			ps.pending[k] = nil
+		}
+	}
+	ok := s.emit(ctx, out, recs, refs)
+	release(done)
+	return ok
+}
+
+// finish makes ev's record. The holds ev has on its input batches are
+// released by the caller once the batch carrying the record holds them.
+func (s *Stage) finish(ev *event) record.Record {
+	r := ev.first
+	r.Body, r.Next, r.Flags = ev.body, ev.next, ev.flags
+	if ev.lines > 1 {
+		s.events.Joined(ev.lines)
+	}
+	return r
+}
+
+func newEvent(r *record.Record, st multiline.State, ref *inRef, now time.Time) *event {
+	ev := &event{first: *r, state: st, lines: 1, next: r.Next, flags: r.Flags, last: now, refs: []*inRef{ref}}
+	ev.first.Body = nil
+	ev.body = append([]byte(nil), r.Body...)
+	ref.hold()
+	return ev
+}
+
+func (ev *event) add(r *record.Record, st multiline.State, ref *inRef, now time.Time) {
+	ev.body = append(append(ev.body, '\n'), r.Body...)
+	ev.lines++
+	ev.next, ev.flags, ev.state, ev.last = r.Next, ev.flags|r.Flags, st, now
+	if ev.refs[len(ev.refs)-1] != ref {
+		ev.refs = append(ev.refs, ref)
+		ref.hold()
+	}
+}
+
+// addRefs appends the refs of from that dst does not hold yet.
+func addRefs(dst, from []*inRef) []*inRef {
+	for _, r := range from {
+		found := false
+		for _, d := range dst {
+			if d == r {
+				found = true
+				break
+			}
+		}
+		if !found {
+			dst = append(dst, r)
+		}
+	}
+	return dst
+}
+
+func streamIndex(stream string) int {
+	switch stream {
+	case "stdout":
+		return 0
+	case "stderr":
+		return 1
+	}
+	return 2
+}
+
+// state returns what the stage knows of path, choosing its plan again when
+// its pod changed.
+func (s *Stage) state(path string, now time.Time) *pathState {
+	ps := s.paths[path]
+	if ps == nil {
+		ps = &pathState{}
+		ps.meta, ps.kubelet = kubepath.Parse(path)
+		s.paths[path] = ps
+	}
+	ps.seen = now
+	var pod *podmeta.Pod
+	if s.pods != nil && ps.kubelet {
+		if ps.meta.PodUID != "" {
+			pod, _ = s.pods.PodByUID(ps.meta.PodUID)
+		} else {
+			pod, _ = s.pods.Pod(ps.meta.Namespace, ps.meta.Pod)
+		}
+	}
+	if ps.plan == nil || pod != ps.pod {
+		ps.pod = pod
+		ps.plan = s.choose(path, pod)
+	}
+	return ps
+}
+
+// maxRules bounds the annotation rules kept parsed.
+const maxRules = 256
+
+// noPlan is the plan of paths without a rule.
+var noPlan = &plan{}
+
+// choose picks path's plan: the pod's annotation, then the first matching
+// pattern.
+func (s *Stage) choose(path string, pod *podmeta.Pod) *plan {
+	if pod != nil && pod.Multiline != "" {
+		r, ok := s.rules[pod.Multiline]
+		if !ok {
+			var err error
+			if r, err = multiline.Parse(pod.Multiline, ""); err != nil {
+				s.log.Warn("pod annotation "+podmeta.MultilineAnnotation+" ignored", "namespace", pod.Namespace, "pod", pod.Name, "err", err)
+			}
+			if len(s.rules) >= maxRules {
+				clear(s.rules)
+			}
+			s.rules[pod.Multiline] = r // nil for a bad one: warned once
+		}
+		if r != nil {
+			return &plan{rule: r, limits: s.limits}
+		}
+	}
+	for _, p := range s.patterns {
+		if p.Match.Match(path) {
+			return &plan{rule: p.Multiline, limits: p.Limits}
+		}
+	}
+	return noPlan
+}
+
+// idleAfter is how long a path with nothing pending is remembered without
+// a batch.
+const idleAfter = 5 * time.Minute
+
+// sweep forgets paths idle for idleAfter.
+func (s *Stage) sweep(now time.Time) {
+	for p, ps := range s.paths {
+		if now.Sub(ps.seen) < idleAfter {
+			continue
+		}
+		if ps.pending == [3]*event{} {
+			delete(s.paths, p)
+		}
+	}
+}
+
+func send(ctx context.Context, out chan<- *record.Batch, b *record.Batch) bool {
+	select {
+	case out <- b:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+type nopEvents struct{}
+
+func (nopEvents) Joined(int)   {}
+func (nopEvents) Cut(string) {}
