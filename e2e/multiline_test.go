@@ -126,3 +126,67 @@ func TestMultilineDotnet(t *testing.T) {
 	}
 	t.Logf("%d records for %d written lines; %d exceptions joined", total, written, n)
 }
+
+// TestMultilineKillMidEvent kills sluice with SIGKILL while an exception
+// is half written and waiting for its next line, a few checkpoint
+// intervals after the lines before it went out: after the restart the
+// exception arrives whole, once, and no line is lost or sent twice.
+func TestMultilineKillMidEvent(t *testing.T) {
+	requireSluice(t)
+	srv := vlogs.Start(t)
+	e := newEnv(t, envOptions{loki: srv.PushURL(), environ: []string{"NODE_NAME=" + lokiNode},
+		files: "    parsers:\n      - {match: '{pods}/shop_*/*/*.log', multiline: dotnet, flush_timeout: 1h}\n"})
+	c := e.kubeContainer("shop", "orders-1", podUID(8), "app")
+	path := filepath.Join(c.dir, "0.log")
+	ts := time.Now().Add(-time.Minute).UTC()
+	write := func(lines ...string) {
+		var b []byte
+		for _, l := range lines {
+			ts = ts.Add(time.Millisecond)
+			b = fmt.Appendf(b, "%s stdout F %s\n", ts.Format(time.RFC3339Nano), l)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trace := strings.Split(dotnetTrace(1), "\n")
+	s := e.start(false)
+	s.waitReady(10 * time.Second)
+	write("first", "second")
+	write(trace[:3]...)
+	// "first" goes out when "second" shows it ended, "second" when the
+	// exception's first line does; the exception waits for its next line.
+	s.waitMetric(lokiRecords, 2, lokiWait)
+	time.Sleep(300 * time.Millisecond) // a few checkpoint intervals
+	s.kill()
+	write(trace[3:]...)
+	write("after")
+	s = e.start(false)
+	s.waitReady(10 * time.Second)
+	s.waitMetric(lokiRecords, 1, lokiWait) // the exception, once "after" ends it; "after" goes at the stop
+	if code := s.stop(30 * time.Second); code != 0 {
+		t.Fatalf("sluice exit code %d", code)
+	}
+	got := map[string]int{}
+	err := srv.Each(context.Background(), `{pod="orders-1"}`, "", func(r vlogs.Row) error {
+		got[r.Msg()]++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"first": 1, "second": 1, dotnetTrace(1): 1, "after": 1}
+	for msg, n := range want {
+		if got[msg] != n {
+			t.Errorf("%q arrived %d times, want %d", msg, got[msg], n)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("records: %v", got)
+	}
+}
