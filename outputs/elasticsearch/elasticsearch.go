@@ -14,9 +14,9 @@ import (
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/sluicelog/sluice/internal/jsontext"
 	"github.com/sluicelog/sluice/internal/redact"
 	"github.com/sluicelog/sluice/outputs/internal/httpsink"
-	"github.com/sluicelog/sluice/outputs/internal/jsontext"
 	"github.com/sluicelog/sluice/record"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
-	"github.com/sluicelog/sluice/outputs/internal/jsontext"
+	"github.com/sluicelog/sluice/internal/jsontext"
 	"github.com/sluicelog/sluice/record"
 )
 
