@@ -160,8 +160,11 @@ func timestamp(v Value) (sec, nsec int64, ok bool) {
 		if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1<<62/1e9 {
 			return 0, 0, false
 		}
-		s, frac := math.Modf(f)
-		return int64(s), int64(math.Round(frac * 1e9)), true
+		// A float64 of today's seconds is exact to about 240ns: digits
+		// below the microsecond are noise of the conversion, not time.
+		us := math.Round(f * 1e6)
+		sec := math.Floor(us / 1e6)
+		return int64(sec), int64(us-sec*1e6) * 1e3, true
 	}
 	return 0, 0, false
 }

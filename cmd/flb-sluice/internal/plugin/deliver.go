@@ -73,7 +73,7 @@ func (s *sender[R]) deliver(ctx context.Context, req R, v *verdict) {
 			// Sent again with the whole chunk: records the server holds
 			// already come back as duplicates, not as second copies.
 			s.log.Warn("server refused some records for now; Fluent Bit retries the chunk",
-				"output", s.name, "status", res.Status, "accepted", res.Accepted, "retry", res.Retry.Records(), "err", res.Err)
+				"status", res.Status, "accepted", res.Accepted, "retry", res.Retry.Records(), "err", res.Err)
 			res.Retry.Release()
 			v.retry = true
 		}
@@ -89,7 +89,7 @@ func (s *sender[R]) deliver(ctx context.Context, req R, v *verdict) {
 	if res.Outcome == outputs.TooLarge {
 		if sp, ok := s.sink.(outputs.Splitter[R]); ok {
 			if first, second, ok := sp.Split(req); ok {
-				s.log.Info("request too large for the server, sending it in halves", "output", s.name,
+				s.log.Info("request too large for the server, sending it in halves",
 					"records", req.Records(), "bytes", req.Bytes())
 				s.deliver(ctx, first, v)
 				first.Release()
@@ -106,7 +106,7 @@ func (s *sender[R]) deliver(ctx context.Context, req R, v *verdict) {
 }
 
 func (s *sender[R]) retry(req R, res outputs.Result, v *verdict) {
-	s.log.Warn("send failed; Fluent Bit retries the chunk", "output", s.name, "status", res.Status,
+	s.log.Warn("send failed; Fluent Bit retries the chunk", "status", res.Status,
 		"records", req.Records(), "err", res.Err)
 	v.retry = true
 }
@@ -117,7 +117,7 @@ func (s *sender[R]) reject(req outputs.Request, status, reason string, cause err
 	if reason == "" {
 		reason = "status_" + status
 	}
-	attrs := []any{"output", s.name, "status", status, "reason", reason, "records", req.Records(),
+	attrs := []any{"status", status, "reason", reason, "records", req.Records(),
 		"sample", req.Sample(), "err", cause}
 	if s.dead != nil {
 		if err := s.dead.Write(s.name, reason, cause, req); err != nil {

@@ -78,7 +78,7 @@ func New(name string, get Getter, w io.Writer) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: s.LogLevel})).With("output", name)
+	log := slog.New(slog.NewTextHandler(w, nil)).With("output", name)
 	in := &Instance{name: name, log: log, m: s.Records}
 	in.pool.New = func() any { return new(batch) }
 	d := s.delivery()

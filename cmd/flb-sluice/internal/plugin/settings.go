@@ -3,7 +3,6 @@ package plugin
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"regexp"
 	"slices"
 	"strings"
@@ -24,7 +23,6 @@ type Settings struct {
 	Loki          *config.Loki
 	Elasticsearch *config.Elasticsearch
 	Records       Mapping
-	LogLevel      slog.Level
 }
 
 // delivery is the delivery settings of the chosen sink.
@@ -57,9 +55,6 @@ func Parse(get Getter) (*Settings, error) {
 		return nil, fmt.Errorf("sink: %q is not loki or elasticsearch", sink)
 	}
 	s.Sink = sink
-	level := "info"
-	k.oneOf("log_level", &level, "debug", "info", "warn", "error")
-	_ = s.LogLevel.UnmarshalText([]byte(level)) // one of slog's names
 	s.Records = readMapping(k)
 	readDelivery(k, s.delivery())
 	var err error
