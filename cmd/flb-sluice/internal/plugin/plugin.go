@@ -156,9 +156,9 @@ func (in *Instance) Flush(data []byte, tag string) Code {
 func (in *Instance) decode(b *batch, tag string) {
 	tagHash := xxhash.Sum64String(tag)
 	r := chunk.NewReader(b.data)
+	var se *chunk.ShapeError // outside the loop: errors.As would move it to the heap per event
 	for {
 		ev, err := r.Next()
-		var se *chunk.ShapeError
 		switch {
 		case err == nil:
 			b.add(&in.m, ev, tagHash)
