@@ -77,4 +77,3 @@ func BenchmarkDecodeEncode(b *testing.B) {
 		})
 	}
 }
-
