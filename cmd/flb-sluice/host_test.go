@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -270,15 +271,15 @@ func rowsByLine(t *testing.T, srv *vlogs.Server, tenant, msgField, prefix string
 	return byID
 }
 
-func checkLoki(t *testing.T, srv *vlogs.Server, tenant string, times map[string][]time.Time) {
+// checkRows checks every stored record of one sink: the fields all of them
+// share, those of record i of a chunk (extra), and that the removed key
+// junk is not there.
+func checkRows(t *testing.T, srv *vlogs.Server, tenant, prefix, junk string, times map[string][]time.Time,
+	common map[string]string, extra func(id string, i int) map[string]string) {
 	t.Helper()
-	rows := rowsByLine(t, srv, tenant, "_msg", "loki-", times)
-	meta := map[string]string{
-		"pod_uid": "8b0c5a2e-3f1d", "container_id": "4f1e9c2b7a3d", "container_image": "shop/web:1.2", "node": "node-7",
-		"annotation_prometheus_io_scrape": "true",
-	}
+	rows := rowsByLine(t, srv, tenant, "_msg", prefix, times)
 	for id, ts := range times {
-		if !strings.HasPrefix(id, "loki-") {
+		if !strings.HasPrefix(id, prefix) {
 			continue
 		}
 		for i, tt := range ts {
@@ -286,72 +287,59 @@ func checkLoki(t *testing.T, srv *vlogs.Server, tenant string, times map[string]
 			if row == nil {
 				continue
 			}
-			want := map[string]string{
-				"_stream": `{app="web",app_kubernetes_io_part_of="shop",container="app",job="fluent-bit",namespace="shop",pod="web-1"}`,
-				"_time":   tt.UTC().Format(time.RFC3339Nano),
-			}
-			for k, v := range meta {
-				want[k] = v
-			}
-			switch i {
-			case 0:
-				want["stream"], want["level"], want["_msg"] = "stdout", "info", id+"-r0 hello"
-			case 1:
-				want["stream"], want["_msg"] = "stderr", id+"-r1 from bin"
-			case 2:
-				want["_msg"] = id + "-r2 message key"
-			case 3:
-				want["http"], want["_msg"] = `{"status":200}`, id+"-r3 nested"
-			}
+			want := map[string]string{"_time": tt.UTC().Format(time.RFC3339Nano)}
+			maps.Copy(want, common)
+			maps.Copy(want, extra(id, i))
 			for k, v := range want {
 				if row[k] != v {
-					t.Errorf("loki %s-r%d: %s = %q, want %q", id, i, k, row[k], v)
+					t.Errorf("%s-r%d: %s = %q, want %q", id, i, k, row[k], v)
 				}
 			}
-			if _, ok := row["junk"]; ok {
-				t.Errorf("loki %s-r%d: junk was not removed", id, i)
+			if _, ok := row[junk]; ok {
+				t.Errorf("%s-r%d: %s was not removed", id, i, junk)
 			}
 		}
 	}
 }
 
+// recordFields gives the fields of record i of a chunk writeChunk wrote;
+// field is where a sink puts a record key (Loki: its name, Elasticsearch:
+// labels.<name>).
+func recordFields(field func(string) string) func(id string, i int) map[string]string {
+	return func(id string, i int) map[string]string {
+		want := map[string]string{"_msg": []string{id + "-r0 hello", id + "-r1 from bin", id + "-r2 message key", id + "-r3 nested"}[i]}
+		switch i {
+		case 0:
+			want["stream"], want[field("level")] = "stdout", "info"
+		case 1:
+			want["stream"] = "stderr"
+		case 3:
+			want[field("http")] = `{"status":200}`
+		}
+		return want
+	}
+}
+
+func checkLoki(t *testing.T, srv *vlogs.Server, tenant string, times map[string][]time.Time) {
+	t.Helper()
+	common := map[string]string{
+		"_stream": `{app="web",app_kubernetes_io_part_of="shop",container="app",job="fluent-bit",namespace="shop",pod="web-1"}`,
+		"pod_uid": "8b0c5a2e-3f1d", "container_id": "4f1e9c2b7a3d", "container_image": "shop/web:1.2", "node": "node-7",
+		"annotation_prometheus_io_scrape": "true",
+	}
+	checkRows(t, srv, tenant, "loki-", "junk", times, common, recordFields(func(k string) string { return k }))
+}
+
 func checkElasticsearch(t *testing.T, srv *vlogs.Server, times map[string][]time.Time) {
 	t.Helper()
-	rows := rowsByLine(t, srv, "", "_msg", "es-", times)
-	for id, ts := range times {
-		if !strings.HasPrefix(id, "es-") {
-			continue
-		}
-		for i, tt := range ts {
-			row := rows[fmt.Sprintf("%s-r%d", id, i)]
-			if row == nil {
-				continue
-			}
-			want := map[string]string{
-				"_time": tt.UTC().Format(time.RFC3339Nano), "_stream": `{kubernetes.pod.name="web-1"}`,
-				"kubernetes.namespace": "shop", "kubernetes.pod.name": "web-1", "kubernetes.container.name": "app",
-				"kubernetes.pod.uid": "8b0c5a2e-3f1d", "container.id": "4f1e9c2b7a3d", "container.image.name": "shop/web:1.2",
-				"kubernetes.node.name": "node-7", "kubernetes.labels.app": "web", "kubernetes.labels.app_kubernetes_io/part-of": "shop",
-				"kubernetes.annotations.prometheus_io/scrape": "true",
-			}
-			switch i {
-			case 0:
-				want["stream"], want["labels.level"] = "stdout", "info"
-			case 1:
-				want["stream"] = "stderr"
-			case 3:
-				want["labels.http"] = `{"status":200}`
-			}
-			for k, v := range want {
-				if row[k] != v {
-					t.Errorf("elasticsearch %s-r%d: %s = %q, want %q", id, i, k, row[k], v)
-				}
-			}
-			if _, ok := row["labels.junk"]; ok {
-				t.Errorf("elasticsearch %s-r%d: junk was not removed", id, i)
-			}
-		}
+	common := map[string]string{
+		"_stream":              `{kubernetes.pod.name="web-1"}`,
+		"kubernetes.namespace": "shop", "kubernetes.pod.name": "web-1", "kubernetes.container.name": "app",
+		"kubernetes.pod.uid": "8b0c5a2e-3f1d", "container.id": "4f1e9c2b7a3d", "container.image.name": "shop/web:1.2",
+		"kubernetes.node.name": "node-7", "kubernetes.labels.app": "web", "kubernetes.labels.app_kubernetes_io/part-of": "shop",
+		"kubernetes.annotations.prometheus_io/scrape": "true",
 	}
+	checkRows(t, srv, "", "es-", "labels.junk", times, common, recordFields(func(k string) string { return "labels." + k }))
 }
 
 // TestWineHostLoadsDLL cross-builds out_sluice.dll and the host with

@@ -46,48 +46,47 @@ func (k *keyReader) boolean(key string, dst *bool) {
 	}
 }
 
-func (k *keyReader) duration(key string, dst *time.Duration) {
+// parsed sets *dst to key's value as parse reads it, when the key is set;
+// a value parse refuses is reported under the key.
+func parsed[T any](k *keyReader, key string, dst *T, parse func(string) (T, error)) {
 	v := strings.TrimSpace(k.get(key))
 	if v == "" {
 		return
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		// Fluent Bit's own durations are whole seconds.
-		n, nerr := strconv.Atoi(v)
-		if nerr != nil {
-			k.bad(key, "%q is not a duration such as 10s", v)
-			return
-		}
-		d = time.Duration(n) * time.Second
-	}
-	*dst = d
-}
-
-func (k *keyReader) integer(key string, dst *int) {
-	v := strings.TrimSpace(k.get(key))
-	if v == "" {
-		return
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		k.bad(key, "%q is not a whole number", v)
-		return
-	}
-	*dst = n
-}
-
-func (k *keyReader) size(key string, dst *config.ByteSize) {
-	v := strings.TrimSpace(k.get(key))
-	if v == "" {
-		return
-	}
-	n, err := config.ParseByteSize(v)
+	x, err := parse(v)
 	if err != nil {
 		k.bad(key, "%v", err)
 		return
 	}
-	*dst = n
+	*dst = x
+}
+
+func (k *keyReader) duration(key string, dst *time.Duration) {
+	parsed(k, key, dst, func(v string) (time.Duration, error) {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d, nil
+		}
+		// Fluent Bit's own durations are whole seconds.
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration such as 10s", v)
+		}
+		return time.Duration(n) * time.Second, nil
+	})
+}
+
+func (k *keyReader) integer(key string, dst *int) {
+	parsed(k, key, dst, func(v string) (int, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a whole number", v)
+		}
+		return n, nil
+	})
+}
+
+func (k *keyReader) size(key string, dst *config.ByteSize) {
+	parsed(k, key, dst, config.ParseByteSize)
 }
 
 // list reads a comma-separated list; set tells whether the key was given,

@@ -92,36 +92,59 @@ func New(name string, get Getter, w io.Writer) (*Instance, error) {
 			return nil, fmt.Errorf("dead_letter.path: %w", err)
 		}
 	}
-	closeDead := func() {
-		if dead != nil {
-			dead.Close()
-		}
-	}
-	switch {
-	case s.Loki != nil:
+	wr := wiring{name: name, hold: hold, dead: dead, log: log, maxRecords: d.BatchMaxRecords, maxBytes: int(d.BatchSize)}
+	if s.Loki != nil {
 		lc := sinkconfig.Loki(s.Loki, log)
 		lc.LabelPrefixes = s.Records.labelPrefixes()
 		sink, err := loki.New(lc)
-		if err != nil {
-			closeDead()
+		if err = wire(in, wr, sink, err); err != nil {
 			return nil, err
 		}
-		in.send = newSender(name, sink, hold, dead, log, d.BatchMaxRecords, int(d.BatchSize)).send
-		in.close = func() { sink.Close(); closeDead() }
-	default:
+	} else {
 		ec := sinkconfig.Elasticsearch(s.Elasticsearch, log)
 		ec.IDKey = s.Records.idKey
 		sink, err := elasticsearch.New(ec)
-		if err != nil {
-			closeDead()
+		if err = wire(in, wr, sink, err); err != nil {
 			return nil, err
 		}
-		in.send = newSender(name, sink, hold, dead, log, d.BatchMaxRecords, int(d.BatchSize)).send
-		in.close = func() { sink.Close(); closeDead() }
 	}
 	in.ctx, in.cancel = context.WithCancel(context.Background())
 	log.Info("sluice output started", "sink", s.Sink)
 	return in, nil
+}
+
+// wiring is what an instance's sender needs besides its sink.
+type wiring struct {
+	name                 string
+	hold                 outputs.StatusSet
+	dead                 *outputs.DeadLetter
+	log                  *slog.Logger
+	maxRecords, maxBytes int
+}
+
+// closableSink is a sink with idle connections to close.
+type closableSink[R outputs.Request] interface {
+	outputs.Sink[R]
+	Close()
+}
+
+// wire makes sink in's sink, or closes the dead-letter file when the sink
+// could not be made (err).
+func wire[R outputs.Request](in *Instance, w wiring, sink closableSink[R], err error) error {
+	if err != nil {
+		if w.dead != nil {
+			w.dead.Close()
+		}
+		return err
+	}
+	in.send = newSender(w.name, outputs.Sink[R](sink), w.hold, w.dead, w.log, w.maxRecords, w.maxBytes).send
+	in.close = func() {
+		sink.Close()
+		if w.dead != nil {
+			w.dead.Close()
+		}
+	}
+	return nil
 }
 
 func newSender[R outputs.Request](name string, sink outputs.Sink[R], hold outputs.StatusSet, dead *outputs.DeadLetter,

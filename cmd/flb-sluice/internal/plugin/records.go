@@ -103,11 +103,8 @@ func (b *batch) add(m *Mapping, ev chunk.Event, tagHash uint64) {
 			b.text = chunk.AppendJSON(b.text, logVal)
 			r.Body = b.text[start:]
 		}
-	case m.format == formatKeyValue:
-		b.text = b.appendKeyValue(b.text, m)
-		r.Body = b.text[start:]
 	default:
-		b.text = b.appendJSON(b.text, m)
+		b.text = b.appendLine(b.text, m, m.format == formatKeyValue)
 		r.Body = b.text[start:]
 	}
 	if !utf8.Valid(r.Body) {
@@ -156,30 +153,17 @@ func (b *batch) kubernetes(m *Mapping, k8s chunk.Value) {
 	})
 }
 
-// appendJSON writes the record's other keys as a JSON object: the line of
-// line_format json, and of a record without a log key.
-func (b *batch) appendJSON(dst []byte, m *Mapping) []byte {
-	dst = append(dst, '{')
-	n := 0
-	for _, p := range b.rest {
-		key, _ := p.k.Bytes()
-		if m.promoted[string(key)] {
-			continue
-		}
-		if n > 0 {
-			dst = append(dst, ',')
-		}
-		n++
-		dst = jsontext.AppendString(dst, key)
-		dst = append(dst, ':')
-		dst = chunk.AppendJSON(dst, p.v)
+// appendLine writes the record's other keys (those not made attributes) as
+// the line of line_format json or key_value, or of a record without a log
+// key: a JSON object, or key=value pairs with values quoted when they hold
+// a space, a quote or an equals sign.
+func (b *batch) appendLine(dst []byte, m *Mapping, keyValue bool) []byte {
+	sep := byte(',')
+	if keyValue {
+		sep = ' '
+	} else {
+		dst = append(dst, '{')
 	}
-	return append(dst, '}')
-}
-
-// appendKeyValue writes the record's other keys as key=value pairs, values
-// quoted when they hold a space, a quote or an equals sign.
-func (b *batch) appendKeyValue(dst []byte, m *Mapping) []byte {
 	n := 0
 	for _, p := range b.rest {
 		key, _ := p.k.Bytes()
@@ -187,16 +171,23 @@ func (b *batch) appendKeyValue(dst []byte, m *Mapping) []byte {
 			continue
 		}
 		if n > 0 {
-			dst = append(dst, ' ')
+			dst = append(dst, sep)
 		}
 		n++
+		if !keyValue {
+			dst = append(jsontext.AppendString(dst, key), ':')
+			dst = chunk.AppendJSON(dst, p.v)
+			continue
+		}
 		dst = append(append(dst, key...), '=')
 		start := len(dst)
 		dst = chunk.AppendText(dst, p.v)
 		if v := dst[start:]; needsQuote(v) {
-			q := strconv.Quote(string(v))
-			dst = append(dst[:start], q...)
+			dst = append(dst[:start], strconv.Quote(string(v))...)
 		}
+	}
+	if !keyValue {
+		dst = append(dst, '}')
 	}
 	return dst
 }
