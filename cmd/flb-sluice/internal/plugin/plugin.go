@@ -33,6 +33,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -69,6 +70,9 @@ type Instance struct {
 	ctx    context.Context // ends at Close, so that sends in flight stop
 	cancel context.CancelFunc
 	pool   sync.Pool // *batch
+	// skipped counts the events of unknown shape since the start, for the
+	// log lines that report them.
+	skipped atomic.Int64
 }
 
 // New builds an instance from its keys; name tells its log lines apart
@@ -189,8 +193,10 @@ func (in *Instance) decode(b *batch, tag string) {
 		case errors.Is(err, io.EOF):
 		case errors.As(err, &se):
 			b.shapes++
+			total := in.skipped.Add(1)
 			if b.shapes <= maxShapeLogs {
-				in.log.Error("event of unknown shape skipped", "tag", tag, "offset", se.Offset, "why", se.Why, "sample", se.Sample)
+				in.log.Error("event of unknown shape skipped", "tag", tag, "offset", se.Offset, "why", se.Why,
+					"sample", se.Sample, "skipped_total", total)
 			}
 			continue
 		default:
@@ -200,7 +206,8 @@ func (in *Instance) decode(b *batch, tag string) {
 		break
 	}
 	if b.shapes > maxShapeLogs {
-		in.log.Error("events of unknown shape skipped in this chunk", "tag", tag, "events", b.shapes)
+		in.log.Error("events of unknown shape skipped in this chunk", "tag", tag, "events", b.shapes,
+			"skipped_total", in.skipped.Load())
 	}
 	if n := r.Markers(); n > 0 {
 		in.log.Debug("group markers skipped", "tag", tag, "markers", n)

@@ -123,3 +123,30 @@ func TestTimeKeyAndIdentity(t *testing.T) {
 		}
 	}
 }
+
+// Whatever a chunk holds, decoding it never panics, and every record it
+// yields has a body and attributes that can be read.
+func FuzzDecode(f *testing.F) {
+	var w chunktest.Writer
+	w.Event(at, map[string]any{"log": "x", "stream": "stdout", "kubernetes": map[string]any{"pod_name": "p", "labels": map[string]any{"a": "b"}}})
+	w.Legacy(1.5, map[string]any{"message": []any{int64(1), nil}, "time": "2026-12-04T00:00:00Z"})
+	f.Add(w.B, "log")
+	f.Add(w.B, "json")
+	f.Add(w.B, "key_value")
+	f.Fuzz(func(t *testing.T, data []byte, format string) {
+		s, err := Parse(keys("sink", "loki", "url", lokiURL, "line_format", format, "label_keys", "$app"))
+		if err != nil {
+			return
+		}
+		in := &Instance{log: slog.New(slog.DiscardHandler), m: s.Records}
+		b := new(batch)
+		b.reset(data)
+		in.decode(b, "tag")
+		for _, r := range b.recs {
+			_ = len(r.Body) + len(r.Stream)
+			for _, a := range r.Attrs {
+				_ = len(a.Key) + len(a.Value)
+			}
+		}
+	})
+}
