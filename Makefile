@@ -6,13 +6,27 @@ BIN     := bin
 # Go from the official tarball lives here when it is not on PATH.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build build-windows test soak demo bench clean
+.PHONY: build build-windows plugin plugin-windows test soak demo bench clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/sluice ./cmd/sluice
 
 build-windows:
 	GOOS=windows GOARCH=amd64 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/sluice.exe ./cmd/sluice
+
+# The Fluent Bit output plugin (see the README's "Fluent Bit plugin"
+# section): a Go c-shared library, so cgo and a C compiler are needed; the
+# Windows DLL is cross-built with mingw-w64 (Debian's gcc-mingw-w64-x86-64,
+# which scripts/install-test-tools.sh installs). The flags match the ones
+# cmd/flb-sluice's tests build with, so the two share the build cache.
+PLUGIN_FLAGS := -buildmode=c-shared -trimpath -ldflags=-s\ -w
+MINGW_CC     ?= x86_64-w64-mingw32-gcc
+
+plugin:
+	CGO_ENABLED=1 $(GO) build $(PLUGIN_FLAGS) -o $(BIN)/out_sluice.so ./cmd/flb-sluice
+
+plugin-windows:
+	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=$(MINGW_CC) $(GO) build $(PLUGIN_FLAGS) -o $(BIN)/out_sluice.dll ./cmd/flb-sluice
 
 # Every test: gofmt, vet, Linux with -race, Windows under Wine, fuzz smoke runs.
 test:

@@ -132,3 +132,9 @@ func validCloudID(id string) bool {
 	parts := strings.Split(string(raw), "$")
 	return len(parts) >= 2 && parts[0] != "" && parts[1] != ""
 }
+
+// Validate reports every invalid value of an Elasticsearch output on its
+// own, each named by its key within the output (see Loki.Validate).
+func (e *Elasticsearch) Validate() error {
+	return sinkErrors("outputs.elasticsearch.", e.validate)
+}

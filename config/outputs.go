@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -221,4 +223,21 @@ func (d *Delivery) validate(prefix string, bad func(key, format string, args ...
 	if d.DeadLetter.Path != "" && d.DeadLetter.MaxSize < 1<<10 {
 		bad(key("dead_letter.max_size"), "%d is below the minimum of 1KiB", d.DeadLetter.MaxSize)
 	}
+}
+
+// Validate reports every invalid value of a Loki output on its own, each
+// named by its key within the output ("url", "tls", "batch_size"): the
+// form the Fluent Bit plugin's keys take.
+func (l *Loki) Validate() error {
+	return sinkErrors("outputs.loki.", l.validate)
+}
+
+// sinkErrors runs a sink's validate and names each error by its key within
+// the sink.
+func sinkErrors(prefix string, validate func(bad func(key, format string, args ...any))) error {
+	var errs []error
+	validate(func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", strings.TrimPrefix(key, prefix), fmt.Sprintf(format, args...)))
+	})
+	return errors.Join(errs...)
 }

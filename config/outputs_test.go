@@ -43,3 +43,25 @@ func TestSinkSafetyKeys(t *testing.T) {
 		})
 	}
 }
+
+// A sink validated on its own names each bad value by its key within the
+// sink, the way the Fluent Bit plugin's keys are named.
+func TestSinkValidate(t *testing.T) {
+	l := DefaultLoki()
+	if err := l.Validate(); err == nil || !strings.HasPrefix(err.Error(), "url: ") {
+		t.Errorf("loki without url: %v, want an error starting with url:", err)
+	}
+	l.URL, l.DeadLetter.Path, l.DeadLetter.MaxSize = "http://127.0.0.1:1/push", "/tmp/x", 10
+	if err := l.Validate(); err == nil || err.Error() != "dead_letter.max_size: 10 is below the minimum of 1KiB" {
+		t.Errorf("loki with a tiny dead letter: %v", err)
+	}
+	e := DefaultElasticsearch()
+	e.URL, e.Compression = "http://127.0.0.1:1", "zstd"
+	if err := e.Validate(); err == nil || err.Error() != `compression: "zstd" is not gzip or none` {
+		t.Errorf("elasticsearch with zstd: %v", err)
+	}
+	e.Compression = "gzip"
+	if err := e.Validate(); err != nil {
+		t.Errorf("valid elasticsearch: %v", err)
+	}
+}

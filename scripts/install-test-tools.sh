@@ -25,9 +25,11 @@ MARKER="$TOOLS/ready"
 SETUP_VERSION=1
 
 # Debian packages the tests need: Wine for the Windows test binaries, the
-# mingw-w64 binutils to build the forwarder DLL, and a C compiler because
-# `go test -race` needs cgo.
-PACKAGES=(wine wine64 binutils-mingw-w64-x86-64 gcc libc6-dev)
+# mingw-w64 binutils to build the forwarder DLL, a C compiler because
+# `go test -race` needs cgo, and mingw-w64's C compiler for the Fluent Bit
+# plugin's DLL and the C host that loads it (cmd/flb-sluice; about 20 s to
+# install on a machine that has Wine already).
+PACKAGES=(wine wine64 binutils-mingw-w64-x86-64 gcc libc6-dev gcc-mingw-w64-x86-64)
 
 log() { printf 'install-test-tools: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }

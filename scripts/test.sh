@@ -3,7 +3,9 @@
 #   1. scripts/install-test-tools.sh (Wine and the rest; quick when done before)
 #   2. gofmt -l, which must list nothing
 #   3. go vet ./... for Linux and for Windows
-#   4. go test -race ./... on Linux
+#   4. go test -race ./... on Linux (cmd/flb-sluice builds the Fluent Bit
+#      plugin without -race, as a c-shared library and a mingw-w64 DLL, and
+#      loads each into a C host, natively and under Wine)
 #   5. GOOS=windows go test ./... under Wine, through go_windows_amd64_exec
 #   6. a short fuzz run of every Fuzz target (SLUICE_FUZZTIME each, default 100000x)
 # Every step runs even when an earlier test step fails, so one run shows all

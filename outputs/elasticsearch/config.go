@@ -39,6 +39,10 @@ type Config struct {
 	// stored twice; "none" lets the server pick one (a replay then stores
 	// a second copy).
 	ID string
+	// IDKey names an attribute whose value is the document's _id, for
+	// records that have it (the Fluent Bit plugin's id_key); the others get
+	// the "auto" id. It needs ID "auto".
+	IDKey string
 	// Pipeline is the ingest pipeline to run the documents through; empty
 	// runs the index's default.
 	Pipeline string

@@ -14,9 +14,9 @@ import (
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/sluicelog/sluice/internal/jsontext"
 	"github.com/sluicelog/sluice/internal/redact"
 	"github.com/sluicelog/sluice/outputs/internal/httpsink"
-	"github.com/sluicelog/sluice/outputs/internal/jsontext"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -77,6 +77,9 @@ func New(c Config) (*Sink, error) {
 	case "", "auto":
 		s.ids = true
 	case "none":
+		if c.IDKey != "" {
+			return nil, fmt.Errorf("elasticsearch id_key %q: needs id auto, not none", c.IDKey)
+		}
 	default:
 		return nil, fmt.Errorf("elasticsearch id %q: must be auto or none", c.ID)
 	}
@@ -110,7 +113,7 @@ func New(c Config) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("elasticsearch transport: %w", err)
 	}
-	s.enc = &encoder{t: t, names: names, ids: s.ids}
+	s.enc = &encoder{t: t, names: names, ids: s.ids, idKey: c.IDKey}
 	if c.ClusterName != "" {
 		s.enc.cluster = string(jsontext.AppendString(nil, c.ClusterName))
 	}
@@ -127,7 +130,7 @@ func (s *Sink) Encode(recs []record.Record) *Request {
 	// Encode is called by one goroutine at a time; should a caller break
 	// that rule, it gets a fresh encoder instead of a data race.
 	if !s.encMu.TryLock() {
-		e = &encoder{t: e.t, names: &fieldNamer{rename: e.names.rename, cache: map[string]string{}}, ids: e.ids, cluster: e.cluster}
+		e = &encoder{t: e.t, names: &fieldNamer{rename: e.names.rename, cache: map[string]string{}}, ids: e.ids, idKey: e.idKey, cluster: e.cluster}
 	} else {
 		defer s.encMu.Unlock()
 	}

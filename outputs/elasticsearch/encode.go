@@ -10,7 +10,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
-	"github.com/sluicelog/sluice/outputs/internal/jsontext"
+	"github.com/sluicelog/sluice/internal/jsontext"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -32,6 +32,7 @@ type encoder struct {
 	t       *target
 	names   *fieldNamer
 	ids     bool
+	idKey   string // attribute holding a record's own _id; "" for none
 	cluster string // JSON-quoted, or ""
 	name    []byte // the current record's index
 	ds, ns  []byte // its data stream parts
@@ -88,9 +89,14 @@ func (e *encoder) appendItem(dst []byte, r *record.Record, now time.Time) []byte
 	dst = append(dst, `{"create":{"_index":`...)
 	dst = jsontext.AppendString(dst, e.name)
 	if e.ids {
-		dst = append(dst, `,"_id":"`...)
-		dst = append(dst, e.docID(r)...)
-		dst = append(dst, '"')
+		dst = append(dst, `,"_id":`...)
+		if id, ok := e.ownID(r); ok {
+			dst = jsontext.AppendString(dst, id)
+		} else {
+			dst = append(dst, '"')
+			dst = append(dst, e.docID(r)...)
+			dst = append(dst, '"')
+		}
 	}
 	dst = append(dst, "}}\n"...)
 	return e.appendDoc(dst, r, ts)
@@ -124,6 +130,19 @@ func capPart(p []byte) []byte {
 		return p[:maxPart]
 	}
 	return p
+}
+
+// ownID is the value of r's idKey attribute, when it has a non-empty one.
+func (e *encoder) ownID(r *record.Record) (string, bool) {
+	if e.idKey == "" {
+		return "", false
+	}
+	for _, a := range r.Attrs {
+		if a.Key == e.idKey && a.Value != "" {
+			return a.Value, true
+		}
+	}
+	return "", false
 }
 
 // docID returns r's document id. A line read from a file is known by the

@@ -109,6 +109,20 @@ func TestDocumentIDs(t *testing.T) {
 	}
 }
 
+// A record with the IDKey attribute has its value as _id, JSON-escaped;
+// one without it gets the derived id.
+func TestOwnIDs(t *testing.T) {
+	recs := fileRecords(1, "x0", "x1")
+	recs[0].Attrs = append(recs[0].Attrs[:len(recs[0].Attrs):len(recs[0].Attrs)], record.Attr{Key: "uid", Value: `a"b`})
+	items := encodeItems(t, Config{IDKey: "uid"}, recs...)
+	if id := items[0].id(); id != `a"b` {
+		t.Errorf("record with uid: _id %q", id)
+	}
+	if id := items[1].id(); len(id) != idText {
+		t.Errorf("record without uid: _id %q, want a derived one", id)
+	}
+}
+
 // Names follow the data stream and index rules whatever the attributes
 // hold: lowercase, refused characters replaced, no "-" inside a dataset or
 // namespace, no leading "-", "_" or "+", bounded length; empty parts get
@@ -174,6 +188,7 @@ func TestConfigErrors(t *testing.T) {
 		{Config{URL: "http://a", Headers: map[string]string{"Content-Type": "text/plain"}}, "set by the sink"},
 		{Config{URL: "http://a", Timeout: -time.Second}, "negative"},
 		{Config{CloudID: "name-without-colon"}, "cloud_id"},
+		{Config{URL: "http://a", ID: "none", IDKey: "uid"}, "id_key"},
 	} {
 		_, err := New(tc.c)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

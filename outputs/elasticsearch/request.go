@@ -5,7 +5,7 @@ import (
 	"io"
 	"unicode/utf8"
 
-	"github.com/sluicelog/sluice/outputs/internal/jsontext"
+	"github.com/sluicelog/sluice/internal/jsontext"
 )
 
 const (

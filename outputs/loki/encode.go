@@ -54,6 +54,8 @@ type encoder struct {
 	meta    []push.LabelAdapter
 	lines   []byte // bodies repaired to valid UTF-8
 	vals    []string
+	extra   []push.LabelAdapter // labels from prefixed attrs, in attr order
+	prefixN map[string]string   // attr key → label name of prefixed attrs, "" for none
 	key     []byte
 	lastKey []byte
 	last    *streamInfo
@@ -66,7 +68,7 @@ type encoder struct {
 func newEncoder(ls *labelSet) *encoder {
 	return &encoder{
 		ls: ls, cache: make(map[string]*streamInfo), names: make(map[string]string),
-		vals: make([]string, len(ls.keys)),
+		vals: make([]string, len(ls.keys)), prefixN: make(map[string]string),
 	}
 }
 
@@ -89,12 +91,18 @@ func (e *encoder) build(recs []record.Record, now time.Time) {
 // add fills ent from r and returns the index of r's stream.
 func (e *encoder) add(r *record.Record, ent *push.Entry, now time.Time) int32 {
 	clear(e.vals)
+	clear(e.extra)
+	e.extra = e.extra[:0]
 	ms := len(e.meta)
 	for _, a := range r.Attrs {
 		if j := e.ls.index(a.Key); j >= 0 {
 			if e.vals[j] == "" {
 				e.vals[j] = a.Value
 			}
+			continue
+		}
+		if n := e.prefixedName(a.Key); n != "" && a.Value != "" {
+			e.extra = append(e.extra, push.LabelAdapter{Name: n, Value: a.Value})
 			continue
 		}
 		e.addMeta(a.Key, a.Value)
@@ -120,6 +128,23 @@ func (e *encoder) add(r *record.Record, ent *push.Entry, now time.Time) int32 {
 		e.meta = e.meta[:ms]
 	}
 	return e.stream()
+}
+
+// prefixedName is the label name of an attr that a label prefix promotes,
+// "" for none; names are cached, as attr keys repeat record after record.
+func (e *encoder) prefixedName(key string) string {
+	if len(e.ls.prefix) == 0 {
+		return ""
+	}
+	n, ok := e.prefixN[key]
+	if !ok {
+		if len(e.prefixN) > maxCachedStreams {
+			clear(e.prefixN)
+		}
+		n, _ = e.ls.prefixed(key)
+		e.prefixN[strings.Clone(key)] = n
+	}
+	return n
 }
 
 func appendMeta(m []push.LabelAdapter, name, value string) []push.LabelAdapter {
@@ -185,13 +210,20 @@ func (e *encoder) stream() int32 {
 		k = binary.AppendUvarint(k, uint64(len(v)))
 		k = append(k, v...)
 	}
+	for _, x := range e.extra {
+		k = append(k, 2)
+		k = binary.AppendUvarint(k, uint64(len(x.Name)))
+		k = append(k, x.Name...)
+		k = binary.AppendUvarint(k, uint64(len(x.Value)))
+		k = append(k, x.Value...)
+	}
 	e.key = k
 	if e.last != nil && bytes.Equal(k, e.lastKey) {
 		return e.last.idx
 	}
 	info := e.cache[string(k)]
 	if info == nil {
-		pairs := e.ls.pairs(e.vals)
+		pairs := e.ls.pairs(e.vals, e.extra)
 		info = &streamInfo{labels: formatLabels(pairs), pairs: pairs}
 		e.cache[string(k)] = info
 	}
@@ -242,6 +274,7 @@ func (e *encoder) reset() {
 	clear(e.streams)
 	clear(e.meta)
 	clear(e.vals)
+	clear(e.extra)
 }
 
 // appendValidUTF8 appends s with each run of invalid bytes replaced by one

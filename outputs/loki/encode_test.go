@@ -31,6 +31,19 @@ type encodeCase struct {
 func encodeCases() []encodeCase {
 	path := "/var/log/pods/default_p_u1/app/0.log"
 	return []encodeCase{{
+		name: "label prefixes",
+		cfg:  Config{LabelPrefixes: []string{"label."}},
+		recs: []record.Record{
+			{Time: at(1), Body: []byte("a"), Attrs: podAttrs("default", "p", "app", record.Attr{Key: "label.app.kubernetes.io/name", Value: "web"},
+				record.Attr{Key: "label.pod", Value: "clash"}, record.Attr{Key: "label.__x", Value: "reserved"}, record.Attr{Key: "label.", Value: "empty"})},
+			{Time: at(2), Body: []byte("b"), Attrs: podAttrs("default", "p", "app", record.Attr{Key: "label.app.kubernetes.io/name", Value: "db"})},
+		},
+		want: []gotStream{
+			{Labels: `{app_kubernetes_io_name="web", container="app", namespace="default", pod="p"}`, Entries: []gotEntry{{Time: at(1), Line: "a",
+				Meta: map[string]string{"label_pod": "clash", "label___x": "reserved", "label_": "empty"}}}},
+			{Labels: `{app_kubernetes_io_name="db", container="app", namespace="default", pod="p"}`, Entries: []gotEntry{{Time: at(2), Line: "b"}}},
+		},
+	}, {
 		name: "labels and metadata",
 		recs: []record.Record{{
 			Time: at(1), Stream: "stdout", Body: []byte("hello"), Path: path, Offset: 10,

@@ -1,6 +1,7 @@
 package loki
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -35,6 +36,37 @@ type labelSet struct {
 	keys   []string            // attr keys promoted to labels, in config order
 	names  []string            // keys sanitised into label names
 	static []push.LabelAdapter // sorted by name
+	prefix []string            // attr key prefixes whose attrs become labels too
+}
+
+// setPrefixes sets the prefixes of attrs that become labels of their own.
+func (ls *labelSet) setPrefixes(prefixes []string) error {
+	for _, p := range prefixes {
+		if p == "" {
+			return errors.New("loki label prefixes: an empty prefix would make every attr a label")
+		}
+	}
+	ls.prefix = slices.Clone(prefixes)
+	return nil
+}
+
+// prefixed returns the label name of an attr key that starts with a label
+// prefix; ok is false for other keys and for names that a configured label
+// already has or that are reserved.
+func (ls *labelSet) prefixed(key string) (name string, ok bool) {
+	for _, p := range ls.prefix {
+		rest, found := strings.CutPrefix(key, p)
+		if !found || rest == "" {
+			continue
+		}
+		n := sanitize(rest)
+		if strings.HasPrefix(n, "__") || slices.Contains(ls.names, n) ||
+			slices.ContainsFunc(ls.static, func(l push.LabelAdapter) bool { return l.Name == n }) {
+			return "", false
+		}
+		return n, true
+	}
+	return "", false
 }
 
 func newLabelSet(keys []string, static map[string]string, log *slog.Logger) (*labelSet, error) {
@@ -91,8 +123,8 @@ func (ls *labelSet) index(k string) int {
 // pairs returns the labels of a stream whose promoted attrs have values vals
 // (in key order; "" is absent), sorted by name. Attr labels override static
 // ones of the same name. Values are copied: they may live in the batch.
-func (ls *labelSet) pairs(vals []string) []push.LabelAdapter {
-	out := make([]push.LabelAdapter, 0, len(ls.static)+len(vals))
+func (ls *labelSet) pairs(vals []string, extra []push.LabelAdapter) []push.LabelAdapter {
+	out := make([]push.LabelAdapter, 0, len(ls.static)+len(vals)+len(extra))
 	for _, st := range ls.static {
 		if i := slices.Index(ls.names, st.Name); i < 0 || vals[i] == "" {
 			out = append(out, st)
@@ -101,6 +133,11 @@ func (ls *labelSet) pairs(vals []string) []push.LabelAdapter {
 	for i, v := range vals {
 		if v != "" {
 			out = append(out, push.LabelAdapter{Name: ls.names[i], Value: strings.Clone(strings.ToValidUTF8(v, "\uFFFD"))})
+		}
+	}
+	for _, x := range extra {
+		if !slices.ContainsFunc(out, func(l push.LabelAdapter) bool { return l.Name == x.Name }) {
+			out = append(out, push.LabelAdapter{Name: strings.Clone(x.Name), Value: strings.Clone(strings.ToValidUTF8(x.Value, "\uFFFD"))})
 		}
 	}
 	if len(out) == 0 {

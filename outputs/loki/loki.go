@@ -59,12 +59,17 @@ import (
 // Config says where and how to push; the daemon maps its YAML onto it and the
 // Fluent Bit plugin its key/value settings, hence plain Go types only.
 type Config struct {
-	URL          string            // full push URL, such as http://loki:3100/loki/api/v1/push
-	Encoding     string            // "protobuf" (default) or "json"
-	TenantID     string            // sent as X-Scope-OrgID when not empty
-	Labels       []string          // attr keys promoted to stream labels; nil: namespace, pod, container; empty: none
-	StaticLabels map[string]string // labels added to every stream
-	Headers      map[string]string // extra request headers; the tenant and auth settings win over them
+	URL      string   // full push URL, such as http://loki:3100/loki/api/v1/push
+	Encoding string   // "protobuf" (default) or "json"
+	TenantID string   // sent as X-Scope-OrgID when not empty
+	Labels   []string // attr keys promoted to stream labels; nil: namespace, pod, container; empty: none
+	// LabelPrefixes promote every attr whose key starts with one of them to
+	// a label named by the rest of the key ("label." makes label.app the
+	// label app): the Fluent Bit plugin's auto_kubernetes_labels. A name
+	// that Labels or StaticLabels already give stays structured metadata.
+	LabelPrefixes []string
+	StaticLabels  map[string]string // labels added to every stream
+	Headers       map[string]string // extra request headers; the tenant and auth settings win over them
 
 	Username     string // basic auth user
 	Password     string // basic auth password, or
@@ -143,6 +148,9 @@ func New(c Config) (*Sink, error) {
 		return nil, fmt.Errorf("loki timeout %v: must not be negative", c.Timeout)
 	}
 	if s.labels, err = newLabelSet(c.Labels, c.StaticLabels, log); err != nil {
+		return nil, err
+	}
+	if err = s.labels.setPrefixes(c.LabelPrefixes); err != nil {
 		return nil, err
 	}
 	s.http, err = httpsink.New(httpsink.Options{

@@ -15,7 +15,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/snappy"
 
-	"github.com/sluicelog/sluice/outputs/internal/jsontext"
+	"github.com/sluicelog/sluice/internal/jsontext"
 )
 
 // appendProto appends e.streams as a push.PushRequest, in the bytes the

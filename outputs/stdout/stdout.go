@@ -15,8 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicelog/sluice/internal/jsontext"
 	"github.com/sluicelog/sluice/outputs"
-	"github.com/sluicelog/sluice/outputs/internal/jsontext"
 	"github.com/sluicelog/sluice/record"
 )
 
