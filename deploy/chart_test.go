@@ -466,7 +466,7 @@ func checkConfig(t *testing.T, os string, spec corev1.PodSpec, cm *corev1.Config
 	}
 	var text string
 	for _, it := range v.ConfigMap.Items {
-		if hostForm(os, m.MountPath)+"/"+it.Path == hostForm(os, c.Args[2]) {
+		if configMapHas(os, &corev1.ConfigMapVolumeSource{Items: []corev1.KeyToPath{it}}, m.MountPath, c.Args[2]) {
 			text = cm.Data[it.Key]
 		}
 	}
@@ -495,8 +495,8 @@ func checkConfig(t *testing.T, os string, spec corev1.PodSpec, cm *corev1.Config
 		local := filepath.Join(root, filepath.FromSlash(strings.ReplaceAll(hp, ":", "")))
 		switch {
 		case r.Use == config.ReadFile:
-			if m == nil || (v.Secret == nil && v.ConfigMap == nil) {
-				t.Errorf("%s: %s %s is in no Secret or ConfigMap mount", os, r.Key, r.Path)
+			if m == nil || (v.Secret == nil && !configMapHas(os, v.ConfigMap, m.MountPath, r.Path)) {
+				t.Errorf("%s: %s %s is in no Secret mount, nor a key of a ConfigMap mount", os, r.Key, r.Path)
 				continue
 			}
 			if err := writeFile(local, "x"); err != nil {
@@ -525,6 +525,20 @@ func checkConfig(t *testing.T, os string, spec corev1.PodSpec, cm *corev1.Config
 		}
 	}
 	return cfg
+}
+
+// configMapHas says whether the ConfigMap volume src, mounted at mount,
+// puts a file at p: the chart always lists the items it mounts.
+func configMapHas(os string, src *corev1.ConfigMapVolumeSource, mount, p string) bool {
+	if src == nil {
+		return false
+	}
+	for _, it := range src.Items {
+		if hostForm(os, mount)+"/"+it.Path == hostForm(os, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func writeFile(p, text string) error {

@@ -122,9 +122,13 @@ the chart owns set from the other values.
 {{- toYaml $cfg -}}
 {{- end -}}
 
-{{/* The folder the ConfigMap is mounted at, per operating system. */}}
+{{/*
+The folder the ConfigMap is mounted at, per operating system: a folder of
+its own, since a Secret mounted inside a ConfigMap volume could be removed
+by kubelet's updates of it.
+*/}}
 {{- define "sluice.configDir" -}}
-{{- if eq . "windows" -}}C:\etc\sluice{{- else -}}/etc/sluice{{- end -}}
+{{- if eq . "windows" -}}C:\etc\sluice\config{{- else -}}/etc/sluice/config{{- end -}}
 {{- end -}}
 
 {{/* Whether the ClusterRole also grants namespaces. */}}
