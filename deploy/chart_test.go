@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -56,35 +57,26 @@ type chart struct {
 func renderChart(t *testing.T, c chartCase) chart {
 	t.Helper()
 	out := chart{docs: decodeDocs(t, c.name, render(t, c.values)), daemonSets: map[string]*appsv1.DaemonSet{}}
-	once := func(kind string, set bool) {
-		if set {
-			t.Fatalf("%s: a second %s", c.name, kind)
-		}
-	}
 	for _, d := range out.docs {
 		switch o := d.obj.(type) {
 		case *appsv1.DaemonSet:
 			os := o.Spec.Template.Spec.NodeSelector["kubernetes.io/os"]
-			once("DaemonSet for "+os, out.daemonSets[os] != nil)
+			if out.daemonSets[os] != nil {
+				t.Fatalf("%s: a second DaemonSet for %s", c.name, os)
+			}
 			out.daemonSets[os] = o
 		case *corev1.ConfigMap:
-			once("ConfigMap", out.configMap != nil)
-			out.configMap = o
+			setOnce(t, &out.configMap, o)
 		case *corev1.ServiceAccount:
-			once("ServiceAccount", out.account != nil)
-			out.account = o
+			setOnce(t, &out.account, o)
 		case *rbacv1.ClusterRole:
-			once("ClusterRole", out.role != nil)
-			out.role = o
+			setOnce(t, &out.role, o)
 		case *rbacv1.ClusterRoleBinding:
-			once("ClusterRoleBinding", out.binding != nil)
-			out.binding = o
+			setOnce(t, &out.binding, o)
 		case *corev1.Service:
-			once("Service", out.service != nil)
-			out.service = o
+			setOnce(t, &out.service, o)
 		case *serviceMonitor:
-			once("ServiceMonitor", out.monitor != nil)
-			out.monitor = o
+			setOnce(t, &out.monitor, o)
 		default:
 			t.Fatalf("%s: unexpected object %T", c.name, d.obj)
 		}
@@ -95,6 +87,16 @@ func renderChart(t *testing.T, c chartCase) chart {
 	return out
 }
 
+// setOnce sets *dst to o, failing the test when it was set already: the
+// chart renders one object of each of these kinds.
+func setOnce[T any](t *testing.T, dst **T, o *T) {
+	t.Helper()
+	if *dst != nil {
+		t.Fatalf("a second %T", o)
+	}
+	*dst = o
+}
+
 // TestChart renders the chart with each case's values through the helm CLI,
 // decodes every object strictly into its API type and holds the objects to
 // the policies a node agent on Windows and Linux nodes needs.
@@ -102,7 +104,7 @@ func TestChart(t *testing.T) {
 	for _, c := range chartCases {
 		t.Run(c.name, func(t *testing.T) {
 			ch := renderChart(t, c)
-			if got := slices.Sorted(mapKeys(ch.daemonSets)); !slices.Equal(got, slices.Sorted(slices.Values(c.oses))) {
+			if got := slices.Sorted(maps.Keys(ch.daemonSets)); !slices.Equal(got, slices.Sorted(slices.Values(c.oses))) {
 				t.Fatalf("DaemonSets for %v, want %v", got, c.oses)
 			}
 			if ch.configMap == nil || ch.account == nil {
@@ -120,16 +122,6 @@ func TestChart(t *testing.T) {
 			checkRBAC(t, ch, c.namespaces)
 			checkMonitor(t, ch, c.serviceMonitor)
 		})
-	}
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }
 
