@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -51,6 +52,39 @@ func TestChartRejectsBadValues(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("--set %s: %v\nwant a message with %q", tc.set, err, tc.want)
+		}
+	}
+}
+
+// TestChartNotes renders NOTES.txt, as helm install prints it, and wants
+// the commands that check each enabled DaemonSet, and the namespace label
+// both need (HostProcess on Windows, hostPath volumes on Linux).
+func TestChartNotes(t *testing.T) {
+	for _, c := range chartCases {
+		args := []string{"install", release, chartDir, "--namespace", namespace, "--dry-run=client"}
+		for _, f := range c.values {
+			args = append(args, "--values", f)
+		}
+		out, err := runHelm(t, args...)
+		if err != nil {
+			t.Fatalf("%s: helm install --dry-run: %v", c.name, err)
+		}
+		_, notes, ok := strings.Cut(out, "\nNOTES:\n")
+		if !ok {
+			t.Fatalf("%s: no NOTES in\n%s", c.name, out)
+		}
+		for _, os := range []string{"windows", "linux"} {
+			want := "rollout status daemonset/" + release + "-" + os
+			if strings.Contains(notes, want) != slices.Contains(c.oses, os) {
+				t.Errorf("%s: NOTES has %q: %v, want %v\n%s", c.name, want, !slices.Contains(c.oses, os), slices.Contains(c.oses, os), notes)
+			}
+		}
+		const label = "pod-security.kubernetes.io/enforce=privileged"
+		if !strings.Contains(notes, label) {
+			t.Errorf("%s: NOTES do not mention %s, which HostProcess and hostPath need\n%s", c.name, label, notes)
+		}
+		if !strings.Contains(notes, "/readyz") || !strings.Contains(notes, "logs -l app.kubernetes.io/instance="+release) {
+			t.Errorf("%s: NOTES do not say how to check it works\n%s", c.name, notes)
 		}
 	}
 }
