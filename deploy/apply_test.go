@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -172,6 +173,33 @@ func TestChartAppliesToAPIServer(t *testing.T) {
 		})
 	}
 
+	t.Run("manifests", func(t *testing.T) {
+		c.t = t
+		// What kubectl apply -k deploy/manifests sends: the namespace
+		// first, then the rendered chart into it.
+		var docs []doc
+		for _, f := range []string{"manifests/namespace.yaml", "manifests/sluice.yaml"} {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs = append(docs, decodeDocs(t, f, raw)...)
+		}
+		for _, d := range docs {
+			warns, err := c.create(d.json, false)
+			if err != nil || len(warns) != 0 {
+				t.Fatalf("create %T: %v, warnings %q", d.obj, err, warns)
+			}
+		}
+		for _, d := range docs {
+			if ds, ok := d.obj.(*appsv1.DaemonSet); ok {
+				if err := c.podOf(ds, namespace); err != nil {
+					t.Errorf("a pod of %s in namespace %s: %v", ds.Name, namespace, err)
+				}
+			}
+		}
+	})
+
 	t.Run("baseline", func(t *testing.T) {
 		c.t = t
 		const ns = "baseline"
@@ -181,13 +209,13 @@ func TestChartAppliesToAPIServer(t *testing.T) {
 			if !ok {
 				continue
 			}
-			os := ds.Spec.Template.Spec.OS.Name
+			osName := ds.Spec.Template.Spec.OS.Name
 			// Pod Security admission checks pods; a workload only warns.
 			warns, err := c.create(d.json, false)
 			if err != nil {
 				t.Fatalf("create DaemonSet %s: %v", ds.Name, err)
 			}
-			want := map[corev1.OSName]string{corev1.Windows: "hostProcess", corev1.Linux: "hostPath"}[os]
+			want := map[corev1.OSName]string{corev1.Windows: "hostProcess", corev1.Linux: "hostPath"}[osName]
 			if !containsAny(warns, want) {
 				t.Errorf("DaemonSet %s in a baseline namespace: warnings %q, want one on %s", ds.Name, warns, want)
 			}
