@@ -3,10 +3,12 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin
+# helm: the one scripts/install-test-tools.sh installs, else helm on PATH.
+HELM    ?= $(shell p=$${SLUICE_TEST_TOOLS:-$$HOME/.cache/sluice-test-tools}/bin/helm; [ -x "$$p" ] && echo "$$p" || echo helm)
 # Go from the official tarball lives here when it is not on PATH.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build build-windows plugin plugin-windows test soak demo bench clean
+.PHONY: build build-windows plugin plugin-windows test soak demo bench manifests clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/sluice ./cmd/sluice
@@ -46,6 +48,14 @@ demo: build
 
 bench:
 	bash bench/run.sh
+
+# Plain manifests for kubectl apply -k/-f users: the chart with default
+# values (deploy/manifests/sluice.yaml, which deploy/manifests_test.go
+# checks is up to date) next to the namespace it needs.
+manifests:
+	{ printf '%s\n' '# Rendered by make manifests from deploy/helm/sluice with default values: do not edit.'; \
+	  $(HELM) template sluice deploy/helm/sluice --namespace sluice; } > deploy/manifests/sluice.yaml.tmp
+	mv deploy/manifests/sluice.yaml.tmp deploy/manifests/sluice.yaml
 
 clean:
 	rm -rf $(BIN)

@@ -28,26 +28,50 @@ func decodeAll(t *testing.T, path string) []runtime.Object {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []runtime.Object
+	for _, d := range decodeDocs(t, path, raw) {
+		out = append(out, d.obj)
+	}
+	return out
+}
+
+// doc is one object of a manifest: its typed form, and its JSON as
+// written, for the API server to check field by field.
+type doc struct {
+	obj  runtime.Object
+	json []byte
+}
+
+// decodeDocs decodes every document of raw (named name in messages) into
+// its k8s.io/api type; an unknown field or kind is an error. A
+// ServiceMonitor, which k8s.io/api has no type for, decodes into
+// serviceMonitor.
+func decodeDocs(t *testing.T, name string, raw []byte) []doc {
+	t.Helper()
 	codecs := serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict)
 	dec := codecs.UniversalDeserializer()
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
-	var out []runtime.Object
+	var out []doc
 	for {
-		doc, err := r.Read()
+		text, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			return out
 		}
 		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+			t.Fatalf("%s: %v", name, err)
 		}
-		if len(bytes.TrimSpace(stripComments(doc))) == 0 {
+		if len(bytes.TrimSpace(stripComments(text))) == 0 {
 			continue
 		}
-		obj, _, err := dec.Decode(doc, nil, nil)
+		js, err := utilyaml.ToJSON(text)
 		if err != nil {
-			t.Fatalf("%s: document %d: %v", path, len(out)+1, err)
+			t.Fatalf("%s: document %d: %v", name, len(out)+1, err)
 		}
-		out = append(out, obj)
+		obj, err := decodeOne(dec, js)
+		if err != nil {
+			t.Fatalf("%s: document %d: %v", name, len(out)+1, err)
+		}
+		out = append(out, doc{obj: obj, json: js})
 	}
 }
 

@@ -5,8 +5,9 @@
 #
 # What it sets up, under $SLUICE_TEST_TOOLS (default ~/.cache/sluice-test-tools):
 #   wineprefix/   a 64-bit Wine prefix, initialised headless
-#   bin/          go_windows_amd64_exec, which `GOOS=windows go test` calls, and
-#                 victoria-logs, the Loki push server that internal/vlogs starts
+#   bin/          go_windows_amd64_exec, which `GOOS=windows go test` calls,
+#                 victoria-logs, the Loki push server that internal/vlogs starts,
+#                 and helm, which the chart's tests in deploy/ run
 #   dll/          the ProcessPrng forwarder (see build_forwarder)
 #   kube-1.37.2/  etcd and kube-apiserver, the control plane internal/kubetest
 #                 starts (built from source on first use: about 12 minutes)
@@ -234,6 +235,29 @@ install_kube_apiserver() {
 	SLUICE_TEST_TOOLS="$TOOLS" bash "$(dirname "${BASH_SOURCE[0]}")/install-kube-apiserver.sh" >/dev/null
 }
 
+# HELM_VERSION is the helm the chart's tests render and lint with.
+HELM_VERSION=v4.3.2
+
+# install_helm builds the pinned helm into bin/ unless that version is there
+# already. A cold build (empty build cache, helm's modules downloaded) took
+# 669 s (350 s of CPU) on two cores shared with other builds; later runs
+# only check the version.
+install_helm() {
+	local helm="$BIN/helm" have
+	command -v go >/dev/null 2>&1 || die "go not on PATH: cannot build helm $HELM_VERSION"
+	# A helm built by go install says only "v4.3" in `helm version`; the
+	# module version it was built from is in its build information.
+	if [ -x "$helm" ]; then
+		have="$(go version -m "$helm" 2>/dev/null | awk '$1 == "mod" && $2 == "helm.sh/helm/v4" { print $3 }')"
+		[ "$have" = "$HELM_VERSION" ] && return 0
+	fi
+	log "building helm $HELM_VERSION into $BIN"
+	mkdir -p "$BIN"
+	GOBIN="$BIN" GOFLAGS= go install "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" ||
+		die "cannot build helm $HELM_VERSION"
+	log "installed $helm"
+}
+
 marker_text() {
 	printf 'setup %s\n' "$SETUP_VERSION"
 	dpkg-query -W -f='${Package} ${Version}\n' "${PACKAGES[@]}" 2>/dev/null
@@ -244,6 +268,7 @@ main() {
 	install_packages
 	install_victorialogs
 	install_kube_apiserver
+	install_helm
 	wine_env
 	local want
 	want="$(marker_text)"

@@ -33,6 +33,11 @@
 //     the default grace period it only gets a deletionTimestamp and stays
 //     (Terminating, waiting for a kubelet that never comes); DeletePod uses
 //     a grace period of 0, which removes it at once.
+//   - Pod Security admission is on, as in kube-apiserver's default set of
+//     admission plugins (envtest only turns ServiceAccount off): a namespace
+//     labelled pod-security.kubernetes.io/enforce=<level> refuses a pod
+//     above that level, and a workload object (a DaemonSet) is accepted
+//     with a warning. deploy's chart tests rely on both.
 //   - Restart: envtest's APIServer.Stop and Start run the binary again on
 //     the same port (about 1 s to stop, 2.5 s to be ready again; the stop
 //     is that quick with watches open only because the API server runs with
