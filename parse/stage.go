@@ -142,6 +142,7 @@ type pathState struct {
 	meta    kubepath.Meta
 	kubelet bool
 	pending [3]*event // by stream: stdout, stderr, other
+	spare   *event    // an event that went out, for the next one to reuse
 	seen    time.Time
 }
 
@@ -263,9 +264,9 @@ func (s *Stage) handle(ctx context.Context, out chan<- *record.Batch, b *record.
 			}
 			recs = append(recs, s.finish(ev))
 			refs, done = addRefs(refs, ev.refs), append(done, ev.refs...)
-			ps.pending[k] = nil
+			ps.pending[k], ps.spare = nil, ev
 		}
-		ps.pending[k] = newEvent(r, ps.plan.rule.Begin(r.Body), ref, now)
+		ps.pending[k] = ps.newEvent(r, ps.plan.rule.Begin(r.Body), ref, now)
 	}
 	if direct {
 		refs = addRefs(refs, []*inRef{ref})
@@ -343,7 +344,7 @@ func (s *Stage) flush(ctx context.Context, out chan<- *record.Batch, now time.Ti
 			}
 			recs = append(recs, s.finish(ev))
 			refs, done = addRefs(refs, ev.refs), append(done, ev.refs...)
-			ps.pending[k] = nil
+			ps.pending[k], ps.spare = nil, ev
 		}
 	}
 	ok := s.emit(ctx, out, recs, refs)
@@ -362,10 +363,18 @@ func (s *Stage) finish(ev *event) record.Record {
 	return r
 }
 
-func newEvent(r *record.Record, st multiline.State, ref *inRef, now time.Time) *event {
-	ev := &event{first: *r, state: st, lines: 1, next: r.Next, flags: r.Flags, last: now, refs: []*inRef{ref}}
+// newEvent begins an event with r, reusing the one that went out last.
+// Its body is r's own until a second line joins it: r's batch is not
+// acknowledged while the event holds it, so the memory stays r's.
+func (ps *pathState) newEvent(r *record.Record, st multiline.State, ref *inRef, now time.Time) *event {
+	ev := ps.spare
+	if ev == nil {
+		ev = &event{}
+	}
+	ps.spare = nil
+	*ev = event{first: *r, body: r.Body[:len(r.Body):len(r.Body)], state: st, lines: 1, next: r.Next, flags: r.Flags,
+		last: now, refs: append(ev.refs[:0], ref)}
 	ev.first.Body = nil
-	ev.body = append([]byte(nil), r.Body...)
 	ref.hold()
 	return ev
 }
