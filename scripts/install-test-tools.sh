@@ -264,11 +264,8 @@ marker_text() {
 	if command -v go >/dev/null 2>&1; then go env GOVERSION; fi
 }
 
-main() {
-	install_packages
-	install_victorialogs
-	install_kube_apiserver
-	install_helm
+# setup_wine makes the Wine prefix ready unless the marker says it is.
+setup_wine() {
 	wine_env
 	local want
 	want="$(marker_text)"
@@ -285,6 +282,20 @@ main() {
 	install_wrapper
 	smoke_test
 	printf '%s\n' "$want" >"$MARKER"
+}
+
+main() {
+	# The test servers are Go builds, minutes of CPU on a new machine; the
+	# packages and the Wine prefix are mostly downloads and waiting. They
+	# overlap, and the script fails when either does.
+	mkdir -p "$BIN"
+	(install_victorialogs && install_kube_apiserver && install_helm) &
+	local builds=$!
+	if ! (install_packages && setup_wine); then
+		wait "$builds" || true
+		die "installing the packages or setting up Wine failed"
+	fi
+	wait "$builds" || die "building VictoriaLogs, kube-apiserver or helm failed"
 	log "ready: put $BIN on PATH"
 }
 
