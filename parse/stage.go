@@ -103,7 +103,7 @@ type Stage struct {
 	log      *slog.Logger
 	tick     time.Duration
 
-	paths map[string]*pathState // owned by Run's goroutine
+	paths map[string]*pathState      // owned by Run's goroutine
 	rules map[string]*multiline.Rule // annotation → its rule, parsed once
 	now   func() time.Time
 }
@@ -501,5 +501,5 @@ func send(ctx context.Context, out chan<- *record.Batch, b *record.Batch) bool {
 
 type nopEvents struct{}
 
-func (nopEvents) Joined(int)   {}
+func (nopEvents) Joined(int) {}
 func (nopEvents) Cut(string) {}
