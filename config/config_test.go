@@ -103,9 +103,9 @@ func TestParse(t *testing.T) {
 		},
 		{
 			name: "bad parsers",
-			yaml: "inputs:\n  files:\n    parsers:\n      - {match: '[', multiline: cobol, parse: xml}\n      - {match: '*.log', continue: x}\n      - {match: '*.log', multiline: 'start:(', max_lines: -1}\noutputs:\n  stdout: {}\n",
-			wantErr: []string{"inputs.files.parsers[0].match", "inputs.files.parsers[0].multiline", "inputs.files.parsers[0].parse",
-				"inputs.files.parsers[1].continue", "inputs.files.parsers[1]: sets neither", "inputs.files.parsers[2].multiline", "inputs.files.parsers[2].max_lines"},
+			yaml: "inputs:\n  files:\n    parsers:\n      - {match: '', multiline: dotnet, parse: xml}\n      - {match: '*.log', continue: x}\n      - {match: '*.log', multiline: java, max_lines: -1}\noutputs:\n  stdout: {}\n",
+			wantErr: []string{"inputs.files.parsers[0].match", "inputs.files.parsers[0].parse",
+				"inputs.files.parsers[1].continue", "inputs.files.parsers[1]: sets neither", "inputs.files.parsers[2].max_lines"},
 		},
 		{name: "loki in flight bound", yaml: "outputs:\n  loki: {url: 'http://x/push', max_in_flight: 0}\n", wantErr: []string{"outputs.loki.max_in_flight"}},
 		{

@@ -3,9 +3,6 @@ package config
 import (
 	"fmt"
 	"time"
-
-	"github.com/sluicelog/sluice/inputs/file/glob"
-	"github.com/sluicelog/sluice/parse/multiline"
 )
 
 // Parser shapes the lines of the files whose path matches Match: which
@@ -26,20 +23,17 @@ type Parser struct {
 // annotation.
 var ParseFormats = []string{"json", "logmonitor", "none"}
 
-// validateParsers reports every invalid key of inputs.files.parsers.
+// validateParsers reports the invalid keys of inputs.files.parsers that
+// need no input package to tell: the patterns and rules are compiled by
+// the daemon (sluice run and sluice validate), so that this package stays
+// free of them and the Fluent Bit plugin, which links it, too.
 func (f *Files) validateParsers(bad func(key, format string, args ...any)) {
 	for i, p := range f.Parsers {
 		key := fmt.Sprintf("inputs.files.parsers[%d]", i)
 		if p.Match == "" {
 			bad(key+".match", "must be set")
-		} else if _, err := glob.Compile(p.Match, glob.Native); err != nil {
-			bad(key+".match", "%v", err)
 		}
-		if p.Multiline != "" {
-			if _, err := multiline.Parse(p.Multiline, p.Continue); err != nil {
-				bad(key+".multiline", "%v", err)
-			}
-		} else if p.Continue != "" {
+		if p.Multiline == "" && p.Continue != "" {
 			bad(key+".continue", "needs multiline: start:<regex>")
 		}
 		switch p.Parse {

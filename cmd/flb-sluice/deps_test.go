@@ -16,6 +16,7 @@ var daemonOnly = []string{
 	"github.com/sluicelog/sluice/buffer",
 	"github.com/sluicelog/sluice/inputs",
 	"github.com/sluicelog/sluice/enrich",
+	"github.com/sluicelog/sluice/parse",
 	"github.com/sluicelog/sluice/metrics",
 	"github.com/sluicelog/sluice/cmd/sluice",
 	"github.com/prometheus/",

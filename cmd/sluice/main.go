@@ -51,6 +51,9 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg, err := config.Load(*path)
+	if err == nil {
+		err = checkParsers(cfg.Inputs.Files)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sluice:", err)
 		return 1

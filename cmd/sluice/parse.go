@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/sluicelog/sluice/config"
@@ -11,19 +13,23 @@ import (
 	"github.com/sluicelog/sluice/parse/multiline"
 )
 
-// parseConfig maps inputs.files.parsers onto the parse stage. The
-// configuration was validated, so patterns and rules compile.
+// parseConfig maps inputs.files.parsers onto the parse stage; an error
+// names the key whose pattern or rule does not compile.
 func parseConfig(f config.Files, pods enrich.PodSource, log *slog.Logger, m *metrics.Registry) (parse.Config, error) {
 	c := parse.Config{
 		Pods:   pods,
 		Limits: parse.Limits{MaxBytes: int(f.MaxLineSize)},
-		Events: m,
 		Logger: log.With("component", "parse"),
 	}
-	for _, p := range f.Parsers {
+	if m != nil {
+		c.Events = m
+	}
+	var errs []error
+	for i, p := range f.Parsers {
+		key := fmt.Sprintf("inputs.files.parsers[%d]", i)
 		match, err := glob.Compile(p.Match, glob.Native)
 		if err != nil {
-			return c, err
+			errs = append(errs, fmt.Errorf("%s.match: %w", key, err))
 		}
 		pat := parse.Pattern{Match: match, Limits: parse.Limits{
 			MaxLines: p.MaxLines, MaxBytes: int(p.MaxBytes), FlushTimeout: p.FlushTimeout,
@@ -33,10 +39,17 @@ func parseConfig(f config.Files, pods enrich.PodSource, log *slog.Logger, m *met
 		}
 		if p.Multiline != "" {
 			if pat.Multiline, err = multiline.Parse(p.Multiline, p.Continue); err != nil {
-				return c, err
+				errs = append(errs, fmt.Errorf("%s.multiline: %w", key, err))
 			}
 		}
 		c.Patterns = append(c.Patterns, pat)
 	}
-	return c, nil
+	return c, errors.Join(errs...)
+}
+
+// checkParsers reports what parseConfig would refuse, for sluice validate
+// and before sluice run opens anything.
+func checkParsers(f config.Files) error {
+	_, err := parseConfig(f, nil, slog.New(slog.DiscardHandler), nil)
+	return err
 }

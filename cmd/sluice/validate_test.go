@@ -101,3 +101,26 @@ outputs:
 		t.Errorf("with every file usable: exit %d, stdout %q", code, stdout)
 	}
 }
+
+// validate compiles the parsers' patterns and rules, naming the key of
+// each that does not compile.
+func TestValidateParsers(t *testing.T) {
+	dir := testdir.New(t)
+	code, _, stderr := sluiceValidate(t, dir, fmt.Sprintf("data_dir: %q\noutputs:\n  stdout: {}\ninputs:\n  files:\n    parsers:\n"+
+		"      - {match: '/var/log/containers/[', multiline: dotnet}\n"+
+		"      - {match: '/var/log/containers/*.log', multiline: cobol}\n"+
+		"      - {match: '/var/log/containers/*.log', multiline: 'start:(', continue: x}\n", filepath.Join(dir, "data")))
+	for _, want := range []string{"inputs.files.parsers[0].match", "inputs.files.parsers[1].multiline", "want one of", "inputs.files.parsers[2].multiline"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	code, stdout, _ := sluiceValidate(t, dir, fmt.Sprintf("data_dir: %q\noutputs:\n  stdout: {}\ninputs:\n  files:\n    parsers:\n"+
+		"      - {match: '/var/log/containers/*_shop_*.log', multiline: 'start:^\\d', continue: '^\\s'}\n", filepath.Join(dir, "data")))
+	if code != 0 || !strings.Contains(stdout, "configuration is valid") {
+		t.Errorf("a valid parser: exit %d", code)
+	}
+}
