@@ -66,4 +66,3 @@ func BenchmarkEncodingJSONTokens(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
-
