@@ -23,38 +23,13 @@ func (p *Parser) jsonLine() bool {
 // object reads the object at i, whose fields' paths start with p.path.
 func (p *Parser) object(depth int) bool {
 	s := &p.sc
-	s.i++ // '{'
-	if s.consume('}') {
-		return true
-	}
 	base := len(p.path)
-	for {
-		s.ws()
-		ks, ke, esc, ok := s.str()
-		if !ok || !s.consume(':') {
-			return false
-		}
-		if esc {
-			p.path = appendUnescaped(p.path[:base], s.b[ks:ke])
-		} else {
-			p.path = append(p.path[:base], s.b[ks:ke]...)
-		}
-		s.ws()
-		if !p.member(depth) {
-			return false
-		}
+	return s.members(func(ks, ke int, esc bool) bool {
+		p.path = appendKey(p.path[:base], s.b[ks:ke], esc)
+		ok := p.member(depth)
 		p.path = p.path[:base]
-		s.ws()
-		switch s.peek() {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return true
-		default:
-			return false
-		}
-	}
+		return ok
+	})
 }
 
 // member reads the value of the field at p.path.

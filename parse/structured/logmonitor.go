@@ -1,6 +1,10 @@
 package structured
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/sluicelog/sluice/internal/jsonstr"
+)
 
 // looksLogMonitor reports whether b starts as LogMonitor's JSON lines do:
 // {"Source": (LogMonitor writes `{"Source": "EventLog","LogEntry": {...}}`).
@@ -46,6 +50,7 @@ var entryKeys = []struct{ field, attr string }{
 	{"Keyword", attrKeywords},
 	{"Keywords", attrKeywords},
 	{"FileName", attrFile},
+	{"Time", attrTime},
 }
 
 // logMonitorLine reads a LogMonitor entry: Parsed, or NotThisFormat for
@@ -53,130 +58,74 @@ var entryKeys = []struct{ field, attr string }{
 func (p *Parser) logMonitorLine() Outcome {
 	s := &p.sc
 	s.ws()
-	s.i++ // '{'
 	source, entry := false, false
-	for closed := s.consume('}'); !closed; {
-		s.ws()
-		ks, ke, esc, ok := s.str()
-		if !ok || !s.consume(':') {
-			return Invalid
-		}
-		s.ws()
+	ok := s.members(func(ks, ke int, esc bool) bool {
 		key := s.b[ks:ke]
 		switch {
 		case !esc && string(key) == "Source" && s.peek() == '"':
-			p.path = append(p.path[:0], attrSource...)
-			if !p.rawMember() {
-				return Invalid
-			}
 			source = true
+			p.path = append(p.path[:0], attrSource...)
+			return p.rawMember()
 		case !esc && string(key) == "LogEntry" && s.peek() == '{':
-			if !p.logEntry() {
-				return Invalid
-			}
 			entry = true
+			return s.members(p.entryField)
 		case !esc && string(key) == "SchemaVersion":
-			if !s.skip() {
-				return Invalid
-			}
-		default:
-			p.path = appendKey(append(p.path[:0], attrTopPrefix...), key, esc)
-			if !p.rawMember() {
-				return Invalid
-			}
+			return s.skip()
 		}
-		if s.consume('}') {
-			closed = true
-		} else if !s.consume(',') {
-			return Invalid
-		}
-	}
+		p.path = appendKey(append(p.path[:0], attrTopPrefix...), key, esc)
+		return p.rawMember()
+	})
 	s.ws()
-	if s.i != len(s.b) {
+	switch {
+	case !ok || s.i != len(s.b):
 		return Invalid
-	}
-	if !source || !entry {
+	case !source || !entry:
 		return NotThisFormat
 	}
 	return Parsed
 }
 
-// logEntry reads the LogEntry object.
-func (p *Parser) logEntry() bool {
+// entryField reads the value of the LogEntry member whose raw key is at
+// [ks, ke).
+func (p *Parser) entryField(ks, ke int, esc bool) bool {
 	s := &p.sc
-	s.i++ // '{'
-	if s.consume('}') {
-		return true
+	key := s.b[ks:ke]
+	if esc || s.peek() != '"' {
+		p.path = entryAttr(p.path[:0], key, esc)
+		return p.rawMember()
 	}
-	for {
-		s.ws()
-		ks, ke, esc, ok := s.str()
-		if !ok || !s.consume(':') {
-			return false
-		}
-		s.ws()
-		key := s.b[ks:ke]
-		if !p.entryField(key, esc) {
-			return false
-		}
-		s.ws()
-		switch s.peek() {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return true
-		default:
-			return false
-		}
+	vs, ve, vesc, ok := s.str()
+	if !ok {
+		return false
 	}
-}
-
-// entryField reads the value of the entry's field key.
-func (p *Parser) entryField(key []byte, esc bool) bool {
-	s := &p.sc
-	isStr := s.peek() == '"'
 	switch {
-	case isStr && !esc && (bytes.EqualFold(key, []byte("Message")) || bytes.EqualFold(key, []byte("Logline"))) && p.body == nil:
-		vs, ve, vesc, ok := s.str()
-		if !ok {
-			return false
-		}
+	case p.body == nil && (bytes.EqualFold(key, []byte("Message")) || bytes.EqualFold(key, []byte("Logline"))):
 		p.setBody(vs, ve, vesc)
 		return true
-	case isStr && !esc && bytes.EqualFold(key, []byte("Level")):
-		vs, ve, vesc, ok := s.str()
-		if !ok {
-			return false
-		}
+	case bytes.EqualFold(key, []byte("Level")):
 		p.addLevel(vs, ve, vesc)
 		return true
-	case isStr && !esc && bytes.EqualFold(key, []byte("Time")):
-		vs, ve, vesc, ok := s.str()
-		if !ok {
-			return false
+	case p.opt.Time && !vesc && bytes.EqualFold(key, []byte("Time")):
+		if t, ok := parseTime(s.b[vs:ve]); ok {
+			p.t = t
+			return true
 		}
-		if p.opt.Time && !vesc {
-			if t, ok := parseTime(s.b[vs:ve]); ok {
-				p.t = t
-				return true
+	}
+	p.path = entryAttr(p.path[:0], key, esc)
+	p.addString(vs, ve, vesc, "")
+	return true
+}
+
+// entryAttr appends the attribute key of the entry's field key.
+func entryAttr(dst, key []byte, esc bool) []byte {
+	if !esc {
+		for _, k := range entryKeys {
+			if bytes.EqualFold(key, []byte(k.field)) {
+				return append(dst, k.attr...)
 			}
 		}
-		p.path = append(p.path[:0], attrTime...)
-		p.addString(vs, ve, vesc, "")
-		return true
 	}
-	p.path = p.path[:0]
-	for _, k := range entryKeys {
-		if !esc && bytes.EqualFold(key, []byte(k.field)) {
-			p.path = append(p.path, k.attr...)
-			break
-		}
-	}
-	if len(p.path) == 0 {
-		p.path = appendKey(append(p.path, attrEventPrefix...), key, esc)
-	}
-	return p.rawMember()
+	return appendKey(append(dst, attrEventPrefix...), key, esc)
 }
 
 // rawMember reads any value and adds it under p.path: a string without
@@ -208,14 +157,14 @@ func (p *Parser) addString(vs, ve int, esc bool, prefix string) {
 		return
 	}
 	n := len(p.msg)
-	p.msg = appendUnescaped(p.msg, s.b[vs:ve])
+	p.msg = jsonstr.AppendUnescaped(p.msg, s.b[vs:ve])
 	p.add(prefix, p.msg[n:], raw)
 	p.msg = p.msg[:n]
 }
 
 func appendKey(dst, key []byte, esc bool) []byte {
 	if esc {
-		return appendUnescaped(dst, key)
+		return jsonstr.AppendUnescaped(dst, key)
 	}
 	return append(dst, key...)
 }

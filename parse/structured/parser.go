@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicelog/sluice/internal/jsonstr"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -277,7 +278,7 @@ func (p *Parser) setBody(s, e int, esc bool) {
 		p.body, p.bodySub = p.sc.b[s:e:e], true
 		return
 	}
-	p.msg = appendUnescaped(p.msg[:0], p.sc.b[s:e])
+	p.msg = jsonstr.AppendUnescaped(p.msg[:0], p.sc.b[s:e])
 	p.body, p.bodySub = p.msg, false
 }
 
@@ -288,7 +289,7 @@ func (p *Parser) addLevel(vs, ve int, esc bool) {
 		return
 	}
 	n := len(p.msg)
-	p.msg = appendUnescaped(p.msg, p.sc.b[vs:ve])
+	p.msg = jsonstr.AppendUnescaped(p.msg, p.sc.b[vs:ve])
 	p.addLower("level", p.msg[n:])
 	p.msg = p.msg[:n]
 }

@@ -1,6 +1,6 @@
 package structured
 
-import "unicode/utf8"
+import "github.com/sluicelog/sluice/internal/jsonstr"
 
 // maxNesting bounds how deep a skipped value may nest; deeper is Invalid,
 // so that a line of a million '[' costs neither a deep recursion nor an
@@ -53,27 +53,18 @@ func (s *scanner) str() (start, end int, esc, ok bool) {
 	s.i++
 	start = s.i
 	for s.i < len(s.b) {
-		switch c := s.b[s.i]; c {
+		switch s.b[s.i] {
 		case '"':
 			end = s.i
 			s.i++
 			return start, end, esc, true
 		case '\\':
 			esc = true
-			if s.i+1 >= len(s.b) {
+			n := jsonstr.EscapeLen(s.b[s.i:])
+			if n == 0 {
 				return 0, 0, false, false
 			}
-			switch s.b[s.i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i += 2
-			case 'u':
-				if s.i+6 > len(s.b) || hex4(s.b[s.i+2:s.i+6]) < 0 {
-					return 0, 0, false, false
-				}
-				s.i += 6
-			default:
-				return 0, 0, false, false
-			}
+			s.i += n
 		default:
 			s.i++
 		}
@@ -172,6 +163,33 @@ func (s *scanner) skip() bool {
 	}
 }
 
+// members reads the object at i (on its '{'), calling field for each
+// member with the bounds of its raw key and i on its value, which field
+// must read.
+func (s *scanner) members(field func(ks, ke int, esc bool) bool) bool {
+	s.i++ // '{'
+	if s.consume('}') {
+		return true
+	}
+	for {
+		s.ws()
+		ks, ke, esc, ok := s.str()
+		if !ok || !s.consume(':') {
+			return false
+		}
+		s.ws()
+		if !field(ks, ke, esc) {
+			return false
+		}
+		if s.consume('}') {
+			return true
+		}
+		if !s.consume(',') {
+			return false
+		}
+	}
+}
+
 // key reads `"name" :` inside an object.
 func (s *scanner) key() bool {
 	s.ws()
@@ -186,71 +204,6 @@ func closer(open byte) byte {
 		return '}'
 	}
 	return ']'
-}
-
-func hex4(b []byte) rune {
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return -1
-		}
-	}
-	return r
-}
-
-// appendUnescaped appends the string contents raw (already checked by str)
-// with its escapes decoded; a lone surrogate becomes U+FFFD, and bytes that
-// are not UTF-8 are kept as they are.
-func appendUnescaped(dst, raw []byte) []byte {
-	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			j := i + 1
-			for j < len(raw) && raw[j] != '\\' {
-				j++
-			}
-			dst = append(dst, raw[i:j]...)
-			i = j
-			continue
-		}
-		switch e := raw[i+1]; e {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r := hex4(raw[i+2:])
-			i += 6
-			if r >= 0xD800 && r < 0xDC00 && i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
-				if lo := hex4(raw[i+2:]); lo >= 0xDC00 && lo < 0xE000 {
-					r = 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00)
-					i += 6
-				}
-			}
-			if r >= 0xD800 && r < 0xE000 {
-				r = utf8.RuneError
-			}
-			dst = utf8.AppendRune(dst, r)
-			continue
-		default: // '"', '\\', '/'
-			dst = append(dst, e)
-		}
-		i += 2
-	}
-	return dst
 }
 
 // appendJSONString appends s quoted as a JSON string.

@@ -52,32 +52,13 @@ func TestVLogsElasticsearchParsedFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	recs := parsedRecords(t, time.Now().Add(-time.Minute).Truncate(time.Millisecond))
-	req := s.Encode(recs)
-	defer req.Release()
-	if res := s.Send(context.Background(), req); res.Outcome != outputs.Accepted {
-		t.Fatalf("send: %v %v", res.Status, res.Err)
-	}
-	for query, want := range map[string]map[string]string{
+	send(t, s)
+	expectRows(t, srv, map[string]map[string]string{
 		`winlog.event_id:1000`: {"_msg": "Faulting application name: w3wp.exe", "winlog.channel": "Application",
 			"winlog.provider_name": "Application Error", "log.level": "error", "labels.windows_logmonitor_source": "EventLog"},
 		`file.path:"C:\\inetpub\\logs\\u_ex.log"`: {"_msg": "GET /default.aspx 200", "log.file.path": "/var/log/pods/shop_iis-0_u1/web/0.log"},
 		`log.level:warn json.order_id:o-42`:       {"_msg": "slow order", "json.order_ms": "950"},
-	} {
-		rows, err := srv.Query(context.Background(), query, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(rows) != 1 {
-			t.Errorf("%s: %d rows: %v", query, len(rows), rows)
-			continue
-		}
-		for k, v := range want {
-			if rows[0][k] != v {
-				t.Errorf("%s: %s = %q, want %q (row %v)", query, k, rows[0][k], v, rows[0])
-			}
-		}
-	}
+	})
 }
 
 // Through the Loki push API, "level" listed in labels is a stream label
@@ -89,19 +70,33 @@ func TestVLogsLokiParsedFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	recs := parsedRecords(t, time.Now().Add(-time.Minute).Truncate(time.Millisecond))
-	req := s.Encode(recs)
-	defer req.Release()
-	if res := s.Send(context.Background(), req); res.Outcome != outputs.Accepted {
-		t.Fatalf("send: %v %v", res.Status, res.Err)
-	}
-	for query, want := range map[string]map[string]string{
+	send(t, s)
+	expectRows(t, srv, map[string]map[string]string{
 		`{level="error"}`: {"_msg": "Faulting application name: w3wp.exe", "windows_event_id": "1000", "windows_event_channel": "Application",
 			"_stream": `{container="web",level="error",namespace="shop",pod="iis-0"}`},
 		`{level="warn"} json_order_id:o-42`: {"_msg": "slow order", "json_order_ms": "950"},
 		`log_file_path:"C:\\inetpub\\logs\\u_ex.log"`: {"_msg": "GET /default.aspx 200",
 			"_stream": `{container="web",namespace="shop",pod="iis-0"}`},
-	} {
+	})
+}
+
+// send encodes and sends the parsed records with a sink.
+func send[R interface{ Release() }](t *testing.T, s interface {
+	Encode([]record.Record) R
+	Send(context.Context, R) outputs.Result
+}) {
+	t.Helper()
+	req := s.Encode(parsedRecords(t, time.Now().Add(-time.Minute).Truncate(time.Millisecond)))
+	defer req.Release()
+	if res := s.Send(context.Background(), req); res.Outcome != outputs.Accepted {
+		t.Fatalf("send: %v %v", res.Status, res.Err)
+	}
+}
+
+// expectRows checks that each LogsQL query finds one row, with the fields given.
+func expectRows(t *testing.T, srv *vlogs.Server, queries map[string]map[string]string) {
+	t.Helper()
+	for query, want := range queries {
 		rows, err := srv.Query(context.Background(), query, "")
 		if err != nil {
 			t.Fatal(err)
