@@ -14,7 +14,8 @@
 // "Message" or a string "log" becomes the body (the first one found; without
 // any, the whole line stays the body). "level", "lvl", "severity" or
 // "log.level" (also as {"log":{"level":...}}) becomes the attribute "level",
-// lower-cased. With Options.Time, "time", "timestamp", "ts", "@timestamp" or
+// lower-cased (a value longer than 64 bytes is no level word and stays an
+// ordinary field). With Options.Time, "time", "timestamp", "ts", "@timestamp" or
 // "Time" becomes the record's time when it parses (RFC 3339, or a number of
 // seconds, milliseconds, microseconds or nanoseconds since 1970). Every
 // other field becomes an attribute named Options.Prefix plus its path, the
@@ -45,12 +46,13 @@
 // prefix, LogMonitor's under windows.*, and only "level" and
 // "log.file.path" are bare, which enrichment does not use.
 //
-// Guarantees: Apply never panics, whatever the bytes (invalid UTF-8 is
-// kept as it is, nesting beyond maxNesting is Invalid rather than a deep
-// recursion), and changes the record only when it returns Parsed or
+// Guarantees: Apply never panics, whatever the bytes (nesting beyond
+// maxNesting is Invalid rather than a deep recursion), and changes the record only when it returns Parsed or
 // Capped. It never writes into the record's Body or Attrs backing arrays:
 // enrichment hands the records of one file one shared Attrs slice, and a
-// Body points into its batch's buffer. A new Body is a sub-slice of the old
+// Body points into its batch's buffer. Attribute keys and values are UTF-8:
+// each run of other bytes becomes U+FFFD, since sinks put them in labels
+// and JSON; the body keeps its bytes as they are (the input has flagged it). A new Body is a sub-slice of the old
 // one (a message without escapes) or freshly allocated; new Attrs are a
 // fresh slice whose strings share one allocation per record. A body that is
 // not of the format costs no allocation. A Parser keeps scratch buffers

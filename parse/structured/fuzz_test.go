@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/sluicelog/sluice/record"
@@ -52,6 +53,11 @@ func FuzzApply(f *testing.F) {
 			}
 			if format == JSON {
 				parsedJSON = true
+			}
+			for _, a := range r.Attrs {
+				if !utf8.ValidString(a.Key) || !utf8.ValidString(a.Value) {
+					t.Fatalf("%s: attribute %q=%q is not UTF-8", format, a.Key, a.Value)
+				}
 			}
 			if r.Attrs[0] != shared[0] {
 				t.Fatalf("%s: the enrichment attrs were lost: %q", format, r.Attrs)

@@ -65,7 +65,7 @@ func (p *Parser) member(depth int) bool {
 			return false
 		}
 		v := s.b[start:s.i]
-		if isLevelKey(p.path) && !p.level {
+		if !p.level && len(v) <= maxLevelLen && isLevelKey(p.path) {
 			p.level = true
 			p.addLower("level", v)
 			return true
@@ -93,7 +93,7 @@ func (p *Parser) special(depth int, vs, ve int, esc bool) bool {
 	case depth == 0 && p.body == nil && isMessageKey(p.path):
 		p.setBody(vs, ve, esc)
 		return true
-	case !p.level && isLevelKey(p.path):
+	case !p.level && ve-vs <= maxLevelLen && isLevelKey(p.path):
 		p.level = true
 		p.addLevel(vs, ve, esc)
 		return true

@@ -102,7 +102,7 @@ func (p *Parser) entryField(ks, ke int, esc bool) bool {
 	case p.body == nil && (bytes.EqualFold(key, []byte("Message")) || bytes.EqualFold(key, []byte("Logline"))):
 		p.setBody(vs, ve, vesc)
 		return true
-	case bytes.EqualFold(key, []byte("Level")):
+	case ve-vs <= maxLevelLen && bytes.EqualFold(key, []byte("Level")):
 		p.addLevel(vs, ve, vesc)
 		return true
 	case p.opt.Time && !vesc && bytes.EqualFold(key, []byte("Time")):

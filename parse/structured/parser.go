@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sluicelog/sluice/internal/jsonstr"
 	"github.com/sluicelog/sluice/record"
@@ -105,6 +106,11 @@ type Options struct {
 // Options.Prefix is empty.
 const DefaultPrefix = "json."
 
+// maxLevelLen bounds a level: a longer value is no level word but an
+// ordinary field, and would make a poor stream label (Loki refuses label
+// values past 2048 bytes, failing the whole push).
+const maxLevelLen = 64
+
 // overflowKey follows the prefix in the key of the capped fields' attribute.
 const overflowKey = "_overflow"
 
@@ -118,6 +124,7 @@ type Parser struct {
 	path []byte  // the dotted path of the field being read
 	msg  []byte  // an escaped message, decoded
 	over []byte  // fields past MaxFields, as one JSON object
+	tmp  []byte  // out repaired to UTF-8
 
 	// Per line.
 	body    []byte // the new body; nil: keep the line
@@ -217,6 +224,9 @@ func (p *Parser) commit(r *record.Record) Outcome {
 		p.kv = append(p.kv, field{ks, vs, vs, len(p.out)})
 	}
 	if len(p.kv) > 0 {
+		if !utf8.Valid(p.out) {
+			p.repairUTF8()
+		}
 		text := string(p.out)
 		attrs := make([]record.Attr, len(r.Attrs), len(r.Attrs)+len(p.kv))
 		copy(attrs, r.Attrs)
@@ -235,6 +245,40 @@ func (p *Parser) commit(r *record.Record) Outcome {
 		r.Time = p.t
 	}
 	return o
+}
+
+// repairUTF8 replaces each run of bytes that are not UTF-8 in the
+// attributes' keys and values by one U+FFFD: sinks put them in label
+// values, metadata and JSON documents, which must be UTF-8 (the body keeps
+// its bytes; the input flagged it).
+func (p *Parser) repairUTF8() {
+	p.tmp = p.tmp[:0]
+	for i, f := range p.kv {
+		ks := len(p.tmp)
+		p.tmp = appendValidUTF8(p.tmp, p.out[f.ks:f.ke])
+		vs := len(p.tmp)
+		p.tmp = appendValidUTF8(p.tmp, p.out[f.vs:f.ve])
+		p.kv[i] = field{ks, vs, vs, len(p.tmp)}
+	}
+	p.out, p.tmp = p.tmp, p.out
+}
+
+func appendValidUTF8(dst, b []byte) []byte {
+	bad := false
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			if !bad {
+				dst = utf8.AppendRune(dst, utf8.RuneError)
+			}
+			bad = true
+		} else {
+			dst = append(dst, b[:n]...)
+			bad = false
+		}
+		b = b[n:]
+	}
+	return dst
 }
 
 // add records the attribute key (prefix + path) = value, or past MaxFields

@@ -129,8 +129,11 @@ func TestJSON(t *testing.T) {
 		{name: "deep but bounded", line: `{"a":` + strings.Repeat("[", maxNesting) + strings.Repeat("]", maxNesting) + `}`,
 			want: want{outcome: Parsed, body: `{"a":` + strings.Repeat("[", maxNesting) + strings.Repeat("]", maxNesting) + `}`,
 				attrs: attrs("json.a", strings.Repeat("[", maxNesting)+strings.Repeat("]", maxNesting))}},
-		{name: "invalid UTF-8 kept", line: "{\"msg\":\"a\xffb\",\"k\":\"\xc3\"}",
-			want: want{outcome: Parsed, body: "a\xffb", attrs: attrs("json.k", "\xc3")}},
+		{name: "invalid UTF-8 kept in the body, repaired in attributes", line: "{\"msg\":\"a\xffb\",\"k\\u00e9\xff\":\"\xc3\",\"v\":\"x\xff\xfey\"}",
+			want: want{outcome: Parsed, body: "a\xffb", attrs: attrs("json.ké\uFFFD", "\uFFFD", "json.v", "x\uFFFDy")}},
+		{name: "a long level is a field", line: `{"level":"` + strings.Repeat("x", maxLevelLen+1) + `","lvl":"Warn"}`,
+			want: want{outcome: Parsed, body: `{"level":"` + strings.Repeat("x", maxLevelLen+1) + `","lvl":"Warn"}`,
+				attrs: attrs("json.level", strings.Repeat("x", maxLevelLen+1), "level", "warn")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			check(t, newParser(t, tc.opt), JSON, tc.line, tc.want)
