@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/sluicelog/sluice/inputs/timestamp"
+	"github.com/sluicelog/sluice/internal/jsonstr"
 )
 
 // Line is one parsed json-file line; Msg is stored in the dst buffer passed to Parse.
@@ -106,7 +107,7 @@ func message(dst []byte, v strval) ([]byte, bool) {
 		return append(dst, raw[:esc]...), false
 	}
 	// Unescaping never lengthens a string, so one grow covers all appends.
-	msg := appendUnescaped(slices.Grow(dst, len(raw)), raw)
+	msg := jsonstr.AppendUnescaped(slices.Grow(dst, len(raw)), raw)
 	if len(msg) == 0 || msg[len(msg)-1] != '\n' {
 		return msg, true
 	}

@@ -1,6 +1,10 @@
 package docker
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/sluicelog/sluice/internal/jsonstr"
+)
 
 // maxNested is how many arrays and objects may be open inside one member's
 // value: with the line's own object that makes encoding/json's limit of 10000,
@@ -20,7 +24,7 @@ func (v strval) text(scratch *[]byte) []byte {
 	if !v.ok || v.esc < 0 {
 		return v.raw
 	}
-	*scratch = appendUnescaped((*scratch)[:0], v.raw)
+	*scratch = jsonstr.AppendUnescaped((*scratch)[:0], v.raw)
 	return *scratch
 }
 
@@ -124,7 +128,7 @@ func readString(b []byte, i int) (strval, int, error) {
 		case '"':
 			return strval{raw: b[start:i], esc: esc, ok: true}, i + 1, nil
 		case '\\':
-			n := escapeLen(b[i:])
+			n := jsonstr.EscapeLen(b[i:])
 			if n == 0 {
 				return strval{}, i, errEscape
 			}

@@ -83,8 +83,11 @@ func (d *decoder) feedTail(p []byte, off int64) {
 // from the state the line leaves behind.
 func (d *decoder) line(p []byte, off int64, complete bool) {
 	if d.cont.active {
+		if complete {
+			p = trimCR(p)
+		}
 		if len(p) == 0 && complete {
-			d.cont.active = false // the cut fell just before the newline
+			d.cont.active = false // the cut fell just before the line end
 			return
 		}
 		d.cont.active = !complete
@@ -128,8 +131,8 @@ func detect(p []byte) string {
 func (d *decoder) raw(p []byte, off int64, complete bool) {
 	// CRI and Docker parsers handle "\r\n" themselves; raw files from
 	// Windows programs end lines with it too.
-	if complete && len(p) > 0 && p[len(p)-1] == '\r' {
-		p = p[:len(p)-1]
+	if complete {
+		p = trimCR(p)
 	}
 	if len(p) == 0 {
 		d.ev.Anomaly(SkipEmptyLine, 1)
@@ -158,6 +161,11 @@ func (d *decoder) parsed(p []byte, off int64, complete bool, t time.Time, stream
 	}
 	d.add(j, t, stream, msg, off)
 	if !partial {
+		if len(msg) == 0 {
+			// The runtime cut the line between "\r" and "\n": the
+			// last chunk is empty and the CR ends the one before.
+			j.body = trimCR(j.body)
+		}
 		// Closed before it is emitted, so its record may restart past it;
 		// its body stays intact until the next chunk.
 		j.active = false
@@ -245,6 +253,14 @@ func (d *decoder) stamp(t time.Time) time.Time {
 		return d.now
 	}
 	return t
+}
+
+// trimCR drops one trailing '\r', the rest of a "\r\n" line end.
+func trimCR(p []byte) []byte {
+	if len(p) > 0 && p[len(p)-1] == '\r' {
+		return p[:len(p)-1]
+	}
+	return p
 }
 
 func streamIndex(stream string) int {

@@ -16,8 +16,13 @@
 // kubernetes.node.name, container.{id,runtime,image.name},
 // kubernetes.labels.*, kubernetes.annotations.*,
 // kubernetes.namespace_labels.*, label and annotation keys dedotted),
-// orchestrator.cluster.name and data_stream.{type,dataset,namespace}; other
-// attributes go under labels.*. Config.Fields renames any of them.
+// orchestrator.cluster.name and data_stream.{type,dataset,namespace}. The
+// fields parse/structured takes out of a line: level as log.level,
+// LogMonitor's Windows events as winlog.{channel,event_id,provider_name,
+// provider_guid,keywords}, the file LogMonitor read as file.path (the
+// container log is log.file.path), and a JSON line's fields as json.*
+// (dedotted). Other attributes go under labels.*. Config.Fields renames any
+// of them.
 //
 // Guarantees: every document has a deterministic _id (see encoder.docID)
 // and is written with "create", so a batch sent again (a retry, a replay

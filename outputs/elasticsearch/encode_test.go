@@ -310,3 +310,44 @@ func TestAppendTimeIsRFC3339Nano(t *testing.T) {
 		}
 	}
 }
+
+// The fields parse/structured takes out of a line land on Winlogbeat's and
+// ECS's names, a JSON line's own fields under json.* (dedotted), and the
+// enrichment attributes the records share stay as they are.
+func TestParsedFields(t *testing.T) {
+	shared := []record.Attr{{Key: "namespace", Value: "shop"}, {Key: "pod", Value: "iis-0"}}
+	event := record.Record{Body: []byte("The service entered the running state."), Path: "/var/log/pods/x/0.log",
+		Attrs: append(shared[:2:2],
+			record.Attr{Key: "windows.logmonitor.source", Value: "EventLog"},
+			record.Attr{Key: "windows.event.channel", Value: "System"}, record.Attr{Key: "level", Value: "information"},
+			record.Attr{Key: "windows.event.id", Value: "7036"}, record.Attr{Key: "windows.event.provider", Value: "Service Control Manager"},
+			record.Attr{Key: "windows.event.provider_guid", Value: "{555908d1}"}, record.Attr{Key: "windows.event.keywords", Value: "0x80"})}
+	file := record.Record{Body: []byte("GET /default.aspx 200"), Path: "/var/log/pods/x/0.log",
+		Attrs: append(shared[:2:2], record.Attr{Key: "log.file.path", Value: `C:\inetpub\logs\u_ex.log`})}
+	app := record.Record{Body: []byte("payment failed"), Path: "/var/log/pods/x/0.log",
+		Attrs: append(shared[:2:2], record.Attr{Key: "level", Value: "error"},
+			record.Attr{Key: "json.error.type", Value: "IOException"}, record.Attr{Key: "json.status", Value: "502"})}
+	items := encodeItems(t, Config{}, event, file, app)
+	for i, want := range []map[string]any{
+		{"message": "The service entered the running state.", "winlog.channel": "System", "log.level": "information",
+			"winlog.event_id": "7036", "winlog.provider_name": "Service Control Manager", "winlog.provider_guid": "{555908d1}",
+			"winlog.keywords": "0x80", "labels.windows_logmonitor_source": "EventLog"},
+		{"message": "GET /default.aspx 200", "file.path": `C:\inetpub\logs\u_ex.log`, "log.file.path": "/var/log/pods/x/0.log"},
+		{"message": "payment failed", "log.level": "error", "json.error_type": "IOException", "json.status": "502"},
+	} {
+		got := items[i].Doc
+		for k, v := range want {
+			if gv, ok := got[k]; !ok || !jsonEqual(gv, v) {
+				t.Errorf("record %d: %s = %#v, want %#v", i, k, gv, v)
+			}
+		}
+		if got["kubernetes.namespace"] != "shop" || got["kubernetes.pod.name"] != "iis-0" {
+			t.Errorf("record %d: enrichment fields %v %v", i, got["kubernetes.namespace"], got["kubernetes.pod.name"])
+		}
+		for k := range got {
+			if strings.HasPrefix(k, "labels.") && k != "labels.windows_logmonitor_source" {
+				t.Errorf("record %d: %s landed under labels", i, k)
+			}
+		}
+	}
+}

@@ -20,6 +20,18 @@ var ecsFields = map[string]string{
 	"owner_name":      "kubernetes.owner.name",
 	"workload_kind":   "kubernetes.workload.kind",
 	"workload_name":   "kubernetes.workload.name",
+
+	// What parse/structured takes out of a line: a level, and LogMonitor's
+	// Windows event fields, named as Winlogbeat names them.
+	"level":                       "log.level",
+	"windows.event.channel":       "winlog.channel",
+	"windows.event.id":            "winlog.event_id",
+	"windows.event.provider":      "winlog.provider_name",
+	"windows.event.provider_guid": "winlog.provider_guid",
+	"windows.event.keywords":      "winlog.keywords",
+	// The file LogMonitor read inside the container: "log.file.path" is the
+	// container log this sink read the line from, so ECS's file.path.
+	"log.file.path": "file.path",
 }
 
 // ecsPrefixes map the prefixed attributes (a pod's labels and annotations,
@@ -30,6 +42,12 @@ var ecsPrefixes = []struct{ attr, field string }{
 	{"label.", "kubernetes.labels."},
 	{"annotation.", "kubernetes.annotations."},
 	{"namespace_label.", "kubernetes.namespace_labels."},
+	// A JSON line's fields (parse/structured's default prefix) are the
+	// application's own: they keep their names under "json.", dedotted
+	// too, so that {"err":"x"} in one line and {"err":{"code":1}} in the
+	// next give two keywords (json.err, json.err_code) instead of a
+	// keyword and an object that one index cannot map both.
+	{"json.", "json."},
 }
 
 // otherPrefix holds attributes that have no ECS field: ECS "labels" is the

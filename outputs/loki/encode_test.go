@@ -139,6 +139,37 @@ func encodeCases() []encodeCase {
 			Attrs: podAttrs("default", "p", "app", record.Attr{Key: "filename", Value: "other"}, record.Attr{Key: "stream", Value: "other"})}},
 		want: []gotStream{{Labels: appLabels, Entries: []gotEntry{{Time: at(1), Line: "x", Meta: map[string]string{"filename": "/p", "stream": "stderr"}}}}},
 	}, {
+		// Records of one file share their enrichment attrs; parse/structured
+		// appends each line's own fields. Listing "level" in labels splits
+		// the file's lines by level, in file order within each; a line
+		// without one keeps the pod's stream; the rest is metadata.
+		name: "parsed level as a label, other parsed fields as metadata",
+		cfg:  Config{Labels: []string{"namespace", "pod", "container", "level"}},
+		recs: func() []record.Record {
+			shared := podAttrs("default", "p", "app")
+			parsed := func(kv ...string) []record.Attr {
+				a := shared[:len(shared):len(shared)]
+				for i := 0; i < len(kv); i += 2 {
+					a = append(a, record.Attr{Key: kv[i], Value: kv[i+1]})
+				}
+				return a
+			}
+			return []record.Record{
+				{Time: at(1), Body: []byte("i1"), Attrs: parsed("level", "info", "json.user.id", "u1")},
+				{Time: at(2), Body: []byte("e1"), Attrs: parsed("level", "error", "windows.event.id", "1000")},
+				{Time: at(3), Body: []byte("plain"), Attrs: shared},
+				{Time: at(4), Body: []byte("i2"), Attrs: parsed("json.user.id", "u2", "level", "info")},
+			}
+		}(),
+		want: []gotStream{
+			{Labels: `{container="app", level="info", namespace="default", pod="p"}`, Entries: []gotEntry{
+				{Time: at(1), Line: "i1", Meta: map[string]string{"json_user_id": "u1"}},
+				{Time: at(4), Line: "i2", Meta: map[string]string{"json_user_id": "u2"}}}},
+			{Labels: `{container="app", level="error", namespace="default", pod="p"}`, Entries: []gotEntry{
+				{Time: at(2), Line: "e1", Meta: map[string]string{"windows_event_id": "1000"}}}},
+			{Labels: appLabels, Entries: []gotEntry{{Time: at(3), Line: "plain"}}},
+		},
+	}, {
 		name: "control characters and quotes in lines",
 		recs: []record.Record{{Time: at(1), Body: []byte("tab\there \"quoted\" back\\slash \x00\x1f nl\n"), Attrs: podAttrs("default", "p", "app")}},
 		want: []gotStream{{Labels: appLabels, Entries: []gotEntry{{Time: at(1), Line: "tab\there \"quoted\" back\\slash \x00\x1f nl\n"}}}},

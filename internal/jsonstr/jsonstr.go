@@ -1,4 +1,10 @@
-package docker
+// Package jsonstr decodes the contents of JSON strings, for the parsers that
+// read JSON a byte at a time without encoding/json: the Docker json-file
+// line parser and parse/structured.
+//
+// Guarantees: nothing here allocates beyond the destination slice it is
+// given, and nothing panics on any input that EscapeLen has vetted.
+package jsonstr
 
 import (
 	"bytes"
@@ -6,8 +12,8 @@ import (
 	"unicode/utf8"
 )
 
-// escapeLen returns the length of the valid escape at the start of b, or 0.
-func escapeLen(b []byte) int {
+// EscapeLen returns the length of the valid escape at the start of b, or 0.
+func EscapeLen(b []byte) int {
 	if len(b) < 2 {
 		return 0
 	}
@@ -41,17 +47,18 @@ func hex4(b []byte) rune {
 	return r
 }
 
-// appendUnescaped appends the unescaped form of raw, the contents of a JSON
-// string, to dst. An invalid escape, which readString has ruled out, is
-// copied as it is rather than trusted.
-func appendUnescaped(dst, raw []byte) []byte {
+// AppendUnescaped appends the unescaped form of raw, the contents of a JSON
+// string, to dst. An invalid escape, which the caller's scanner should have
+// ruled out with EscapeLen, is copied as it is rather than trusted. Bytes
+// that are not UTF-8 are kept as they are.
+func AppendUnescaped(dst, raw []byte) []byte {
 	for {
 		i := bytes.IndexByte(raw, '\\')
 		if i < 0 {
 			return append(dst, raw...)
 		}
 		dst, raw = append(dst, raw[:i]...), raw[i:]
-		switch n := escapeLen(raw); n {
+		switch n := EscapeLen(raw); n {
 		case 0:
 			return append(dst, raw...)
 		case 2:
