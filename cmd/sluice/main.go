@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/sluicelog/sluice/config"
+	"github.com/sluicelog/sluice/internal/hostpath"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -50,14 +51,17 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sluice: -config FILE is required")
 		return 2
 	}
-	cfg, err := config.Load(*path)
+	cfgPath := hostpath.Resolve(*path, hostpath.Read)
+	cfg, err := config.Load(cfgPath.Path)
 	if err != nil {
 		fmt.Fprintln(stderr, "sluice:", err)
 		return 1
 	}
+	chosen := append([]pathChoice{{"-config", cfgPath}}, resolveConfigPaths(&cfg)...)
 	if args[0] == "validate" {
-		return validate(*path, cfg, stdout, stderr)
+		return validate(cfgPath.Path, cfg, stdout, stderr)
 	}
+	logPathChoices(newLogger(cfg.Log, stderr), chosen)
 	// SIGTERM is also what Go delivers on Windows for the console close and
 	// shutdown events, so one path serves both platforms.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
