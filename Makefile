@@ -6,13 +6,30 @@ BIN     := bin
 # Go from the official tarball lives here when it is not on PATH.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build build-windows test soak demo bench clean
+.PHONY: build build-windows images push test soak demo bench clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/sluice ./cmd/sluice
 
 build-windows:
 	GOOS=windows GOARCH=amd64 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/sluice.exe ./cmd/sluice
+
+# OCI images without a container engine: a static linux/amd64 binary and the
+# windows/amd64 .exe, each on an empty base, in one multi-platform index
+# written as an OCI layout to bin/image. WINDOWS_BASE=ref builds the Windows
+# image on a HostProcess base image instead (see README, Container images).
+IMAGE_DIR := $(BIN)/image
+images:
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/linux-amd64/sluice ./cmd/sluice
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/windows-amd64/sluice.exe ./cmd/sluice
+	$(GO) run ./cmd/sluice-image build -linux $(BIN)/linux-amd64/sluice -windows $(BIN)/windows-amd64/sluice.exe \
+		-version $(VERSION) $(if $(WINDOWS_BASE),-windows-base $(WINDOWS_BASE)) -out $(IMAGE_DIR)
+
+# Pushes the index make images wrote: make push IMAGE=registry.example/sluice:1.0
+# (credentials from the Docker configuration; PUSH_FLAGS=-insecure for plain HTTP).
+push: images
+	@test -n "$(IMAGE)" || { echo "usage: make push IMAGE=registry.example/sluice:TAG" >&2; exit 2; }
+	$(GO) run ./cmd/sluice-image push $(PUSH_FLAGS) -from $(IMAGE_DIR) $(IMAGE)
 
 # Every test: gofmt, vet, Linux with -race, Windows under Wine, fuzz smoke runs.
 test:
