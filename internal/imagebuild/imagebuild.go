@@ -123,3 +123,16 @@ func readFile(what, path string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// readBinary reads the program an image carries and refuses one the image
+// could not run, when the image is built rather than when a node starts it.
+func readBinary(what, path string, check func([]byte) error) ([]byte, error) {
+	b, err := readFile(what, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(b); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}

@@ -14,12 +14,9 @@ import (
 // pod says otherwise: reading /var/log/pods needs root on most nodes, which
 // the chart asks for explicitly.
 func Linux(o Options) (v1.Image, error) {
-	bin, err := readFile("linux binary", o.LinuxBinary)
+	bin, err := readBinary("linux binary", o.LinuxBinary, checkStatic)
 	if err != nil {
 		return nil, err
-	}
-	if err := checkStatic(bin); err != nil {
-		return nil, fmt.Errorf("%s: %w", o.LinuxBinary, err)
 	}
 	ca, err := readFile("CA bundle", o.CAFile)
 	if err != nil {

@@ -24,12 +24,9 @@ import (
 // layer's hives; for those nodes set WindowsBase to a HostProcess base
 // image that carries valid ones.
 func Windows(o Options) (v1.Image, error) {
-	exe, err := readFile("windows binary", o.WindowsBinary)
+	exe, err := readBinary("windows binary", o.WindowsBinary, checkWindows)
 	if err != nil {
 		return nil, err
-	}
-	if err := checkWindows(exe); err != nil {
-		return nil, fmt.Errorf("%s: %w", o.WindowsBinary, err)
 	}
 	// The owner and group the file gets when the layer is unpacked; without
 	// one a non-administrator user of the container cannot run it.
