@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,12 +83,16 @@ outputs: {stdout: {path: %q}}
 		t.Logf("service %s: %q, %v", action, stdout.String(), err)
 		return err
 	}
+	// A run killed half-way leaves its service in the prefix's registry,
+	// and Wine's process ids repeat from run to run.
+	_ = manageService(req("stop"), io.Discard)
+	_ = manageService(req("uninstall"), io.Discard)
 	if err := manage("install"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = manageService(req("stop"), &bytes.Buffer{})
-		_ = manageService(req("uninstall"), &bytes.Buffer{})
+		_ = manageService(req("stop"), io.Discard)
+		_ = manageService(req("uninstall"), io.Discard)
 	})
 	if err := manage("install"); err == nil || !strings.Contains(err.Error(), "already installed") {
 		t.Errorf("a second install: %v, want already installed", err)
