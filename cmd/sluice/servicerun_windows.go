@@ -136,10 +136,22 @@ const (
 // ERROR line also to the event log.
 type serviceLogs struct {
 	path string
-	file *os.File
-	mu   sync.Mutex
-	el   *eventlog.Log // nil when the source cannot be opened: the file still gets everything
+	file io.Writer
+	// closeFile closes what file writes to.
+	closeFile func() error
+	mu        sync.Mutex
+	el        eventLog // nil when the source cannot be opened: the file still gets everything
 }
+
+// eventLog is the part of *eventlog.Log the service writes with.
+type eventLog interface {
+	Info(eid uint32, msg string) error
+	Warning(eid uint32, msg string) error
+	Error(eid uint32, msg string) error
+	Close() error
+}
+
+var _ eventLog = (*eventlog.Log)(nil)
 
 // openServiceLogs makes data_dir as sluice always does (private; see
 // internal/private), then opens <data_dir>\sluice.log for appending,
@@ -156,7 +168,7 @@ func openServiceLogs(name, dataDir string) (*serviceLogs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the service log: %w", err)
 	}
-	l := &serviceLogs{path: path, file: f}
+	l := &serviceLogs{path: path, file: f, closeFile: f.Close}
 	if el, err := eventlog.Open(name); err == nil {
 		l.el = el
 	} else {
@@ -200,7 +212,7 @@ func (l *serviceLogs) Close() error {
 	if l.el != nil {
 		l.el.Close()
 	}
-	return l.file.Close()
+	return l.closeFile()
 }
 
 // reportStartFailure tells the event log why the service could not even
