@@ -8,7 +8,7 @@ HELM    ?= $(shell p=$${SLUICE_TEST_TOOLS:-$$HOME/.cache/sluice-test-tools}/bin/
 # Go from the official tarball lives here when it is not on PATH.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build build-windows plugin plugin-windows test soak demo bench manifests clean
+.PHONY: build build-windows plugin plugin-windows images push test soak demo bench manifests clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/sluice ./cmd/sluice
@@ -29,6 +29,23 @@ plugin:
 
 plugin-windows:
 	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=$(MINGW_CC) $(GO) build $(PLUGIN_FLAGS) -o $(BIN)/out_sluice.dll ./cmd/flb-sluice
+
+# OCI images without a container engine: a static linux/amd64 binary and the
+# windows/amd64 .exe, each on an empty base, in one multi-platform index
+# written as an OCI layout to bin/image. WINDOWS_BASE=ref builds the Windows
+# image on a HostProcess base image instead (see README, Container images).
+IMAGE_DIR := $(BIN)/image
+images:
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/linux-amd64/sluice ./cmd/sluice
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/windows-amd64/sluice.exe ./cmd/sluice
+	$(GO) run ./cmd/sluice-image build -linux $(BIN)/linux-amd64/sluice -windows $(BIN)/windows-amd64/sluice.exe \
+		-version $(VERSION) $(if $(WINDOWS_BASE),-windows-base $(WINDOWS_BASE)) -out $(IMAGE_DIR)
+
+# Pushes the index make images wrote: make push IMAGE=registry.example/sluice:1.0
+# (credentials from the Docker configuration; PUSH_FLAGS=-insecure for plain HTTP).
+push: images
+	@test -n "$(IMAGE)" || { echo "usage: make push IMAGE=registry.example/sluice:TAG" >&2; exit 2; }
+	$(GO) run ./cmd/sluice-image push $(PUSH_FLAGS) -from $(IMAGE_DIR) $(IMAGE)
 
 # Every test: gofmt, vet, Linux with -race, Windows under Wine, fuzz smoke runs.
 test:

@@ -35,40 +35,52 @@ type FileRef struct {
 // order, so `sluice validate` can check each before a node runs it.
 func (c *Config) Files() []FileRef {
 	var refs []FileRef
-	add := func(key, path string, use FileUse) {
-		if path != "" {
-			refs = append(refs, FileRef{Key: key, Path: path, Use: use})
+	c.eachFile(func(r FileRef, _ *string) { refs = append(refs, r) })
+	return refs
+}
+
+// MapFiles replaces every path Files lists with what f returns for it, as
+// when a path is found under another root (see internal/hostpath).
+func (c *Config) MapFiles(f func(FileRef) string) {
+	c.eachFile(func(r FileRef, p *string) { *p = f(r) })
+}
+
+// eachFile calls visit with every set path the configuration names and
+// where it is held, in the order Files documents.
+func (c *Config) eachFile(visit func(FileRef, *string)) {
+	add := func(key string, path *string, use FileUse) {
+		if *path != "" {
+			visit(FileRef{Key: key, Path: *path, Use: use}, path)
 		}
 	}
-	add("data_dir", c.DataDir, Folder)
-	add("buffer.path", c.Buffer.Path, Folder)
-	add("kubernetes.kubeconfig", c.Kubernetes.Kubeconfig, ReadFile)
+	add("data_dir", &c.DataDir, Folder)
+	add("buffer.path", &c.Buffer.Path, Folder)
+	add("kubernetes.kubeconfig", &c.Kubernetes.Kubeconfig, ReadFile)
 	if s := c.Outputs.Stdout; s != nil {
-		add("outputs.stdout.path", s.Path, AppendFile)
-		add("outputs.stdout.dead_letter.path", s.DeadLetter.Path, AppendFile)
+		add("outputs.stdout.path", &s.Path, AppendFile)
+		add("outputs.stdout.dead_letter.path", &s.DeadLetter.Path, AppendFile)
 	}
 	if l := c.Outputs.Loki; l != nil {
 		if l.BasicAuth != nil {
-			add("outputs.loki.basic_auth.password_file", l.BasicAuth.PasswordFile, ReadFile)
+			add("outputs.loki.basic_auth.password_file", &l.BasicAuth.PasswordFile, ReadFile)
 		}
-		add("outputs.loki.bearer_token_file", l.BearerTokenFile, ReadFile)
-		add("outputs.loki.tls.ca_file", l.TLS.CAFile, ReadFile)
-		add("outputs.loki.tls.cert_file", l.TLS.CertFile, ReadFile)
-		add("outputs.loki.tls.key_file", l.TLS.KeyFile, ReadFile)
-		add("outputs.loki.dead_letter.path", l.DeadLetter.Path, AppendFile)
+		add("outputs.loki.bearer_token_file", &l.BearerTokenFile, ReadFile)
+		add("outputs.loki.tls.ca_file", &l.TLS.CAFile, ReadFile)
+		add("outputs.loki.tls.cert_file", &l.TLS.CertFile, ReadFile)
+		add("outputs.loki.tls.key_file", &l.TLS.KeyFile, ReadFile)
+		add("outputs.loki.dead_letter.path", &l.DeadLetter.Path, AppendFile)
 	}
 	if e := c.Outputs.Elasticsearch; e != nil {
 		if e.BasicAuth != nil {
-			add("outputs.elasticsearch.basic_auth.password_file", e.BasicAuth.PasswordFile, ReadFile)
+			add("outputs.elasticsearch.basic_auth.password_file", &e.BasicAuth.PasswordFile, ReadFile)
 		}
-		add("outputs.elasticsearch.api_key_file", e.APIKeyFile, ReadFile)
-		add("outputs.elasticsearch.bearer_token_file", e.BearerTokenFile, ReadFile)
-		add("outputs.elasticsearch.tls.ca_file", e.TLS.CAFile, ReadFile)
-		add("outputs.elasticsearch.tls.cert_file", e.TLS.CertFile, ReadFile)
-		add("outputs.elasticsearch.tls.key_file", e.TLS.KeyFile, ReadFile)
-		add("outputs.elasticsearch.dead_letter.path", e.DeadLetter.Path, AppendFile)
+		add("outputs.elasticsearch.api_key_file", &e.APIKeyFile, ReadFile)
+		add("outputs.elasticsearch.bearer_token_file", &e.BearerTokenFile, ReadFile)
+		add("outputs.elasticsearch.tls.ca_file", &e.TLS.CAFile, ReadFile)
+		add("outputs.elasticsearch.tls.cert_file", &e.TLS.CertFile, ReadFile)
+		add("outputs.elasticsearch.tls.key_file", &e.TLS.KeyFile, ReadFile)
+		add("outputs.elasticsearch.dead_letter.path", &e.DeadLetter.Path, AppendFile)
 	}
-	return refs
 }
 
 // Check tries the file as sluice will use it, as the user running the

@@ -20,7 +20,10 @@ import (
 	"github.com/sluicelog/sluice/metrics"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	runChildIfAsked()
+	goleak.VerifyTestMain(m)
+}
 
 // diskErrors counts the buffer's DiskError events by operation.
 type diskErrors struct {

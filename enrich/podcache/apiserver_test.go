@@ -198,7 +198,7 @@ func TestAPIServerNodePods(t *testing.T) {
 
 	// The client as New makes it (protobuf, user agent), with a recorder of
 	// what it asks the API server for.
-	rc, err := restConfig(s.Kubeconfig(t, nil))
+	rc, err := restConfig(s.Kubeconfig(t, nil), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

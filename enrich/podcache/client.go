@@ -3,9 +3,12 @@ package podcache
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
+	"path"
+
+	"github.com/sluicelog/sluice/internal/hostpath"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -20,7 +23,11 @@ func New(c Config) (*Cache, error) {
 	if c.Node == "" {
 		return nil, errors.New("kubernetes: the node name is empty: set it from the downward API (spec.nodeName, usually as NODE_NAME)")
 	}
-	rc, err := restConfig(c.Kubeconfig)
+	log := c.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	rc, err := restConfig(c.Kubeconfig, log)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +38,7 @@ func New(c Config) (*Cache, error) {
 	return NewForClient(cs, c), nil
 }
 
-func restConfig(kubeconfig string) (*rest.Config, error) {
+func restConfig(kubeconfig string, log *slog.Logger) (*rest.Config, error) {
 	var (
 		rc  *rest.Config
 		err error
@@ -43,7 +50,7 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 			return nil, fmt.Errorf("kubernetes: load kubeconfig %s: %w", kubeconfig, err)
 		}
 	default:
-		rc, err = inClusterConfig()
+		rc, err = inClusterConfig(log)
 		if errors.Is(err, rest.ErrNotInCluster) {
 			return nil, fmt.Errorf("kubernetes: no API server to talk to: sluice is not running in a pod "+
 				"(KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are unset) and no kubeconfig is set: %w", err)
@@ -59,28 +66,27 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 	return rc, nil
 }
 
-// inClusterConfig is rest.InClusterConfig, falling back to the service
-// account under $CONTAINER_SANDBOX_MOUNT_POINT: a Windows HostProcess
-// container on containerd 1.6 finds its volumes there, not at their mount
-// path, and client-go only looks at the mount path.
-func inClusterConfig() (*rest.Config, error) {
-	rc, err := rest.InClusterConfig()
-	if err == nil || errors.Is(err, rest.ErrNotInCluster) {
-		return rc, err
+// serviceAccountDir is where a pod's service account volume is mounted.
+const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+// inClusterConfig is rest.InClusterConfig with the service account found
+// through hostpath: a Windows HostProcess container on containerd 1.6 finds
+// its volumes under $CONTAINER_SANDBOX_MOUNT_POINT, not at their mount path,
+// and client-go only looks at the mount path.
+func inClusterConfig(log *slog.Logger) (*rest.Config, error) {
+	host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
+	if host == "" || port == "" {
+		return nil, rest.ErrNotInCluster
 	}
-	root := os.Getenv("CONTAINER_SANDBOX_MOUNT_POINT")
-	if root == "" {
+	token := hostpath.Resolve(path.Join(serviceAccountDir, "token"), hostpath.Read)
+	if _, err := os.ReadFile(token.Path); err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(root, "var", "run", "secrets", "kubernetes.io", "serviceaccount")
-	token := filepath.Join(dir, "token")
-	if _, statErr := os.Stat(token); statErr != nil {
-		return nil, fmt.Errorf("%w (nor under CONTAINER_SANDBOX_MOUNT_POINT: %v)", err, statErr)
-	}
-	host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
+	ca := hostpath.Resolve(path.Join(serviceAccountDir, "ca.crt"), hostpath.Read)
+	log.Info("kubernetes: using the pod's service account", "token", token.Path, "found", string(token.Where))
 	return &rest.Config{
 		Host:            "https://" + net.JoinHostPort(host, port),
-		TLSClientConfig: rest.TLSClientConfig{CAFile: filepath.Join(dir, "ca.crt")},
-		BearerTokenFile: token, // client-go re-reads it, as projected tokens rotate
+		TLSClientConfig: rest.TLSClientConfig{CAFile: ca.Path},
+		BearerTokenFile: token.Path, // client-go re-reads it, as projected tokens rotate
 	}, nil
 }

@@ -1,6 +1,8 @@
 package podcache
 
 import (
+	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,17 +31,21 @@ func TestInClusterConfigUnderSandboxMountPoint(t *testing.T) {
 	t.Setenv("KUBERNETES_SERVICE_PORT", "443")
 
 	t.Setenv("CONTAINER_SANDBOX_MOUNT_POINT", "")
-	if _, err := restConfig(""); err == nil {
+	if _, err := restConfig("", slog.New(slog.DiscardHandler)); err == nil {
 		t.Fatal("no service account anywhere, yet a config came back")
 	}
 
 	t.Setenv("CONTAINER_SANDBOX_MOUNT_POINT", root)
-	rc, err := restConfig("")
+	var logged bytes.Buffer
+	rc, err := restConfig("", slog.New(slog.NewTextHandler(&logged, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rc.Host != "https://10.0.0.1:443" || rc.BearerTokenFile != filepath.Join(dir, "token") || rc.CAFile != filepath.Join(dir, "ca.crt") {
 		t.Fatalf("config = host %s, token %s, CA %s", rc.Host, rc.BearerTokenFile, rc.CAFile)
+	}
+	if !bytes.Contains(logged.Bytes(), []byte(`found="under CONTAINER_SANDBOX_MOUNT_POINT"`)) {
+		t.Errorf("no log line says the service account was found under the sandbox root:\n%s", logged.String())
 	}
 	if rc.UserAgent != "sluice" {
 		t.Fatalf("user agent %q", rc.UserAgent)
