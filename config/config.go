@@ -71,6 +71,18 @@ type Files struct {
 	CheckpointEvery  time.Duration `yaml:"checkpoint_interval"`
 	BatchSize        int           `yaml:"batch_size"`
 	Parsers          []Parser      `yaml:"parsers"` // per path pattern: multiline joining and parsing
+	// DetectLogMonitor parses lines that start as LogMonitor's JSON does
+	// ({"Source":) in files no parser or annotation gives a format.
+	DetectLogMonitor bool `yaml:"detect_logmonitor"`
+	JSON             JSON `yaml:"json"`
+}
+
+// JSON says how parse: json and LogMonitor's lines become attributes.
+type JSON struct {
+	Prefix    string `yaml:"prefix"`     // before the names of a JSON line's other fields; "" for none
+	MaxDepth  int    `yaml:"max_depth"`  // nested objects deeper than this stay JSON text
+	MaxFields int    `yaml:"max_fields"` // fields past this are kept together as one JSON text
+	Time      bool   `yaml:"time"`       // a time/timestamp/ts field becomes the record's time
 }
 
 // Default returns the configuration used for keys the file leaves out.
@@ -98,6 +110,8 @@ func Default() Config {
 			ReleaseDeleted:   defaultReleaseDeleted,
 			CheckpointEvery:  time.Second,
 			BatchSize:        1024,
+			DetectLogMonitor: true,
+			JSON:             JSON{Prefix: "json.", MaxDepth: 3, MaxFields: 64},
 		}},
 	}
 }

@@ -28,6 +28,12 @@ var ParseFormats = []string{"json", "logmonitor", "none"}
 // the daemon (sluice run and sluice validate), so that this package stays
 // free of them and the Fluent Bit plugin, which links it, too.
 func (f *Files) validateParsers(bad func(key, format string, args ...any)) {
+	if f.JSON.MaxDepth < 1 || f.JSON.MaxDepth > 32 {
+		bad("inputs.files.json.max_depth", "%d is not between 1 and 32", f.JSON.MaxDepth)
+	}
+	if f.JSON.MaxFields < 1 || f.JSON.MaxFields > 1024 {
+		bad("inputs.files.json.max_fields", "%d is not between 1 and 1024", f.JSON.MaxFields)
+	}
 	for i, p := range f.Parsers {
 		key := fmt.Sprintf("inputs.files.parsers[%d]", i)
 		if p.Match == "" {

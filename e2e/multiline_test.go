@@ -23,10 +23,12 @@ func dotnetTrace(i int) string {
 }
 
 // TestMultilineDotnet writes a container log in which ordinary lines,
-// .NET exceptions and stderr lines interleave, some exceptions cut into
-// CRI partial lines and one split across writes with a pause, and the last
-// one ending the file: each exception must arrive in the real server as one
-// record holding its whole text, every other line as itself, each once.
+// .NET exceptions, LogMonitor's Event Log entries and stderr lines
+// interleave, some exceptions cut into CRI partial lines and one split
+// across writes with a pause, and the last one ending the file: each
+// exception must arrive in the real server as one record holding its whole
+// text, each LogMonitor entry as its message with its event's fields
+// queryable, every other line as itself, each once.
 func TestMultilineDotnet(t *testing.T) {
 	requireSluice(t)
 	srv := vlogs.Start(t)
@@ -62,6 +64,11 @@ func TestMultilineDotnet(t *testing.T) {
 		msg := fmt.Sprintf("GET /orders/%d 200", i)
 		line("stdout", "F", msg)
 		want[msg]++
+		if i%20 == 5 {
+			event := fmt.Sprintf("Faulting application name: w3wp.exe, order %d", i)
+			line("stdout", "F", fmt.Sprintf(`{"Source":"EventLog","LogEntry":{"Time":"2026-12-04T04:20:02.000Z","Channel":"Application","Level":"Error","EventId":%d,"Message":%q},"SchemaVersion":"1.0.0"}`, 1000+i, event))
+			want[event]++
+		}
 		trace := dotnetTrace(i)
 		want[trace]++
 		for j, l := range strings.Split(trace, "\n") {
@@ -120,6 +127,16 @@ func TestMultilineDotnet(t *testing.T) {
 				t.Errorf("unexpected record %q", msg)
 			}
 		}
+	}
+	events, err := srv.Count(context.Background(), `{namespace="shop",pod="orders-0"} windows_event_channel:Application level:error windows_event_id:>=1000`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if events != n/20 {
+		t.Errorf("%d LogMonitor events found by their fields, want %d", events, n/20)
+	}
+	if m[`sluice_parse_records_total{format="auto",outcome="parsed"}`] != n/20 {
+		t.Errorf("parsed LogMonitor lines: %v", m[`sluice_parse_records_total{format="auto",outcome="parsed"}`])
 	}
 	if m["sluice_multiline_records_total"] != n {
 		t.Errorf("sluice_multiline_records_total = %g, want %d", m["sluice_multiline_records_total"], n)

@@ -29,6 +29,7 @@ type Registry struct {
 	joinedRecords     prometheus.Counter
 	joinedLines       prometheus.Counter
 	joinCuts          *prometheus.CounterVec
+	parsed            *prometheus.CounterVec
 
 	mu             sync.Mutex
 	lastCheckpoint time.Time
@@ -77,8 +78,12 @@ func New() *Registry {
 		Name: "sluice_multiline_cuts_total",
 		Help: "Events cut by a limit rather than ended by their rule, by limit (max_lines, max_bytes).",
 	}, []string{"reason"})
+	m.parsed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sluice_parse_records_total",
+		Help: "Records structured parsing looked at, by format (json, logmonitor, auto) and outcome (parsed, capped: fields past max_fields kept as one, not_this_format: kept as text, invalid: kept as text).",
+	}, []string{"format", "outcome"})
 	m.Reg.MustRegister(m.enrichMisses, m.kubeErrors, m.kubePods, m.kubeSynced, m.replaceFailures,
-		m.joinedRecords, m.joinedLines, m.joinCuts)
+		m.joinedRecords, m.joinedLines, m.joinCuts, m.parsed)
 	return m
 }
 
@@ -129,6 +134,9 @@ func (m *Registry) Joined(lines int) {
 
 // Cut implements parse.Events.
 func (m *Registry) Cut(reason string) { m.joinCuts.WithLabelValues(reason).Inc() }
+
+// Parsed implements parse.Events.
+func (m *Registry) Parsed(format, outcome string) { m.parsed.WithLabelValues(format, outcome).Inc() }
 
 // WatchError implements podcache.Events.
 func (m *Registry) WatchError(reason string) { m.kubeErrors.WithLabelValues(reason).Inc() }

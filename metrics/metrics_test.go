@@ -56,6 +56,7 @@ func TestEndpoints(t *testing.T) {
 	m.Joined(3)
 	m.Joined(2)
 	m.Cut("max_lines")
+	m.Parsed("json", "invalid")
 	m.WatchError("forbidden")
 	m.PodsCached(12)
 	m.Synced()
@@ -104,6 +105,7 @@ func TestEndpoints(t *testing.T) {
 		`sluice_kubernetes_watch_errors_total{reason="forbidden"} 1`, `sluice_output_held{sink="loki"} 0`,
 		`sluice_output_dead_letter_errors_total{sink="loki"} 1`, `sluice_output_duplicate_records_total{sink="loki"} 4`,
 		"sluice_multiline_records_total 2", "sluice_multiline_lines_total 5", `sluice_multiline_cuts_total{reason="max_lines"} 1`,
+		`sluice_parse_records_total{format="json",outcome="invalid"} 1`,
 		"sluice_kubernetes_pods_cached 12", "sluice_kubernetes_synced 1", "sluice_input_checkpoint_age_seconds 2.",
 	} {
 		if !strings.Contains(body, want) {

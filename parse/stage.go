@@ -1,7 +1,9 @@
 // Package parse shapes records between enrichment and the buffer: it joins
 // the lines of one event (a stack trace) into one record, per file and
-// stream, by the rules of package multiline, chosen per file by a path
-// pattern or by the pod's sluice.io/multiline annotation.
+// stream, by the rules of package multiline, and then takes structured
+// lines apart (JSON, LogMonitor) with package structured; both chosen per
+// file by a path pattern or by the pod's sluice.io/multiline and
+// sluice.io/parse annotations.
 //
 // Guarantees, on top of enrichment's: no line is lost or acknowledged
 // early. An input batch is acknowledged only when every record made from
@@ -29,6 +31,7 @@ import (
 	"github.com/sluicelog/sluice/enrich/podmeta"
 	"github.com/sluicelog/sluice/inputs/file/glob"
 	"github.com/sluicelog/sluice/parse/multiline"
+	"github.com/sluicelog/sluice/parse/structured"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -64,6 +67,7 @@ type Pattern struct {
 	Match     *glob.Pattern
 	Multiline *multiline.Rule // nil: lines stay apart
 	Limits    Limits
+	Format    structured.Format // how the records are parsed once joined
 }
 
 // Cut reasons, metric label values.
@@ -78,6 +82,10 @@ type Events interface {
 	Joined(lines int)
 	// Cut reports an event ended by a limit rather than by its rule.
 	Cut(reason string)
+	// Parsed reports what structured parsing made of a record, by format
+	// and outcome (structured.Outcome's names); records a format does
+	// not concern (Skipped) are not reported.
+	Parsed(format, outcome string)
 }
 
 // Config is what a Stage needs from the daemon.
@@ -90,6 +98,12 @@ type Config struct {
 	Pods enrich.PodSource
 	// Limits apply to rules chosen by annotation.
 	Limits Limits
+	// Format is how the records of files that no pattern or annotation
+	// gives a format are parsed: structured.Auto finds LogMonitor's lines
+	// wherever they are, structured.None leaves them.
+	Format structured.Format
+	// Parser parses structured lines; nil: structured.New's defaults.
+	Parser *structured.Parser
 	Events Events       // nil discards
 	Logger *slog.Logger // nil discards
 }
@@ -102,17 +116,25 @@ type Stage struct {
 	events   Events
 	log      *slog.Logger
 	tick     time.Duration
+	parser   *structured.Parser // Run's goroutine only
+	base     *plan              // the plan of paths nothing else decides
 
-	paths map[string]*pathState      // owned by Run's goroutine
-	rules map[string]*multiline.Rule // annotation → its rule, parsed once
-	now   func() time.Time
+	paths   map[string]*pathState        // owned by Run's goroutine
+	rules   map[string]*multiline.Rule   // annotation → its rule, parsed once
+	formats map[string]structured.Format // annotation → its format, 255 for a bad one
+	now     func() time.Time
 }
 
 // NewStage returns a Stage; Run puts it to work.
 func NewStage(c Config) *Stage {
 	s := &Stage{
 		patterns: c.Patterns, pods: c.Pods, limits: c.Limits.withDefaults(),
-		events: c.Events, log: c.Logger, paths: map[string]*pathState{}, rules: map[string]*multiline.Rule{}, now: time.Now,
+		events: c.Events, log: c.Logger, paths: map[string]*pathState{}, rules: map[string]*multiline.Rule{},
+		formats: map[string]structured.Format{}, parser: c.Parser, now: time.Now,
+	}
+	s.base = &plan{limits: s.limits, format: c.Format}
+	if s.parser == nil {
+		s.parser, _ = structured.New(structured.Options{}) // the defaults are valid
 	}
 	for i := range s.patterns {
 		s.patterns[i].Limits = s.patterns[i].Limits.withDefaults()
@@ -131,9 +153,12 @@ func NewStage(c Config) *Stage {
 	return s
 }
 
-// Active reports whether the stage can change anything: with no pattern
-// and no pod source it would only pass batches on.
-func (s *Stage) Active() bool { return len(s.patterns) > 0 || s.pods != nil }
+// Active reports whether the stage can change anything: with no pattern,
+// no pod source and no format for other files it would only pass batches
+// on.
+func (s *Stage) Active() bool {
+	return len(s.patterns) > 0 || s.pods != nil || s.base.format != structured.None
+}
 
 // pathState is what the stage knows of one path.
 type pathState struct {
@@ -146,10 +171,12 @@ type pathState struct {
 	seen    time.Time
 }
 
-// plan is how a path's lines are joined; nil rule: not at all.
+// plan is how a path's lines are joined (nil rule: not at all) and
+// parsed.
 type plan struct {
 	rule   *multiline.Rule
 	limits Limits
+	format structured.Format
 }
 
 // event is one event being built: its lines' bodies joined by "\n", and
@@ -232,6 +259,7 @@ func (s *Stage) Run(ctx context.Context, in <-chan *record.Batch, out chan<- *re
 func (s *Stage) handle(ctx context.Context, out chan<- *record.Batch, b *record.Batch) bool {
 	now := s.now()
 	if !s.joins(b, now) {
+		s.shapeAll(b.Records, now)
 		return send(ctx, out, b)
 	}
 	ref := &inRef{b: b, holds: 1}
@@ -246,6 +274,7 @@ func (s *Stage) handle(ctx context.Context, out chan<- *record.Batch, b *record.
 		}
 		if ps.plan.rule == nil {
 			recs, direct = append(recs, *r), true
+			s.shape(&recs[len(recs)-1], ps.plan)
 			continue
 		}
 		k := streamIndex(r.Stream)
@@ -263,6 +292,7 @@ func (s *Stage) handle(ctx context.Context, out chan<- *record.Batch, b *record.
 				}
 			}
 			recs = append(recs, s.finish(ev))
+			s.shape(&recs[len(recs)-1], ps.plan)
 			refs, done = addRefs(refs, ev.refs), append(done, ev.refs...)
 			ps.pending[k], ps.spare = nil, ev
 		}
@@ -282,6 +312,29 @@ func (s *Stage) handle(ctx context.Context, out chan<- *record.Batch, b *record.
 func release(refs []*inRef) {
 	for _, r := range refs {
 		r.release(true)
+	}
+}
+
+// shapeAll parses the records of a batch that joins nothing, in place: the
+// batch is the stage's until it is sent on.
+func (s *Stage) shapeAll(recs []record.Record, now time.Time) {
+	var ps *pathState
+	for i := range recs {
+		r := &recs[i]
+		if ps == nil || r.Path != recs[i-1].Path {
+			ps = s.state(r.Path, now)
+		}
+		s.shape(r, ps.plan)
+	}
+}
+
+// shape parses r as its plan says and counts what came of it.
+func (s *Stage) shape(r *record.Record, p *plan) {
+	if p.format == structured.None {
+		return
+	}
+	if o := s.parser.Apply(r, p.format); o != structured.Skipped {
+		s.events.Parsed(p.format.String(), o.String())
 	}
 }
 
@@ -343,6 +396,7 @@ func (s *Stage) flush(ctx context.Context, out chan<- *record.Batch, now time.Ti
 				continue
 			}
 			recs = append(recs, s.finish(ev))
+			s.shape(&recs[len(recs)-1], ps.plan)
 			refs, done = addRefs(refs, ev.refs), append(done, ev.refs...)
 			ps.pending[k], ps.spare = nil, ev
 		}
@@ -444,34 +498,74 @@ func (s *Stage) state(path string, now time.Time) *pathState {
 // maxRules bounds the annotation rules kept parsed.
 const maxRules = 256
 
-// noPlan is the plan of paths without a rule.
-var noPlan = &plan{}
+// badFormat marks an annotation value that names no format.
+const badFormat structured.Format = 255
 
-// choose picks path's plan: the pod's annotation, then the first matching
-// pattern.
+// choose picks path's plan: the first matching pattern, overridden by the
+// pod's annotations, else the stage's base plan.
 func (s *Stage) choose(path string, pod *podmeta.Pod) *plan {
-	if pod != nil && pod.Multiline != "" {
-		r, ok := s.rules[pod.Multiline]
-		if !ok {
-			var err error
-			if r, err = multiline.Parse(pod.Multiline, ""); err != nil {
-				s.log.Warn("pod annotation "+podmeta.MultilineAnnotation+" ignored", "namespace", pod.Namespace, "pod", pod.Name, "err", err)
-			}
-			if len(s.rules) >= maxRules {
-				clear(s.rules)
-			}
-			s.rules[pod.Multiline] = r // nil for a bad one: warned once
-		}
-		if r != nil {
-			return &plan{rule: r, limits: s.limits}
+	p := *s.base
+	matched := false
+	for _, pat := range s.patterns {
+		if pat.Match.Match(path) {
+			p.rule, p.limits, p.format, matched = pat.Multiline, pat.Limits, pat.Format, true
+			break
 		}
 	}
-	for _, p := range s.patterns {
-		if p.Match.Match(path) {
-			return &plan{rule: p.Multiline, limits: p.Limits}
+	if pod != nil {
+		if r := s.annotatedRule(pod); r != nil {
+			p.rule, p.limits, matched = r, s.limits, true
+		}
+		if f := s.annotatedFormat(pod); f != badFormat {
+			p.format, matched = f, true
 		}
 	}
-	return noPlan
+	if !matched {
+		return s.base
+	}
+	return &p
+}
+
+// annotatedRule is the rule of pod's sluice.io/multiline annotation; nil
+// when it has none or a bad one (warned about once).
+func (s *Stage) annotatedRule(pod *podmeta.Pod) *multiline.Rule {
+	if pod.Multiline == "" {
+		return nil
+	}
+	r, ok := s.rules[pod.Multiline]
+	if !ok {
+		var err error
+		if r, err = multiline.Parse(pod.Multiline, ""); err != nil {
+			s.log.Warn("pod annotation "+podmeta.MultilineAnnotation+" ignored", "namespace", pod.Namespace, "pod", pod.Name, "err", err)
+		}
+		if len(s.rules) >= maxRules {
+			clear(s.rules)
+		}
+		s.rules[pod.Multiline] = r
+	}
+	return r
+}
+
+// annotatedFormat is the format of pod's sluice.io/parse annotation;
+// badFormat when it has none or a bad one (warned about once).
+func (s *Stage) annotatedFormat(pod *podmeta.Pod) structured.Format {
+	if pod.Parse == "" {
+		return badFormat
+	}
+	f, ok := s.formats[pod.Parse]
+	if !ok {
+		var err error
+		if f, err = structured.ParseFormat(pod.Parse); err != nil || f == structured.Auto {
+			s.log.Warn("pod annotation "+podmeta.ParseAnnotation+" ignored: want json, logmonitor or none",
+				"namespace", pod.Namespace, "pod", pod.Name, "value", pod.Parse)
+			f = badFormat
+		}
+		if len(s.formats) >= maxRules {
+			clear(s.formats)
+		}
+		s.formats[pod.Parse] = f
+	}
+	return f
 }
 
 // idleAfter is how long a path with nothing pending is remembered without
@@ -501,5 +595,6 @@ func send(ctx context.Context, out chan<- *record.Batch, b *record.Batch) bool {
 
 type nopEvents struct{}
 
-func (nopEvents) Joined(int) {}
-func (nopEvents) Cut(string) {}
+func (nopEvents) Joined(int)            {}
+func (nopEvents) Cut(string)            {}
+func (nopEvents) Parsed(string, string) {}

@@ -10,6 +10,7 @@ import (
 	"github.com/sluicelog/sluice/enrich/podmeta"
 	"github.com/sluicelog/sluice/inputs/file/glob"
 	"github.com/sluicelog/sluice/parse/multiline"
+	"github.com/sluicelog/sluice/parse/structured"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -51,10 +52,16 @@ type counter struct {
 	mu     sync.Mutex
 	joined []int
 	cuts   []string
+	parsed []string
 }
 
 func (c *counter) Joined(n int)   { c.mu.Lock(); c.joined = append(c.joined, n); c.mu.Unlock() }
 func (c *counter) Cut(why string) { c.mu.Lock(); c.cuts = append(c.cuts, why); c.mu.Unlock() }
+func (c *counter) Parsed(format, outcome string) {
+	c.mu.Lock()
+	c.parsed = append(c.parsed, format+"/"+outcome)
+	c.mu.Unlock()
+}
 
 func dotnetStage(t *testing.T, l Limits, ev Events) *Stage {
 	t.Helper()
@@ -319,5 +326,65 @@ ValueError: order 42`
 		if n != tc.want {
 			t.Errorf("annotation %q: %d records, want %d", tc.annotation, n, tc.want)
 		}
+	}
+}
+
+// Records are parsed after joining, by the format their file's pattern or
+// pod annotation names, and LogMonitor's lines wherever they are when the
+// base format is Auto; a plain line is left as it is.
+func TestParsing(t *testing.T) {
+	pat, err := glob.Compile("/var/log/pods/shop_*/*/*.log", glob.Unix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c counter
+	p := pods{"web/api-0": {Namespace: "web", Name: "api-0", UID: "1f3c2a4e-1111-4222-8333-944455556666", Parse: "json"}}
+	s := NewStage(Config{Patterns: []Pattern{{Match: pat, Format: structured.JSON}}, Pods: p, Format: structured.Auto, Events: &c})
+	in, out, stop := run(t, s)
+	at := func(path, body string) record.Record {
+		return record.Record{Body: []byte(body), Stream: "stdout", Path: path, Source: src, Next: 1}
+	}
+	const (
+		shop  = path
+		api   = "/var/log/pods/web_api-0_1f3c2a4e-1111-4222-8333-944455556666/app/0.log"
+		other = "/var/log/pods/iis_web-0_2f3c2a4e-1111-4222-8333-944455556666/iis/0.log"
+	)
+	in <- record.NewBatch([]record.Record{
+		at(shop, `{"level":"error","msg":"payment failed","order":42}`),
+		at(api, `{"msg":"from the annotation"}`),
+		at(other, `{"Source":"EventLog","LogEntry":{"Channel":"Application","Level":"Error","EventId":1000,"Message":"Faulting application w3wp.exe"}}`),
+		at(other, `{"msg":"JSON, but nothing asks for it here"}`),
+		at(other, "plain text"),
+	}, nil)
+	stop()
+	var got []record.Record
+	for b := range out {
+		got = append(got, b.Records...)
+	}
+	if len(got) != 5 {
+		t.Fatalf("%d records", len(got))
+	}
+	attr := func(r record.Record, key string) string {
+		for _, a := range r.Attrs {
+			if a.Key == key {
+				return a.Value
+			}
+		}
+		return ""
+	}
+	if string(got[0].Body) != "payment failed" || attr(got[0], "level") != "error" || attr(got[0], "json.order") != "42" {
+		t.Errorf("pattern json: %q %v", got[0].Body, got[0].Attrs)
+	}
+	if string(got[1].Body) != "from the annotation" {
+		t.Errorf("annotation json: %q", got[1].Body)
+	}
+	if string(got[2].Body) != "Faulting application w3wp.exe" || attr(got[2], "windows.event.id") != "1000" || attr(got[2], "windows.event.channel") != "Application" {
+		t.Errorf("logmonitor: %q %v", got[2].Body, got[2].Attrs)
+	}
+	if string(got[3].Body) != `{"msg":"JSON, but nothing asks for it here"}` || string(got[4].Body) != "plain text" || len(got[3].Attrs)+len(got[4].Attrs) != 0 {
+		t.Errorf("left alone: %q %q", got[3].Body, got[4].Body)
+	}
+	if strings.Join(c.parsed, ",") != "json/parsed,json/parsed,auto/parsed" {
+		t.Errorf("counted %v", c.parsed)
 	}
 }

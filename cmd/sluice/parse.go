@@ -11,6 +11,7 @@ import (
 	"github.com/sluicelog/sluice/metrics"
 	"github.com/sluicelog/sluice/parse"
 	"github.com/sluicelog/sluice/parse/multiline"
+	"github.com/sluicelog/sluice/parse/structured"
 )
 
 // parseConfig maps inputs.files.parsers onto the parse stage; an error
@@ -21,10 +22,20 @@ func parseConfig(f config.Files, pods enrich.PodSource, log *slog.Logger, m *met
 		Limits: parse.Limits{MaxBytes: int(f.MaxLineSize)},
 		Logger: log.With("component", "parse"),
 	}
+	if f.DetectLogMonitor {
+		c.Format = structured.Auto
+	}
+	var errs []error
+	var err error
+	c.Parser, err = structured.New(structured.Options{
+		Prefix: f.JSON.Prefix, NoPrefix: f.JSON.Prefix == "", MaxDepth: f.JSON.MaxDepth, MaxFields: f.JSON.MaxFields, Time: f.JSON.Time,
+	})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("inputs.files.json: %w", err))
+	}
 	if m != nil {
 		c.Events = m
 	}
-	var errs []error
 	for i, p := range f.Parsers {
 		key := fmt.Sprintf("inputs.files.parsers[%d]", i)
 		match, err := glob.Compile(p.Match, glob.Native)
@@ -36,6 +47,12 @@ func parseConfig(f config.Files, pods enrich.PodSource, log *slog.Logger, m *met
 		}}
 		if pat.Limits.MaxBytes == 0 {
 			pat.Limits.MaxBytes = int(f.MaxLineSize)
+		}
+		pat.Format = c.Format
+		if p.Parse != "" {
+			if pat.Format, err = structured.ParseFormat(p.Parse); err != nil {
+				errs = append(errs, fmt.Errorf("%s.parse: %w", key, err))
+			}
 		}
 		if p.Multiline != "" {
 			if pat.Multiline, err = multiline.Parse(p.Multiline, p.Continue); err != nil {
