@@ -155,7 +155,8 @@ func (s *Server) Restart() {
 
 // args are the flags of every run. -defaultMsgValue= keeps an empty line
 // empty: by default VictoriaLogs stores a "missing _msg field" notice in
-// its place.
+// its place. -search.maxQueryDuration=10m lets a test read back millions
+// of rows on a loaded machine, where the default 30 s cut such a query.
 func (s *Server) args() []string {
 	return []string{
 		"-httpListenAddr=" + s.addr,
@@ -165,6 +166,7 @@ func (s *Server) args() []string {
 		"-loki.disableMessageParsing",
 		"-defaultMsgValue=",
 		"-loggerLevel=WARN",
+		"-search.maxQueryDuration=10m",
 	}
 }
 
