@@ -455,17 +455,7 @@ func writeCRI(t *testing.T, path, tag string, from, n int, ts func(i int) time.T
 	for i := from; i < from+n; i++ {
 		b = appendLine(b, ts(i), tag, i)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	appendTo(t, path, b)
 }
 
 // TestLokiServerDownAndBack stops the server for 30 s while two files are

@@ -22,6 +22,35 @@ func dotnetTrace(i int) string {
    at Shop.Program.Main(String[] args) in C:\src\Shop\Program.cs:line 9`, i)
 }
 
+// multilineEnv starts a VictoriaLogs and a node whose files of namespace
+// shop join .NET exceptions with the given flush timeout, and returns the
+// log file of container app of pod (uid made from uid) in it.
+func multilineEnv(t *testing.T, pod string, uid int, flush string) (*vlogs.Server, *env, string) {
+	t.Helper()
+	requireSluice(t)
+	srv := vlogs.Start(t)
+	e := newEnv(t, envOptions{loki: srv.PushURL(), environ: []string{"NODE_NAME=" + lokiNode},
+		files: "    parsers:\n      - {match: '{pods}/shop_*/*/*.log', multiline: dotnet, flush_timeout: " + flush + "}\n"})
+	c := e.kubeContainer("shop", pod, podUID(uid), "app")
+	return srv, e, filepath.Join(c.dir, "0.log")
+}
+
+// appendTo appends b to the file at path.
+func appendTo(t *testing.T, path string, b []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestMultilineDotnet writes a container log in which ordinary lines,
 // .NET exceptions, LogMonitor's Event Log entries and stderr lines
 // interleave, some exceptions cut into CRI partial lines and one split
@@ -30,12 +59,7 @@ func dotnetTrace(i int) string {
 // text, each LogMonitor entry as its message with its event's fields
 // queryable, every other line as itself, each once.
 func TestMultilineDotnet(t *testing.T) {
-	requireSluice(t)
-	srv := vlogs.Start(t)
-	e := newEnv(t, envOptions{loki: srv.PushURL(), environ: []string{"NODE_NAME=" + lokiNode},
-		files: "    parsers:\n      - {match: '{pods}/shop_orders-0_*/*/*.log', multiline: dotnet, flush_timeout: 500ms}\n"})
-	c := e.kubeContainer("shop", "orders-0", podUID(7), "app")
-	path := filepath.Join(c.dir, "0.log")
+	srv, e, path := multilineEnv(t, "orders-0", 7, "500ms")
 	s := e.start(false)
 	s.waitReady(10 * time.Second)
 
@@ -50,14 +74,7 @@ func TestMultilineDotnet(t *testing.T) {
 		b = fmt.Appendf(b, "%s %s %s %s\n", ts.Format(time.RFC3339Nano), stream, tag, text)
 	}
 	flush := func() {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.Write(b); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
+		appendTo(t, path, b)
 		b = b[:0]
 	}
 	for i := range n {
@@ -149,12 +166,7 @@ func TestMultilineDotnet(t *testing.T) {
 // intervals after the lines before it went out: after the restart the
 // exception arrives whole, once, and no line is lost or sent twice.
 func TestMultilineKillMidEvent(t *testing.T) {
-	requireSluice(t)
-	srv := vlogs.Start(t)
-	e := newEnv(t, envOptions{loki: srv.PushURL(), environ: []string{"NODE_NAME=" + lokiNode},
-		files: "    parsers:\n      - {match: '{pods}/shop_*/*/*.log', multiline: dotnet, flush_timeout: 1h}\n"})
-	c := e.kubeContainer("shop", "orders-1", podUID(8), "app")
-	path := filepath.Join(c.dir, "0.log")
+	srv, e, path := multilineEnv(t, "orders-1", 8, "1h")
 	ts := time.Now().Add(-time.Minute).UTC()
 	write := func(lines ...string) {
 		var b []byte
@@ -162,14 +174,7 @@ func TestMultilineKillMidEvent(t *testing.T) {
 			ts = ts.Add(time.Millisecond)
 			b = fmt.Appendf(b, "%s stdout F %s\n", ts.Format(time.RFC3339Nano), l)
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if _, err := f.Write(b); err != nil {
-			t.Fatal(err)
-		}
+		appendTo(t, path, b)
 	}
 	trace := strings.Split(dotnetTrace(1), "\n")
 	s := e.start(false)
