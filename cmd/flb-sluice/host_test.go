@@ -339,7 +339,13 @@ func checkElasticsearch(t *testing.T, srv *vlogs.Server, times map[string][]time
 		"kubernetes.node.name": "node-7", "kubernetes.labels.app": "web", "kubernetes.labels.app_kubernetes_io/part-of": "shop",
 		"kubernetes.annotations.prometheus_io/scrape": "true",
 	}
-	checkRows(t, srv, "", "es-", "labels.junk", times, common, recordFields(func(k string) string { return "labels." + k }))
+	// A record's level is ECS's log.level; its other keys go under labels.
+	checkRows(t, srv, "", "es-", "labels.junk", times, common, recordFields(func(k string) string {
+		if k == "level" {
+			return "log.level"
+		}
+		return "labels." + k
+	}))
 }
 
 // TestWineHostLoadsDLL cross-builds out_sluice.dll and the host with
