@@ -8,7 +8,7 @@ HELM    ?= $(shell p=$${SLUICE_TEST_TOOLS:-$$HOME/.cache/sluice-test-tools}/bin/
 # Go from the official tarball lives here when it is not on PATH.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build build-windows plugin plugin-windows images push test soak demo bench manifests clean
+.PHONY: build build-windows plugin plugin-windows images push test soak demo demo-stop screenshot bench manifests clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/sluice ./cmd/sluice
@@ -60,8 +60,20 @@ soak:
 # Ships kubelet-style container logs (with rotations) to a local VictoriaLogs,
 # built on first use, and shows what arrived per pod. Needs Go only.
 # SLUICE_DEMO_ADDR (default 127.0.0.1:9428), PODS and LINES change it.
+# KEEP=1 leaves VictoriaLogs running afterwards and prints its web UI
+# address and a curl of its query API for the demo's records; demo-stop
+# (with the same SLUICE_DEMO_ADDR) stops it.
 demo: build
 	bash scripts/demo.sh
+
+demo-stop:
+	bash scripts/demo.sh stop
+
+# The README's picture, docs/demo.png: the demo with KEEP=1 and its web UI in
+# headless Chromium (Debian's chromium, installed when missing; not needed
+# by make test).
+screenshot: build
+	bash scripts/demo-screenshot.sh
 
 bench:
 	bash bench/run.sh

@@ -14,6 +14,15 @@
 #      for a few records with their labels and structured metadata.
 # What it started is stopped on exit, Ctrl-C included; the temporary folder
 # with every log is kept. Exits non-zero when a line is missing.
+#
+# KEEP=1 (`make demo KEEP=1`) leaves the VictoriaLogs it started running
+# after a demo in which every line arrived, with its pid in $SLUICE_DEMO_PID
+# (default ${TMPDIR:-/tmp}/sluice-demo-<host>-<port>.pid), and ends by
+# printing the address of its web UI with a query for the demo's pods filled
+# in, and the same query as one curl of the LogsQL API. `demo.sh stop`
+# (`make demo-stop`) stops the server that pid file names, with the same
+# SLUICE_DEMO_ADDR, and fails if the address still answers afterwards.
+# SLUICE_BIN runs another sluice binary than bin/sluice.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
@@ -25,6 +34,8 @@ PODS=${PODS:-3}
 LINES=${LINES:-20000}
 TIMEOUT=${SLUICE_DEMO_TIMEOUT:-60}
 SINK=${SINK:-loki}
+SLUICE_BIN=${SLUICE_BIN:-bin/sluice}
+case "${KEEP:-}" in '' | 0 | no | false) KEEP='' ;; *) KEEP=1 ;; esac
 # The fields the chosen sink stores a record's namespace, pod and container in.
 case "$SINK" in
 loki) ns_f=namespace pod_f=pod ctr_f=container ;;
@@ -38,8 +49,9 @@ esac
 # lines under it. VictoriaLogs tenants are numbers.
 TENANT=$(date +%s)
 
-work=$(mktemp -d /tmp/sluice-demo.XXXXXX)
+work=''
 host=${ADDR%:*} port=${ADDR##*:}
+pidfile=${SLUICE_DEMO_PID:-${TMPDIR:-/tmp}/sluice-demo-$host-$port.pid}
 sluice_pid='' vlogs_pid='' loggen_pid=''
 
 say() { printf '%s\n' "$*"; }
@@ -68,7 +80,10 @@ cleanup() {
 	trap - EXIT INT TERM
 	[ -z "$loggen_pid" ] || stop "$loggen_pid" 5
 	[ -z "$sluice_pid" ] || stop "$sluice_pid" 30
-	[ -z "$vlogs_pid" ] || stop "$vlogs_pid" 10
+	if [ -n "$vlogs_pid" ] && { [ -z "$KEEP" ] || [ "$rc" -ne 0 ]; }; then
+		stop "$vlogs_pid" 10
+		rm -f "$pidfile"
+	fi
 	[ "$rc" -eq 0 ] || say "demo: exit status $rc; everything is in $work" >&2
 	exit "$rc"
 }
@@ -138,17 +153,70 @@ count() {
 	printf '%s' "${f[n]:-0}"
 }
 
+# kept_pid prints the pid in $pidfile if that process is still the
+# VictoriaLogs a KEEP=1 demo started on $ADDR, and fails otherwise.
+kept_pid() {
+	local pid cmd
+	[ -r "$pidfile" ] && read -r pid <"$pidfile" && [ -n "$pid" ] || return 1
+	kill -0 "$pid" 2>/dev/null || return 1
+	if [ -r "/proc/$pid/cmdline" ]; then
+		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+		[[ $cmd == *victoria-logs*"-httpListenAddr=$ADDR "* ]] || return 1
+	fi
+	printf '%s' "$pid"
+}
+
+# stop_kept is `demo.sh stop`: it stops the server a KEEP=1 demo left on
+# $ADDR and removes its pid file.
+stop_kept() {
+	local pid i
+	if pid=$(kept_pid); then
+		stop "$pid" 10
+		say "demo-stop: stopped VictoriaLogs (pid $pid) on $ADDR"
+	else
+		say "demo-stop: no VictoriaLogs kept by make demo KEEP=1 on $ADDR ($pidfile)"
+	fi
+	rm -f "$pidfile"
+	for ((i = 0; i < 50; i++)); do
+		healthy || return 0
+		sleep 0.1
+	done
+	fail "something still answers on $ADDR, not started by make demo KEEP=1"
+}
+
+case "${1:-run}" in
+run) ;;
+stop)
+	stop_kept
+	exit 0
+	;;
+*)
+	say "usage: demo.sh [run|stop]" >&2
+	exit 2
+	;;
+esac
+
+work=$(mktemp -d /tmp/sluice-demo.XXXXXX)
 say "demo folder: $work"
 
 # 1. The server.
 push_url="http://$ADDR/insert/loki/api/v1/push"
 if healthy; then
-	say "VictoriaLogs: using the server already on $ADDR (left running), tenant $TENANT"
+	if pid=$(kept_pid); then
+		say "VictoriaLogs: using the server an earlier make demo KEEP=1 left on $ADDR (pid $pid), tenant $TENANT"
+	else
+		say "VictoriaLogs: using the server already on $ADDR (left running), tenant $TENANT"
+	fi
 else
 	vlogs=$(bash scripts/install-victorialogs.sh)
-	"$vlogs" -httpListenAddr="$ADDR" -storageDataPath="$work/victoria-logs-data" \
-		-loki.disableMessageParsing -loggerLevel=WARN >"$work/victoria-logs.log" 2>&1 &
+	# A kept server gets a session of its own, so that neither Ctrl-C in
+	# this terminal later nor its closing stops it.
+	detach=()
+	[ -z "$KEEP" ] || ! command -v setsid >/dev/null || detach=(setsid)
+	"${detach[@]}" "$vlogs" -httpListenAddr="$ADDR" -storageDataPath="$work/victoria-logs-data" \
+		-loki.disableMessageParsing -loggerLevel=WARN >"$work/victoria-logs.log" 2>&1 </dev/null &
 	vlogs_pid=$!
+	[ -z "$KEEP" ] || printf '%s\n' "$vlogs_pid" >"$pidfile"
 	for ((i = 0; ; i++)); do
 		healthy && break
 		kill -0 "$vlogs_pid" 2>/dev/null || {
@@ -192,9 +260,9 @@ buffer:
 outputs:
 $outputs
 YAML
-bin/sluice validate -config "$work/sluice.yaml" >/dev/null
+"$SLUICE_BIN" validate -config "$work/sluice.yaml" >/dev/null
 # The DaemonSet sets NODE_NAME from the downward API; here it is this host.
-NODE_NAME="${NODE_NAME:-$(hostname)}" bin/sluice run -config "$work/sluice.yaml" 2>"$work/sluice.log" &
+NODE_NAME="${NODE_NAME:-$(hostname)}" "$SLUICE_BIN" run -config "$work/sluice.yaml" 2>"$work/sluice.log" &
 sluice_pid=$!
 start=$SECONDS
 say "sluice: running (pid $sluice_pid), shipping to $SINK at $push_url"
@@ -293,3 +361,19 @@ logs="logs: $work/sluice.log"
 [ "$missing" -eq 0 ] || fail "$missing lines did not arrive; $logs"
 [ "$sluice_rc" -eq 0 ] || fail "sluice exited with status $sluice_rc; $logs"
 say "demo: every line arrived; $logs"
+[ -n "$KEEP" ] || exit 0
+
+# What KEEP=1 leaves to look at: the last records of each pod, in the web UI
+# and through the LogsQL API, in this run's tenant.
+q="{$ns_f=\"demo\"} | last 5 by (_time) partition by ($pod_f)"
+say
+if pid=$(kept_pid); then
+	say "VictoriaLogs is left running on $ADDR (pid $pid);"
+	stop_cmd='make demo-stop'
+	[ -z "${SLUICE_DEMO_ADDR:-}" ] || stop_cmd="make demo-stop SLUICE_DEMO_ADDR=$ADDR"
+	say "stop it with: $stop_cmd"
+fi
+say "browse the demo's logs of the last hour (the last 5 of each pod; edit the query for more):"
+say "  http://$ADDR/select/vmui/#/?query=$(urlencode "$q")&accountID=$TENANT&projectID=0&limit=100&g0.range_input=1h&g0.relative_time=last_1_hour&displayFields=$(urlencode "$pod_f,_msg")"
+say "or fetch the same records:"
+say "  curl -s http://$ADDR/select/logsql/query -H 'AccountID: $TENANT' --data-urlencode 'query=$q'"
