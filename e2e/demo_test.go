@@ -25,6 +25,19 @@ import (
 // nor sluice running and the address closed.
 func TestDemoKeepStop(t *testing.T) {
 	requireSluice(t)
+	for _, tc := range []demoSink{
+		{name: "loki", ns: "namespace", pod: "pod"},
+		{name: "elasticsearch", ns: "kubernetes.namespace", pod: "kubernetes.pod.name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testDemoKeepStop(t, tc) })
+	}
+}
+
+// demoSink is a SINK of the demo and the fields it stores a record's
+// namespace and pod in.
+type demoSink struct{ name, ns, pod string }
+
+func testDemoKeepStop(t *testing.T, sink demoSink) {
 	const pods = 3
 	addr := freeAddr(t)
 	pidfile := filepath.Join(t.TempDir(), "victoria-logs.pid")
@@ -40,7 +53,7 @@ func TestDemoKeepStop(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	demo := exec.CommandContext(ctx, "bash", "../scripts/demo.sh")
-	demo.Env = append(env, "KEEP=1", "SLUICE_BIN="+loadBin, fmt.Sprintf("PODS=%d", pods), "LINES=1000")
+	demo.Env = append(env, "KEEP=1", "SINK="+sink.name, "SLUICE_BIN="+loadBin, fmt.Sprintf("PODS=%d", pods), "LINES=1000")
 	out, err := demo.CombinedOutput()
 	if err != nil {
 		t.Fatalf("demo.sh with KEEP=1: %v\n%s", err, out)
@@ -61,7 +74,7 @@ func TestDemoKeepStop(t *testing.T) {
 		t.Fatalf("the web UI address (%s) and the curl line do not ask %s the same query:\n%s\nwant it to hold %s", ui, addr, curl, want)
 	}
 
-	per := queryAsUI(t, addr, tenant, query, params.Get("limit"))
+	per := queryAsUI(t, sink, addr, tenant, query, params.Get("limit"))
 	for i := range pods {
 		if pod := fmt.Sprintf("web-%d", i); per[pod] == 0 {
 			t.Errorf("the printed query returns no record of pod %s (per pod: %v)", pod, per)
@@ -111,7 +124,7 @@ func printed(t *testing.T, out []byte, re *regexp.Regexp) string {
 // queryAsUI sends query to VictoriaLogs' LogsQL API as its web UI does (the
 // tenant in headers, the limit as a form value) and counts rows per pod,
 // checking each is in the demo's namespace.
-func queryAsUI(t *testing.T, addr, tenant, query, limit string) map[string]int {
+func queryAsUI(t *testing.T, sink demoSink, addr, tenant, query, limit string) map[string]int {
 	t.Helper()
 	form := url.Values{"query": {query}, "limit": {limit}}
 	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/select/logsql/query", strings.NewReader(form.Encode()))
@@ -137,10 +150,10 @@ func queryAsUI(t *testing.T, addr, tenant, query, limit string) map[string]int {
 		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
 			t.Fatalf("row %q: %v", sc.Text(), err)
 		}
-		if row["namespace"] != "demo" {
+		if row[sink.ns] != "demo" {
 			t.Errorf("a row outside the demo's namespace: %s", sc.Text())
 		}
-		per[row["pod"]]++
+		per[row[sink.pod]]++
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)

@@ -47,7 +47,7 @@ say "opening $url"
 # --no-sandbox: Chromium refuses to run as root with its sandbox. The
 # virtual time budget lets the page load and run its queries first.
 timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --hide-scrollbars \
-	--user-data-dir="$profile" --window-size=1400,900 --virtual-time-budget=15000 \
+	--user-data-dir="$profile" --window-size=1400,1000 --virtual-time-budget=15000 \
 	--screenshot="$OUT" "$url" >"$profile/chromium.log" 2>&1 || {
 	cat "$profile/chromium.log" >&2
 	say "chromium failed" >&2
