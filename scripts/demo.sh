@@ -84,7 +84,7 @@ cleanup() {
 		stop "$vlogs_pid" 10
 		rm -f "$pidfile"
 	fi
-	[ "$rc" -eq 0 ] || say "demo: exit status $rc; everything is in $work" >&2
+	[ "$rc" -eq 0 ] || [ -z "$work" ] || say "demo: exit status $rc; everything is in $work" >&2
 	exit "$rc"
 }
 trap cleanup EXIT
