@@ -60,6 +60,7 @@ type encoder struct {
 	last    *streamInfo
 	sizes   []int
 	raw     []byte // the request before compression
+	block   []byte // snappy's worst-case output room, reused across requests
 	gz      *gzip.Writer
 	out     sliceWriter
 }
