@@ -64,16 +64,7 @@ func decodeEntry(b []byte) (entry, error) {
 			ent.Line = string(v)
 		case 3:
 			var p labelPair
-			err := eachField(v, func(num protowire.Number, v []byte) error {
-				switch num {
-				case 1:
-					p.Name = string(v)
-				case 2:
-					p.Value = string(v)
-				}
-				return nil
-			})
-			if err != nil {
+			if err := eachField(v, p.set); err != nil {
 				return err
 			}
 			ent.StructuredMetadata = append(ent.StructuredMetadata, p)
@@ -84,6 +75,17 @@ func decodeEntry(b []byte) (entry, error) {
 		ent.Timestamp = time.Unix(sec, nsec).UTC()
 	}
 	return ent, err
+}
+
+// set takes a LabelPairAdapter's name (1) or value (2).
+func (p *labelPair) set(num protowire.Number, v []byte) error {
+	switch num {
+	case 1:
+		p.Name = string(v)
+	case 2:
+		p.Value = string(v)
+	}
+	return nil
 }
 
 func decodeTimestamp(b []byte) (sec, nsec int64, err error) {
