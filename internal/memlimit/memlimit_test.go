@@ -4,7 +4,11 @@ import (
 	"errors"
 	"runtime/debug"
 	"testing"
+
+	"go.uber.org/goleak"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestChoose(t *testing.T) {
 	none := func() (int64, error) { return 0, nil }
