@@ -332,3 +332,37 @@ func TestSourcesSurviveRestartMidSegment(t *testing.T) {
 		}
 	}
 }
+
+// TestReadArenaStaysNearTheByteLimit: the slab a Reader keeps for bodies
+// grows to a Read's byte limit and the line that crosses it, not to the
+// next power of two past it, which would stay allocated for good.
+func TestReadArenaStaysNearTheByteLimit(t *testing.T) {
+	b := open(t, testConfig(testdir.New(t), "a"))
+	if err := b.Append(context.Background(), recs(0, 4000), nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.Reader("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	const maxBytes = 150_000
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []record.Record
+	for len(got) < 4000 {
+		batch, pos, err := r.Read(ctx, 4000, maxBytes)
+		if err != nil {
+			t.Fatalf("read after %d records: %v", len(got), err)
+		}
+		for _, rec := range batch {
+			rec.Body = append([]byte(nil), rec.Body...)
+			got = append(got, rec)
+		}
+		r.Commit(pos)
+		if c := cap(r.arena); c > maxBytes+arenaSlack {
+			t.Fatalf("the body slab holds %d bytes for reads of at most %d", c, maxBytes)
+		}
+	}
+	checkSeq(t, got, 0)
+}

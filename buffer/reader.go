@@ -176,6 +176,10 @@ func (r *Reader) wait(ctx context.Context) (int64, bool, error) {
 
 // readSegment reads records of the current segment up to limit; exhausted
 // means it stopped because the segment had no more, not because of a maximum.
+// arenaSlack is the room past a Read's byte limit the body slab keeps for
+// the line that crosses it; a longer line gets a slab of its own.
+const arenaSlack = 64 << 10
+
 func (r *Reader) readSegment(limit int64, maxRecords, maxBytes int) ([]record.Record, bool, error) {
 	if r.seg == nil {
 		r.dec.Reset()
@@ -207,8 +211,10 @@ func (r *Reader) readSegment(limit int64, maxRecords, maxBytes int) ([]record.Re
 		}
 		if len(arena)+len(rec.Body) > cap(arena) {
 			// Earlier records point into the old slab: replace it, and keep
-			// the larger one for the next Read.
-			arena = make([]byte, 0, max(2*cap(arena), len(rec.Body), 64<<10))
+			// the larger one for the next Read. A Read stops once maxBytes
+			// are in, so more than that and one more line is never needed:
+			// doubling past it would hold twice the batch for good.
+			arena = make([]byte, 0, max(min(2*cap(arena), maxBytes+arenaSlack), len(rec.Body), 64<<10))
 		}
 		start := len(arena)
 		arena = append(arena, rec.Body...)

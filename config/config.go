@@ -21,12 +21,15 @@ import (
 type Config struct {
 	DataDir         string        `yaml:"data_dir"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	Log             Log           `yaml:"log"`
-	Metrics         Metrics       `yaml:"metrics"`
-	Inputs          Inputs        `yaml:"inputs"`
-	Kubernetes      Kubernetes    `yaml:"kubernetes"`
-	Buffer          Buffer        `yaml:"buffer"`
-	Outputs         Outputs       `yaml:"outputs"`
+	// MemoryLimit is the Go runtime's soft memory limit; 0 takes 90 % of
+	// the cgroup's or job object's limit when there is one.
+	MemoryLimit ByteSize   `yaml:"memory_limit"`
+	Log         Log        `yaml:"log"`
+	Metrics     Metrics    `yaml:"metrics"`
+	Inputs      Inputs     `yaml:"inputs"`
+	Kubernetes  Kubernetes `yaml:"kubernetes"`
+	Buffer      Buffer     `yaml:"buffer"`
+	Outputs     Outputs    `yaml:"outputs"`
 }
 
 // Buffer configures the disk-backed buffer between inputs and outputs.

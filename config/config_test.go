@@ -38,6 +38,20 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
+			name: "memory limit",
+			yaml: "memory_limit: 256MiB\noutputs:\n  stdout: {}\n",
+			check: func(t *testing.T, c Config) {
+				if c.MemoryLimit != 256<<20 {
+					t.Fatalf("memory_limit = %d", c.MemoryLimit)
+				}
+			},
+		},
+		{
+			name:    "memory limit too small",
+			yaml:    "memory_limit: 1MiB\noutputs:\n  stdout: {}\n",
+			wantErr: []string{"memory_limit", "below the minimum"},
+		},
+		{
 			name: "values and units",
 			yaml: "data_dir: ${SLUICE_TEST_DIR}\ninputs:\n  files:\n    include: ['/x/*.log']\n    max_line_size: 64KiB\n    poll_interval: 50ms\n    read_from: tail\noutputs:\n  stdout: {path: out.json}\n",
 			check: func(t *testing.T, c Config) {

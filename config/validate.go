@@ -37,6 +37,9 @@ func (c *Config) Validate() error {
 		"shutdown_timeout":                 int64(c.ShutdownTimeout),
 	}
 	f.validateParsers(bad)
+	if c.MemoryLimit != 0 && c.MemoryLimit < minMemoryLimit {
+		bad("memory_limit", "%d is below the minimum of 32MiB", c.MemoryLimit)
+	}
 	if f.ReleaseDeleted < 0 {
 		bad("inputs.files.release_deleted_after", "must not be negative")
 	}
@@ -76,3 +79,7 @@ func (c *Config) Validate() error {
 	c.Kubernetes.validate(bad)
 	return errors.Join(errs...)
 }
+
+// minMemoryLimit keeps a mistyped memory_limit from making the garbage
+// collector run without pause: sluice's heap alone is several MiB.
+const minMemoryLimit = 32 << 20

@@ -20,6 +20,7 @@ import (
 	"github.com/sluicelog/sluice/inputs/file"
 	"github.com/sluicelog/sluice/inputs/file/glob"
 	"github.com/sluicelog/sluice/internal/ctxsleep"
+	"github.com/sluicelog/sluice/internal/memlimit"
 	"github.com/sluicelog/sluice/metrics"
 	"github.com/sluicelog/sluice/parse"
 	"github.com/sluicelog/sluice/record"
@@ -32,6 +33,11 @@ import (
 // so it covers everything the buffer holds.
 func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) error {
 	log := newLogger(cfg.Log, stderr)
+	if lim, err := memlimit.Apply(int64(cfg.MemoryLimit)); err != nil {
+		log.Warn("no memory limit set", "err", err)
+	} else if lim.Bytes > 0 {
+		log.Info("memory limit", "bytes", lim.Bytes, "from", lim.Source)
+	}
 	m := metrics.New()
 	ready := metrics.NewReadiness("buffer", "inputs", "outputs")
 	var bufRef atomic.Pointer[buffer.Buffer]

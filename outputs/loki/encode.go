@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/grafana/loki/pkg/push"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/sluicelog/sluice/record"
@@ -28,10 +27,10 @@ const (
 
 // streamInfo is a stream's labels, computed once and kept across requests.
 type streamInfo struct {
-	labels string              // Prometheus text form, for protobuf
-	pairs  []push.LabelAdapter // sorted by name, for JSON
-	epoch  uint64              // the request that last used it
-	idx    int32               // its position in that request
+	labels string      // Prometheus text form, for protobuf
+	pairs  []labelPair // sorted by name, for JSON
+	epoch  uint64      // the request that last used it
+	idx    int32       // its position in that request
 }
 
 // encoder is the reusable state of Encode: every slice keeps its capacity
@@ -47,20 +46,21 @@ type encoder struct {
 
 	active  []*streamInfo // streams of this request, first seen first
 	of      []int32       // stream of each record
-	tmp     []push.Entry  // entries in record order
-	flat    []push.Entry  // entries grouped by stream
+	tmp     []entry       // entries in record order
+	flat    []entry       // entries grouped by stream
 	offs    []int32       // start of each stream in flat
-	streams []push.Stream // views of flat
-	meta    []push.LabelAdapter
+	streams []stream      // views of flat
+	meta    []labelPair
 	lines   []byte // bodies repaired to valid UTF-8
 	vals    []string
-	extra   []push.LabelAdapter // labels from prefixed attrs, in attr order
-	prefixN map[string]string   // attr key → label name of prefixed attrs, "" for none
+	extra   []labelPair       // labels from prefixed attrs, in attr order
+	prefixN map[string]string // attr key → label name of prefixed attrs, "" for none
 	key     []byte
 	lastKey []byte
 	last    *streamInfo
 	sizes   []int
 	raw     []byte // the request before compression
+	block   []byte // snappy's worst-case output room, reused across requests
 	gz      *gzip.Writer
 	out     sliceWriter
 }
@@ -89,7 +89,7 @@ func (e *encoder) build(recs []record.Record, now time.Time) {
 }
 
 // add fills ent from r and returns the index of r's stream.
-func (e *encoder) add(r *record.Record, ent *push.Entry, now time.Time) int32 {
+func (e *encoder) add(r *record.Record, ent *entry, now time.Time) int32 {
 	clear(e.vals)
 	clear(e.extra)
 	e.extra = e.extra[:0]
@@ -102,7 +102,7 @@ func (e *encoder) add(r *record.Record, ent *push.Entry, now time.Time) int32 {
 			continue
 		}
 		if n := e.prefixedName(a.Key); n != "" && a.Value != "" {
-			e.extra = append(e.extra, push.LabelAdapter{Name: n, Value: a.Value})
+			e.extra = append(e.extra, labelPair{Name: n, Value: a.Value})
 			continue
 		}
 		e.addMeta(a.Key, a.Value)
@@ -147,11 +147,11 @@ func (e *encoder) prefixedName(key string) string {
 	return n
 }
 
-func appendMeta(m []push.LabelAdapter, name, value string) []push.LabelAdapter {
+func appendMeta(m []labelPair, name, value string) []labelPair {
 	if value == "" {
 		return m
 	}
-	return append(m, push.LabelAdapter{Name: name, Value: value})
+	return append(m, labelPair{Name: name, Value: value})
 }
 
 func (e *encoder) addMeta(key, value string) {
@@ -172,7 +172,7 @@ func (e *encoder) addMeta(key, value string) {
 	if name == metaFilename || name == metaStream || name == metaFlags {
 		return
 	}
-	e.meta = append(e.meta, push.LabelAdapter{Name: name, Value: value})
+	e.meta = append(e.meta, labelPair{Name: name, Value: value})
 }
 
 // line returns r's body as a string without copying it, or a copy with
@@ -260,11 +260,11 @@ func (e *encoder) group() {
 		if !slices.IsSortedFunc(ents, byTime) {
 			slices.SortStableFunc(ents, byTime)
 		}
-		e.streams = append(e.streams, push.Stream{Labels: info.labels, Entries: ents})
+		e.streams = append(e.streams, stream{Labels: info.labels, Entries: ents})
 	}
 }
 
-func byTime(a, b push.Entry) int { return a.Timestamp.Compare(b.Timestamp) }
+func byTime(a, b entry) int { return a.Timestamp.Compare(b.Timestamp) }
 
 // reset drops the references to the batch, so that nothing reads a body
 // after Encode returned and the batch's memory is not held.

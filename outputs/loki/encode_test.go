@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicelog/sluice/outputs/internal/sinktest"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -343,3 +344,28 @@ func ExampleSink_Encode() {
 type stdoutWriter struct{}
 
 func (stdoutWriter) Write(p []byte) (int, error) { fmt.Print(string(p)); return len(p), nil }
+
+// TestEncodeBodyHoldsOnlyCompressedBytes: a request, which the runner holds
+// in flight and the sink pools, keeps the compressed body, not the
+// worst-case room the block encoder needs.
+func TestEncodeBodyHoldsOnlyCompressedBytes(t *testing.T) {
+	s := newSink(t, Config{URL: "http://127.0.0.1:1/x"})
+	recs := sinktest.BenchBatch(at(0), 2000)
+	for range 2 { // the second request comes from the pool
+		req := s.Encode(recs)
+		raw := 0
+		for i := range recs {
+			raw += len(recs[i].Body)
+		}
+		if len(req.body) >= raw/2 {
+			t.Fatalf("a body of %d bytes for %d bytes of lines: the batch should compress", len(req.body), raw)
+		}
+		if c := cap(req.body); c > len(req.body)+len(req.body)/4+8<<10 {
+			t.Fatalf("the request holds %d bytes of room for a %d-byte body", c, len(req.body))
+		}
+		if got := decodeProto(t, req.body); len(got) == 0 {
+			t.Fatal("no streams decoded")
+		}
+		req.Release()
+	}
+}

@@ -7,13 +7,11 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/grafana/loki/pkg/push"
 )
 
 // fallbackLabel is the stream of records that would otherwise have no label
 // at all, which Loki refuses.
-var fallbackLabel = push.LabelAdapter{Name: "job", Value: "sluice"}
+var fallbackLabel = labelPair{Name: "job", Value: "sluice"}
 
 // Metadata names the sink fills from the record itself; attrs of the same
 // name are dropped, so a query never sees two values.
@@ -33,10 +31,10 @@ var highCardinality = []string{
 
 // labelSet is what the sink makes stream labels of.
 type labelSet struct {
-	keys   []string            // attr keys promoted to labels, in config order
-	names  []string            // keys sanitised into label names
-	static []push.LabelAdapter // sorted by name
-	prefix []string            // attr key prefixes whose attrs become labels too
+	keys   []string    // attr keys promoted to labels, in config order
+	names  []string    // keys sanitised into label names
+	static []labelPair // sorted by name
+	prefix []string    // attr key prefixes whose attrs become labels too
 }
 
 // setPrefixes sets the prefixes of attrs that become labels of their own.
@@ -61,7 +59,7 @@ func (ls *labelSet) prefixed(key string) (name string, ok bool) {
 		}
 		n := sanitize(rest)
 		if strings.HasPrefix(n, "__") || slices.Contains(ls.names, n) ||
-			slices.ContainsFunc(ls.static, func(l push.LabelAdapter) bool { return l.Name == n }) {
+			slices.ContainsFunc(ls.static, func(l labelPair) bool { return l.Name == n }) {
 			return "", false
 		}
 		return n, true
@@ -103,7 +101,7 @@ func newLabelSet(keys []string, static map[string]string, log *slog.Logger) (*la
 		case !utf8.ValidString(v):
 			return nil, fmt.Errorf("loki static label %q: value is not UTF-8", n)
 		}
-		ls.static = append(ls.static, push.LabelAdapter{Name: n, Value: v})
+		ls.static = append(ls.static, labelPair{Name: n, Value: v})
 	}
 	slices.SortFunc(ls.static, byName)
 	return ls, nil
@@ -123,8 +121,8 @@ func (ls *labelSet) index(k string) int {
 // pairs returns the labels of a stream whose promoted attrs have values vals
 // (in key order; "" is absent), sorted by name. Attr labels override static
 // ones of the same name. Values are copied: they may live in the batch.
-func (ls *labelSet) pairs(vals []string, extra []push.LabelAdapter) []push.LabelAdapter {
-	out := make([]push.LabelAdapter, 0, len(ls.static)+len(vals)+len(extra))
+func (ls *labelSet) pairs(vals []string, extra []labelPair) []labelPair {
+	out := make([]labelPair, 0, len(ls.static)+len(vals)+len(extra))
 	for _, st := range ls.static {
 		if i := slices.Index(ls.names, st.Name); i < 0 || vals[i] == "" {
 			out = append(out, st)
@@ -132,12 +130,12 @@ func (ls *labelSet) pairs(vals []string, extra []push.LabelAdapter) []push.Label
 	}
 	for i, v := range vals {
 		if v != "" {
-			out = append(out, push.LabelAdapter{Name: ls.names[i], Value: strings.Clone(strings.ToValidUTF8(v, "\uFFFD"))})
+			out = append(out, labelPair{Name: ls.names[i], Value: strings.Clone(strings.ToValidUTF8(v, "\uFFFD"))})
 		}
 	}
 	for _, x := range extra {
-		if !slices.ContainsFunc(out, func(l push.LabelAdapter) bool { return l.Name == x.Name }) {
-			out = append(out, push.LabelAdapter{Name: strings.Clone(x.Name), Value: strings.Clone(strings.ToValidUTF8(x.Value, "\uFFFD"))})
+		if !slices.ContainsFunc(out, func(l labelPair) bool { return l.Name == x.Name }) {
+			out = append(out, labelPair{Name: strings.Clone(x.Name), Value: strings.Clone(strings.ToValidUTF8(x.Value, "\uFFFD"))})
 		}
 	}
 	if len(out) == 0 {
@@ -147,11 +145,11 @@ func (ls *labelSet) pairs(vals []string, extra []push.LabelAdapter) []push.Label
 	return out
 }
 
-func byName(a, b push.LabelAdapter) int { return strings.Compare(a.Name, b.Name) }
+func byName(a, b labelPair) int { return strings.Compare(a.Name, b.Name) }
 
 // formatLabels writes labels in the Prometheus text form Loki parses:
 // {a="1", b="2"}.
-func formatLabels(pairs []push.LabelAdapter) string {
+func formatLabels(pairs []labelPair) string {
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, p := range pairs {

@@ -120,12 +120,15 @@ func (e *encoder) compress(dst []byte, isJSON bool) []byte {
 		return e.gzip(dst[:0], e.raw)
 	}
 	e.raw = e.appendProto(e.raw)
-	if n := s2.MaxEncodedLen(len(e.raw)); cap(dst) < n {
-		dst = make([]byte, n)
+	if n := s2.MaxEncodedLen(len(e.raw)); cap(e.block) < n {
+		e.block = make([]byte, n)
 	}
 	// s2's snappy-compatible encoder writes the block format Loki reads,
-	// faster than snappy.Encode for a few percent larger output.
-	return s2.EncodeSnappy(dst[:cap(dst)], e.raw)
+	// faster than snappy.Encode for a few percent larger output. It needs
+	// room for incompressible input, so it writes into the encoder's one
+	// scratch block and the request keeps only the compressed bytes: held
+	// and pooled requests would otherwise each pin the worst-case size.
+	return append(dst[:0], s2.EncodeSnappy(e.block[:cap(e.block)], e.raw)...)
 }
 
 func (s *Sink) newRequest() *Request {

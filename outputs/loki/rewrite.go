@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/grafana/loki/pkg/push"
-
 	"github.com/sluicelog/sluice/outputs"
 )
 
@@ -97,7 +95,7 @@ func (s *Sink) foldMetadata(req *Request) bool {
 // appendLogfmt appends each pair as " name=value", the value quoted when it
 // is empty or holds a space, a quote, an equals sign or a control character,
 // so that logfmt parsers (LogQL's | logfmt) read the fields back.
-func appendLogfmt(dst []byte, meta []push.LabelAdapter) []byte {
+func appendLogfmt(dst []byte, meta []labelPair) []byte {
 	for _, m := range meta {
 		dst = append(append(append(dst, ' '), m.Name...), '=')
 		if needsQuote(m.Value) {
@@ -140,11 +138,11 @@ func (s *Sink) Split(req *Request) (first, second *Request, ok bool) {
 	if n < 2 {
 		return nil, nil, false
 	}
-	var a, b []push.Stream
-	var pa, pb [][]push.LabelAdapter
+	var a, b []stream
+	var pa, pb [][]labelPair
 	left := n / 2
 	for i, st := range streams {
-		var p []push.LabelAdapter
+		var p []labelPair
 		if pairs != nil {
 			p = pairs[i]
 		}
@@ -155,8 +153,8 @@ func (s *Sink) Split(req *Request) (first, second *Request, ok bool) {
 		case left == 0:
 			b, pb = append(b, st), append(pb, p)
 		default:
-			a, pa = append(a, push.Stream{Labels: st.Labels, Entries: st.Entries[:left]}), append(pa, p)
-			b, pb = append(b, push.Stream{Labels: st.Labels, Entries: st.Entries[left:]}), append(pb, p)
+			a, pa = append(a, stream{Labels: st.Labels, Entries: st.Entries[:left]}), append(pa, p)
+			b, pb = append(b, stream{Labels: st.Labels, Entries: st.Entries[left:]}), append(pb, p)
 			left = 0
 		}
 	}
@@ -164,7 +162,7 @@ func (s *Sink) Split(req *Request) (first, second *Request, ok bool) {
 }
 
 // requestOf encodes streams as a request of their own.
-func (s *Sink) requestOf(streams []push.Stream, pairs [][]push.LabelAdapter) *Request {
+func (s *Sink) requestOf(streams []stream, pairs [][]labelPair) *Request {
 	req := s.newRequest()
 	for _, st := range streams {
 		for _, e := range st.Entries {
@@ -181,7 +179,7 @@ func (s *Sink) requestOf(streams []push.Stream, pairs [][]push.LabelAdapter) *Re
 
 // encodeStreams encodes decoded streams onto dst's memory; pairs are each
 // stream's labels, needed for JSON only.
-func encodeStreams(dst []byte, isJSON bool, streams []push.Stream, pairs [][]push.LabelAdapter) []byte {
+func encodeStreams(dst []byte, isJSON bool, streams []stream, pairs [][]labelPair) []byte {
 	e := &encoder{streams: streams}
 	if isJSON {
 		e.active = make([]*streamInfo, len(streams))

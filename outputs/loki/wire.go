@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/grafana/loki/pkg/push"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/snappy"
 
@@ -73,9 +72,9 @@ func timestampSize(t time.Time) int {
 	return n
 }
 
-func pairSize(p *push.LabelAdapter) int { return fieldLen(len(p.Name)) + fieldLen(len(p.Value)) }
+func pairSize(p *labelPair) int { return fieldLen(len(p.Name)) + fieldLen(len(p.Value)) }
 
-func entrySize(ent *push.Entry) int {
+func entrySize(ent *entry) int {
 	ts := timestampSize(ent.Timestamp)
 	n := 1 + uvarintLen(uint64(ts)) + ts + fieldLen(len(ent.Line))
 	for i := range ent.StructuredMetadata {
@@ -99,7 +98,7 @@ func appendString(b []byte, field byte, s string) []byte {
 
 // appendEntry writes an EntryAdapter: timestamp (google.protobuf.Timestamp,
 // always present), line and structured metadata.
-func appendEntry(b []byte, ent *push.Entry) []byte {
+func appendEntry(b []byte, ent *entry) []byte {
 	t := ent.Timestamp
 	b = appendTag(b, 1, timestampSize(t))
 	if s := t.Unix(); s != 0 {
@@ -151,7 +150,7 @@ func (e *encoder) appendJSON(b []byte) []byte {
 	return append(b, "]}"...)
 }
 
-func appendJSONObject(b []byte, pairs []push.LabelAdapter) []byte {
+func appendJSONObject(b []byte, pairs []labelPair) []byte {
 	b = append(b, '{')
 	for i, p := range pairs {
 		if i > 0 {
@@ -168,7 +167,7 @@ func appendJSONObject(b []byte, pairs []push.LabelAdapter) []byte {
 // need it (dead-letter, split, metadata fallback), so it may be slow. For
 // JSON it also returns each stream's label pairs, which appendJSON writes;
 // protobuf needs only the label text.
-func decodeBody(body []byte, isJSON bool) ([]push.Stream, [][]push.LabelAdapter, error) {
+func decodeBody(body []byte, isJSON bool) ([]stream, [][]labelPair, error) {
 	if isJSON {
 		return decodeJSON(body)
 	}
@@ -176,11 +175,11 @@ func decodeBody(body []byte, isJSON bool) ([]push.Stream, [][]push.LabelAdapter,
 	if err != nil {
 		return nil, nil, fmt.Errorf("snappy: %w", err)
 	}
-	var pr push.PushRequest
-	if err := pr.Unmarshal(raw); err != nil {
+	streams, err := unmarshalPush(raw)
+	if err != nil {
 		return nil, nil, fmt.Errorf("protobuf: %w", err)
 	}
-	return pr.Streams, nil, nil
+	return streams, nil, nil
 }
 
 type jsonPush struct {
@@ -190,7 +189,7 @@ type jsonPush struct {
 	} `json:"streams"`
 }
 
-func decodeJSON(body []byte) ([]push.Stream, [][]push.LabelAdapter, error) {
+func decodeJSON(body []byte) ([]stream, [][]labelPair, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(body))
 	if err != nil {
 		return nil, nil, fmt.Errorf("gzip: %w", err)
@@ -203,8 +202,8 @@ func decodeJSON(body []byte) ([]push.Stream, [][]push.LabelAdapter, error) {
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return nil, nil, fmt.Errorf("json: %w", err)
 	}
-	streams := make([]push.Stream, len(p.Streams))
-	pairs := make([][]push.LabelAdapter, len(p.Streams))
+	streams := make([]stream, len(p.Streams))
+	pairs := make([][]labelPair, len(p.Streams))
 	for i, s := range p.Streams {
 		pairs[i] = sortedPairs(s.Stream)
 		streams[i].Labels = formatLabels(pairs[i])
@@ -219,8 +218,8 @@ func decodeJSON(body []byte) ([]push.Stream, [][]push.LabelAdapter, error) {
 	return streams, pairs, nil
 }
 
-func decodeValue(v []json.RawMessage) (push.Entry, error) {
-	var ent push.Entry
+func decodeValue(v []json.RawMessage) (entry, error) {
+	var ent entry
 	if len(v) < 2 || len(v) > 3 {
 		return ent, fmt.Errorf("json: a value has %d elements", len(v))
 	}
@@ -246,10 +245,10 @@ func decodeValue(v []json.RawMessage) (push.Entry, error) {
 	return ent, nil
 }
 
-func sortedPairs(m map[string]string) []push.LabelAdapter {
-	var out []push.LabelAdapter
+func sortedPairs(m map[string]string) []labelPair {
+	var out []labelPair
 	for k, v := range m {
-		out = append(out, push.LabelAdapter{Name: k, Value: v})
+		out = append(out, labelPair{Name: k, Value: v})
 	}
 	slices.SortFunc(out, byName)
 	return out

@@ -3,10 +3,12 @@ package loki
 import (
 	"bytes"
 	"log/slog"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/grafana/loki/pkg/push"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/sluicelog/sluice/record"
 )
@@ -47,13 +49,89 @@ func TestAppendProtoMatchesGeneratedMarshal(t *testing.T) {
 			e := newEncoder(ls)
 			e.build(recs, now)
 			got := e.appendProto(nil)
-			want, err := (&push.PushRequest{Streams: e.streams}).Marshal()
+			want, err := (&push.PushRequest{Streams: toPush(e.streams)}).Marshal()
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got, want) {
 				t.Fatalf("appendProto wrote\n%x\nthe generated Marshal writes\n%x", got, want)
 			}
+			back, err := unmarshalPush(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(toPush(back), toPush(e.streams)) {
+				t.Fatalf("unmarshalPush read\n%+v\nwant\n%+v", back, e.streams)
+			}
 		})
+	}
+}
+
+// toPush converts the sink's streams to the push package's, for its
+// generated code to marshal and compare. Empty metadata is nil in both.
+func toPush(streams []stream) []push.Stream {
+	out := make([]push.Stream, len(streams))
+	for i, st := range streams {
+		out[i].Labels = st.Labels
+		for _, e := range st.Entries {
+			pe := push.Entry{Timestamp: e.Timestamp.UTC(), Line: e.Line}
+			for _, p := range e.StructuredMetadata {
+				pe.StructuredMetadata = append(pe.StructuredMetadata, push.LabelAdapter{Name: p.Name, Value: p.Value})
+			}
+			out[i].Entries = append(out[i].Entries, pe)
+		}
+	}
+	return out
+}
+
+// TestUnmarshalPushReadsGeneratedMarshal holds the hand-written decoder to
+// the generated one, on requests with the fields the sink never writes
+// (a stream's hash, an entry's parsed labels) and on broken input.
+func TestUnmarshalPushReadsGeneratedMarshal(t *testing.T) {
+	ts := time.Date(2026, 12, 4, 5, 0, 0, 42, time.UTC)
+	req := &push.PushRequest{Streams: []push.Stream{
+		{Labels: `{job="a"}`, Hash: 99, Entries: []push.Entry{
+			{Timestamp: ts, Line: "one", StructuredMetadata: push.LabelsAdapter{{Name: "k", Value: "v"}, {Name: "e", Value: ""}},
+				Parsed: push.LabelsAdapter{{Name: "p", Value: "q"}}},
+			{Timestamp: time.Unix(-86400*365*300, 7).UTC(), Line: ""},
+		}},
+		{Labels: `{job="b"}`},
+	}}
+	raw, err := req.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := unmarshalPush(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range req.Streams {
+		req.Streams[i].Hash = 0
+		for j := range req.Streams[i].Entries {
+			req.Streams[i].Entries[j].Parsed = nil
+		}
+	}
+	if !reflect.DeepEqual(toPush(got), req.Streams) {
+		t.Fatalf("unmarshalPush read\n%+v\nwant\n%+v", toPush(got), req.Streams)
+	}
+	for _, cut := range []int{1, 5, len(raw) / 2, len(raw) - 1} {
+		var pr push.PushRequest
+		if pr.Unmarshal(raw[:cut]) == nil {
+			continue // a prefix that happens to be whole for both
+		}
+		if _, err := unmarshalPush(raw[:cut]); err == nil {
+			t.Errorf("unmarshalPush of the first %d bytes: no error, the generated decoder reports one", cut)
+		}
+	}
+	tsb := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), maxProtoSec+1)
+	ent := protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), tsb)
+	st := protowire.AppendBytes(protowire.AppendTag(nil, 2, protowire.BytesType), ent)
+	bad := protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), st)
+	var pr push.PushRequest
+	if pr.Unmarshal(bad) == nil {
+		t.Fatal("the generated decoder took a timestamp past year 9999")
+	}
+	if _, err := unmarshalPush(bad); err == nil {
+		t.Error("a timestamp past year 9999: no error")
 	}
 }
