@@ -270,3 +270,29 @@ func gaps(got []string) []string {
 	}
 	return out
 }
+
+// TestCopytruncateBeforeFirstRead copytruncates a file twice. After the
+// first, the reader starts over at offset 0 of an empty file; before the
+// second, the writer has put only part of a line there, which the reader
+// cannot consume yet. That part is only in the second copy, which only a
+// fingerprint of it can find: it must be read from there, between the
+// first copy's lines and the file's new ones.
+func TestCopytruncateBeforeFirstRead(t *testing.T) {
+	h := newHarness(t, "", nil)
+	path := filepath.Join(h.dir, "0.log")
+	appendFile(t, path, criLines(0, 20))
+	h.start()
+	h.waitCount(20)
+	copyTruncate(t, path, path+".20261204-000001")
+	h.waitFor("the truncation", func() bool { return h.counts.Snapshot().Truncs == 1 })
+	part := strings.ReplaceAll(criLines(20, 21), "07.", "08.")
+	appendFile(t, path, part[:len(part)-1]) // no newline yet
+	time.Sleep(200 * time.Millisecond)      // discovery looks at the file a few times
+	copyTruncate(t, path, path+".20261204-000002")
+	appendFile(t, path, strings.ReplaceAll(criLines(21, 40), "07.", "09."))
+	h.waitFor("every line", func() bool { return len(h.bodies()) >= 40 })
+	time.Sleep(50 * time.Millisecond)
+	if got := h.bodies(); !equalStrings(got, msgs(0, 40)) {
+		t.Fatalf("%d bodies, gaps %v", len(got), gaps(got))
+	}
+}

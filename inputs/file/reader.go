@@ -182,9 +182,12 @@ func (r *reader) finishTail(t *Tailer) {
 }
 
 // refreshFingerprint grows a short fingerprint once the file has more bytes,
-// so identity gets stronger as the file fills.
+// so identity gets stronger as the file fills. A reader that has read
+// nothing yet grows it too: a copytruncate that comes before its first read
+// leaves the bytes it never read in a copy, which only a fingerprint of
+// them can find.
 func (r *reader) refreshFingerprint(size int) {
-	if r.f == nil || r.gz != nil || r.fp.Covers(size) || r.off <= int64(r.fp.Len()) {
+	if r.f == nil || r.gz != nil || r.fp.Covers(size) || (r.off > 0 && r.off <= int64(r.fp.Len())) {
 		return
 	}
 	if fp, err := fingerprint.New(r.f, size); err == nil && fp.StartsWith(r.fp) {
