@@ -22,6 +22,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"go.uber.org/goleak"
+
+	"github.com/sluicelog/sluice/internal/testtools"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -209,7 +211,13 @@ func checkWindowsImage(t *testing.T, cfg v1.Config, hdrs map[string]*tar.Header,
 // runUnderWine runs the .exe pulled from the registry with `version`.
 func runUnderWine(t *testing.T, exe []byte) {
 	t.Helper()
+	// The test tools' bin folder is on PATH only for the Windows test run;
+	// the Linux run finds the wrapper where the install script puts it.
 	wrapper, err := exec.LookPath("go_windows_amd64_exec")
+	if err != nil {
+		wrapper = filepath.Join(testtools.Dir(), "bin", "go_windows_amd64_exec")
+		err = testtools.CheckExecutable(wrapper)
+	}
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("go_windows_amd64_exec is not on PATH (scripts/install-test-tools.sh installs it)")
