@@ -147,20 +147,25 @@ func (s *Stage) attrs(st *pathState) ([]record.Attr, bool) {
 	return st.attrs, true
 }
 
-// lookup finds st's pod: by uid when the path has one, since a name may
-// have been reused by a newer pod, then by name, since a static pod's
-// directory carries its config hash rather than the mirror pod's uid.
+// lookup finds st's pod.
 func (s *Stage) lookup(st *pathState) (*podmeta.Pod, bool) {
 	if s.pods == nil || !st.parsed {
 		return nil, false
 	}
-	m := st.meta
+	return FindPod(s.pods, st.meta)
+}
+
+// FindPod finds the pod of the log path m was parsed from: by uid when the
+// path has one, since a name may have been reused by a newer pod, then by
+// name, since a static pod's directory carries its config hash rather than
+// the mirror pod's uid.
+func FindPod(pods PodSource, m kubepath.Meta) (*podmeta.Pod, bool) {
 	if m.PodUID != "" {
-		if p, ok := s.pods.PodByUID(m.PodUID); ok && p.Namespace == m.Namespace && p.Name == m.Pod {
+		if p, ok := pods.PodByUID(m.PodUID); ok && p.Namespace == m.Namespace && p.Name == m.Pod {
 			return p, true
 		}
 	}
-	return s.pods.Pod(m.Namespace, m.Pod)
+	return pods.Pod(m.Namespace, m.Pod)
 }
 
 // hold queues b behind st's held batches, letting the oldest go early, with

@@ -119,6 +119,7 @@ type Stage struct {
 	parser   *structured.Parser // Run's goroutine only
 	base     *plan              // the plan of paths nothing else decides
 
+	batch   uint64                       // counts the batches handled, for state
 	paths   map[string]*pathState        // owned by Run's goroutine
 	rules   map[string]*multiline.Rule   // annotation → its rule, parsed once
 	formats map[string]structured.Format // annotation → its format, 255 for a bad one
@@ -169,6 +170,7 @@ type pathState struct {
 	pending [3]*event // by stream: stdout, stderr, other
 	spare   *event    // an event that went out, for the next one to reuse
 	seen    time.Time
+	batch   uint64 // the batch the pod was last looked up for
 }
 
 // plan is how a path's lines are joined (nil rule: not at all) and
@@ -258,13 +260,13 @@ func (s *Stage) Run(ctx context.Context, in <-chan *record.Batch, out chan<- *re
 // handle joins b's lines and sends on what is complete.
 func (s *Stage) handle(ctx context.Context, out chan<- *record.Batch, b *record.Batch) bool {
 	now := s.now()
+	s.batch++
 	if !s.joins(b, now) {
 		s.shapeAll(b.Records, now)
 		return send(ctx, out, b)
 	}
 	ref := &inRef{b: b, holds: 1}
-	recs := make([]record.Record, 0, len(b.Records))
-	var refs, done []*inRef // done: holds of the events that went into recs
+	o := outgoing{recs: make([]record.Record, 0, len(b.Records))}
 	direct := false
 	var ps *pathState
 	for i := range b.Records {
@@ -273,8 +275,8 @@ func (s *Stage) handle(ctx context.Context, out chan<- *record.Batch, b *record.
 			ps = s.state(r.Path, now)
 		}
 		if ps.plan.rule == nil {
-			recs, direct = append(recs, *r), true
-			s.shape(&recs[len(recs)-1], ps.plan)
+			o.recs, direct = append(o.recs, *r), true
+			s.shape(&o.recs[len(o.recs)-1], ps.plan)
 			continue
 		}
 		k := streamIndex(r.Stream)
@@ -291,24 +293,36 @@ func (s *Stage) handle(ctx context.Context, out chan<- *record.Batch, b *record.
 					continue
 				}
 			}
-			recs = append(recs, s.finish(ev))
-			s.shape(&recs[len(recs)-1], ps.plan)
-			refs, done = addRefs(refs, ev.refs), append(done, ev.refs...)
-			ps.pending[k], ps.spare = nil, ev
+			s.end(&o, ps, k)
 		}
 		ps.pending[k] = ps.newEvent(r, ps.plan.rule.Begin(r.Body), ref, now)
 	}
 	if direct {
-		refs = addRefs(refs, []*inRef{ref})
+		o.refs = addRefs(o.refs, []*inRef{ref})
 	}
-	ok := s.emit(ctx, out, recs, refs)
-	release(done)
+	ok := s.emit(ctx, out, &o)
 	ref.release(true)
 	return ok
 }
 
-// release drops the holds of events that went out: emit took the holds of
-// the batch that carries them first, so no input is acknowledged early.
+// outgoing is what one output batch carries: its records, the input
+// batches they were made from, and the holds of the events among them.
+type outgoing struct {
+	recs       []record.Record
+	refs, done []*inRef
+}
+
+// end moves the event of ps on stream k into o, parsed, and keeps it for
+// the next event to reuse.
+func (s *Stage) end(o *outgoing, ps *pathState, k int) {
+	ev := ps.pending[k]
+	o.recs = append(o.recs, s.finish(ev))
+	s.shape(&o.recs[len(o.recs)-1], ps.plan)
+	o.refs, o.done = addRefs(o.refs, ev.refs), append(o.done, ev.refs...)
+	ps.pending[k], ps.spare = nil, ev
+}
+
+// release drops a hold on each of refs.
 func release(refs []*inRef) {
 	for _, r := range refs {
 		r.release(true)
@@ -354,10 +368,14 @@ func (s *Stage) joins(b *record.Batch, now time.Time) bool {
 	return false
 }
 
-// emit sends recs as one batch whose acknowledgement releases a hold on
-// each of refs, the input batches recs were made from. Restart offsets are
-// held at the first line still waiting in each record's file.
-func (s *Stage) emit(ctx context.Context, out chan<- *record.Batch, recs []record.Record, refs []*inRef) bool {
+// emit sends o's records as one batch whose acknowledgement releases a
+// hold on each input batch they were made from; then it drops the holds
+// of o's events, which that batch took over, so no input is acknowledged
+// early. Restart offsets are held at the first line still waiting in each
+// record's file.
+func (s *Stage) emit(ctx context.Context, out chan<- *record.Batch, o *outgoing) bool {
+	defer release(o.done)
+	recs, refs := o.recs, o.refs
 	if len(recs) == 0 {
 		return true
 	}
@@ -388,26 +406,20 @@ func (s *Stage) emit(ctx context.Context, out chan<- *record.Batch, recs []recor
 // flush sends the events that waited FlushTimeout since their last line;
 // a zero now sends all.
 func (s *Stage) flush(ctx context.Context, out chan<- *record.Batch, now time.Time) bool {
-	var recs []record.Record
-	var refs, done []*inRef
+	var o outgoing
 	for _, ps := range s.paths {
 		for k, ev := range ps.pending {
 			if ev == nil || (!now.IsZero() && now.Sub(ev.last) < ps.plan.limits.FlushTimeout) {
 				continue
 			}
-			recs = append(recs, s.finish(ev))
-			s.shape(&recs[len(recs)-1], ps.plan)
-			refs, done = addRefs(refs, ev.refs), append(done, ev.refs...)
-			ps.pending[k], ps.spare = nil, ev
+			s.end(&o, ps, k)
 		}
 	}
-	ok := s.emit(ctx, out, recs, refs)
-	release(done)
-	return ok
+	return s.emit(ctx, out, &o)
 }
 
 // finish makes ev's record. The holds ev has on its input batches are
-// released by the caller once the batch carrying the record holds them.
+// released by emit once the batch carrying the record holds them.
 func (s *Stage) finish(ev *event) record.Record {
 	r := ev.first
 	r.Body, r.Next, r.Flags = ev.body, ev.next, ev.flags
@@ -471,7 +483,7 @@ func streamIndex(stream string) int {
 }
 
 // state returns what the stage knows of path, choosing its plan again when
-// its pod changed.
+// its pod changed. The pod is looked up once per batch.
 func (s *Stage) state(path string, now time.Time) *pathState {
 	ps := s.paths[path]
 	if ps == nil {
@@ -480,13 +492,13 @@ func (s *Stage) state(path string, now time.Time) *pathState {
 		s.paths[path] = ps
 	}
 	ps.seen = now
+	if ps.plan != nil && ps.batch == s.batch {
+		return ps // looked up for this batch already
+	}
+	ps.batch = s.batch
 	var pod *podmeta.Pod
 	if s.pods != nil && ps.kubelet {
-		if ps.meta.PodUID != "" {
-			pod, _ = s.pods.PodByUID(ps.meta.PodUID)
-		} else {
-			pod, _ = s.pods.Pod(ps.meta.Namespace, ps.meta.Pod)
-		}
+		pod, _ = enrich.FindPod(s.pods, ps.meta)
 	}
 	if ps.plan == nil || pod != ps.pod {
 		ps.pod = pod

@@ -388,3 +388,20 @@ func TestParsing(t *testing.T) {
 		t.Errorf("counted %v", c.parsed)
 	}
 }
+
+// A static pod's log folder carries its config hash, not the mirror pod's
+// uid: its annotation is found by name, as enrichment finds its metadata.
+func TestAnnotationOfStaticPod(t *testing.T) {
+	p := pods{"shop/web-1": {Namespace: "shop", Name: "web-1", UID: "mirror-pod-uid", Multiline: "dotnet"}}
+	s := NewStage(Config{Pods: p, Limits: Limits{FlushTimeout: time.Hour}})
+	in, out, stop := run(t, s)
+	in <- record.NewBatch(lines("stdout", 0, trace), nil)
+	stop()
+	n := 0
+	for b := range out {
+		n += len(b.Records)
+	}
+	if n != 1 {
+		t.Errorf("%d records, want the trace as one", n)
+	}
+}
