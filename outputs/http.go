@@ -33,7 +33,7 @@ func HTTPResult(resp *http.Response, err error, now time.Time) Result {
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
 		return Result{Outcome: Retryable, Status: status, Wait: RetryAfter(resp.Header.Get("Retry-After"), now)}
 	case code == http.StatusRequestEntityTooLarge:
-		return Result{Outcome: TooLarge, Status: status, Reason: "too_large"}
+		return Result{Outcome: TooLarge, Status: status, Reason: ReasonTooLarge}
 	}
 	return Result{Outcome: Permanent, Status: status, Reason: "status_" + status}
 }

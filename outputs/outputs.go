@@ -90,6 +90,28 @@ const (
 	Partial
 )
 
+// ReasonTooLarge is the reason of a single record, or a request its sink
+// cannot split, that is larger than the server takes.
+const ReasonTooLarge = "too_large"
+
+// RejectReason is the reason res's records are counted and dead-lettered
+// under: the sink's, or "status_<status>" when it gave none.
+func RejectReason(res Result) string {
+	if res.Reason != "" {
+		return res.Reason
+	}
+	return "status_" + res.Status
+}
+
+// Split cuts req in two when sink is a Splitter and req holds more than
+// one record.
+func Split[R Request](sink Sink[R], req R) (first, second R, ok bool) {
+	if sp, can := sink.(Splitter[R]); can {
+		return sp.Split(req)
+	}
+	return first, second, false
+}
+
 // Splitter is implemented by sinks whose requests can be cut in two. The
 // runner uses it for TooLarge requests; it is the first case of a request
 // whose parts get outcomes of their own, each part re-driven by the runner
@@ -139,6 +161,12 @@ type Rejection struct {
 	Status string // the records' status, such as "400"
 	Reason string // low-cardinality, such as "mapper_parsing_exception"
 	Err    error  // the server's reason, for the log and the dead-letter file
+}
+
+// Result is the rejection as a permanent result, for what counts and
+// dead-letters refused requests.
+func (rj Rejection) Result() Result {
+	return Result{Outcome: Permanent, Status: rj.Status, Reason: rj.Reason, Err: rj.Err}
 }
 
 // Events receives a sink's delivery events; the daemon counts them as

@@ -218,18 +218,16 @@ func (r *Runner[R]) deliver(ctx context.Context, req R) bool {
 			}
 			continue
 		case res.Outcome == TooLarge:
-			if sp, can := r.sink.(Splitter[R]); can {
-				if first, second, ok := sp.Split(req); ok {
-					r.log.Info("request too large for the server, sending it in halves", "sink", r.name,
-						"records", req.Records(), "bytes", req.Bytes(), "first", first.Records(), "second", second.Records())
-					ok := r.deliver(ctx, first)
-					first.Release()
-					ok = ok && r.deliver(ctx, second)
-					second.Release()
-					return ok
-				}
+			if first, second, ok := Split(r.sink, req); ok {
+				r.log.Info("request too large for the server, sending it in halves", "sink", r.name,
+					"records", req.Records(), "bytes", req.Bytes(), "first", first.Records(), "second", second.Records())
+				ok := r.deliver(ctx, first)
+				first.Release()
+				ok = ok && r.deliver(ctx, second)
+				second.Release()
+				return ok
 			}
-			res.Reason = "too_large"
+			res.Reason = ReasonTooLarge
 		}
 		return r.reject(ctx, req, res)
 	}
@@ -240,7 +238,7 @@ func (r *Runner[R]) deliver(ctx context.Context, req R) bool {
 func (r *Runner[R]) rejectAll(ctx context.Context, rejected []Rejection) bool {
 	ok := true
 	for _, rj := range rejected {
-		ok = ok && r.reject(ctx, rj.Req, Result{Status: rj.Status, Reason: rj.Reason, Err: rj.Err})
+		ok = ok && r.reject(ctx, rj.Req, rj.Result())
 		rj.Req.Release()
 	}
 	return ok
@@ -274,9 +272,7 @@ func (r *Runner[R]) send(ctx context.Context, req R, attempt *int) (Result, bool
 		if ctx.Err() != nil {
 			return res, false
 		}
-		if (res.Outcome == Permanent || res.Outcome == TooLarge) && r.d.HoldStatuses.Has(res.Status) {
-			res.Outcome = Held
-		}
+		res.Outcome = r.d.HoldStatuses.Outcome(res)
 		if res.Outcome == Permanent || res.Outcome == TooLarge {
 			r.ev.Failed(res.Status, false, took)
 			return res, true
@@ -349,10 +345,7 @@ func (r *Runner[R]) backoff(attempt int, server time.Duration) time.Duration {
 // dead-letter write is retried with backoff: it returns false, leaving the
 // batch uncommitted, only when ctx ends first.
 func (r *Runner[R]) reject(ctx context.Context, req Request, res Result) bool {
-	reason := res.Reason
-	if reason == "" {
-		reason = "status_" + res.Status
-	}
+	reason := RejectReason(res)
 	attrs := []any{"sink", r.name, "status", res.Status, "reason", reason, "records", req.Records(),
 		"sample", req.Sample(), "err", res.Err}
 	if r.dead != nil {

@@ -60,3 +60,12 @@ func (s StatusSet) Has(status string) bool {
 	}
 	return slices.Contains(s.codes, c) || slices.Contains(s.classes, c/100)
 }
+
+// Outcome is res's outcome with the set applied: a Permanent or TooLarge
+// answer whose status is in the set is Held, not the records' fault.
+func (s StatusSet) Outcome(res Result) Outcome {
+	if (res.Outcome == Permanent || res.Outcome == TooLarge) && s.Has(res.Status) {
+		return Held
+	}
+	return res.Outcome
+}

@@ -66,7 +66,7 @@ func (s *sender[R]) deliver(ctx context.Context, req R, v *verdict) {
 	case outputs.Partial:
 		v.accepted += res.Accepted
 		for _, rj := range res.Rejected {
-			s.reject(rj.Req, rj.Status, rj.Reason, rj.Err, v)
+			s.reject(rj.Req, rj.Result(), v)
 			rj.Req.Release()
 		}
 		if res.Retry != nil {
@@ -78,31 +78,26 @@ func (s *sender[R]) deliver(ctx context.Context, req R, v *verdict) {
 			v.retry = true
 		}
 		return
+	}
+	switch s.hold.Outcome(res) {
 	case outputs.Retryable, outputs.Held:
 		s.retry(req, res, v)
 		return
-	}
-	if s.hold.Has(res.Status) {
-		s.retry(req, res, v)
-		return
-	}
-	if res.Outcome == outputs.TooLarge {
-		if sp, ok := s.sink.(outputs.Splitter[R]); ok {
-			if first, second, ok := sp.Split(req); ok {
-				s.log.Info("request too large for the server, sending it in halves",
-					"records", req.Records(), "bytes", req.Bytes())
-				s.deliver(ctx, first, v)
-				first.Release()
-				if !v.retry {
-					s.deliver(ctx, second, v)
-				}
-				second.Release()
-				return
+	case outputs.TooLarge:
+		if first, second, ok := outputs.Split(s.sink, req); ok {
+			s.log.Info("request too large for the server, sending it in halves",
+				"records", req.Records(), "bytes", req.Bytes())
+			s.deliver(ctx, first, v)
+			first.Release()
+			if !v.retry {
+				s.deliver(ctx, second, v)
 			}
+			second.Release()
+			return
 		}
-		res.Reason = "too_large"
+		res.Reason = outputs.ReasonTooLarge
 	}
-	s.reject(req, res.Status, res.Reason, res.Err, v)
+	s.reject(req, res, v)
 }
 
 func (s *sender[R]) retry(req R, res outputs.Result, v *verdict) {
@@ -113,14 +108,12 @@ func (s *sender[R]) retry(req R, res outputs.Result, v *verdict) {
 
 // reject counts, logs and dead-letters records refused for good. A failed
 // dead-letter write makes the chunk retried: its records are not safe yet.
-func (s *sender[R]) reject(req outputs.Request, status, reason string, cause error, v *verdict) {
-	if reason == "" {
-		reason = "status_" + status
-	}
-	attrs := []any{"status", status, "reason", reason, "records", req.Records(),
-		"sample", req.Sample(), "err", cause}
+func (s *sender[R]) reject(req outputs.Request, res outputs.Result, v *verdict) {
+	reason := outputs.RejectReason(res)
+	attrs := []any{"status", res.Status, "reason", reason, "records", req.Records(),
+		"sample", req.Sample(), "err", res.Err}
 	if s.dead != nil {
-		if err := s.dead.Write(s.name, reason, cause, req); err != nil {
+		if err := s.dead.Write(s.name, reason, res.Err, req); err != nil {
 			s.log.Error("dead-letter write failed; Fluent Bit retries the chunk", append(attrs, "dead_letter_err", err)...)
 			v.retry = true
 			return
