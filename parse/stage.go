@@ -300,9 +300,7 @@ func (s *Stage) handle(ctx context.Context, out chan<- *record.Batch, b *record.
 	if direct {
 		o.refs = addRefs(o.refs, []*inRef{ref})
 	}
-	ok := s.emit(ctx, out, &o)
-	ref.release(true)
-	return ok
+	return s.emit(ctx, out, &o, ref)
 }
 
 // outgoing is what one output batch carries: its records, the input
@@ -369,14 +367,16 @@ func (s *Stage) joins(b *record.Batch, now time.Time) bool {
 }
 
 // emit sends o's records as one batch whose acknowledgement releases a
-// hold on each input batch they were made from; then it drops the holds
-// of o's events, which that batch took over, so no input is acknowledged
-// early. Restart offsets are held at the first line still waiting in each
-// record's file.
-func (s *Stage) emit(ctx context.Context, out chan<- *record.Batch, o *outgoing) bool {
-	defer release(o.done)
+// hold on each input batch they were made from. The holds of o's events
+// and the stage's own hold (own, when not nil) are dropped once that batch
+// has taken over and before it is sent, so no input is acknowledged early
+// and the one who acknowledges the batch last also acknowledges its
+// inputs, not the stage some time later. Restart offsets are held at the
+// first line still waiting in each record's file.
+func (s *Stage) emit(ctx context.Context, out chan<- *record.Batch, o *outgoing, own *inRef) bool {
 	recs, refs := o.recs, o.refs
 	if len(recs) == 0 {
+		s.drop(o.done, own)
 		return true
 	}
 	for i := range recs {
@@ -400,7 +400,16 @@ func (s *Stage) emit(ctx context.Context, out chan<- *record.Batch, o *outgoing)
 			r.release(false)
 		}
 	})
+	s.drop(o.done, own)
 	return send(ctx, out, b)
+}
+
+// drop releases the holds the stage no longer needs.
+func (s *Stage) drop(done []*inRef, own *inRef) {
+	release(done)
+	if own != nil {
+		own.release(true)
+	}
 }
 
 // flush sends the events that waited FlushTimeout since their last line;
@@ -415,7 +424,7 @@ func (s *Stage) flush(ctx context.Context, out chan<- *record.Batch, now time.Ti
 			s.end(&o, ps, k)
 		}
 	}
-	return s.emit(ctx, out, &o)
+	return s.emit(ctx, out, &o, nil)
 }
 
 // finish makes ev's record. The holds ev has on its input batches are
