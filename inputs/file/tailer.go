@@ -110,7 +110,7 @@ func New(cfg Config) (*Tailer, error) {
 		maxLine: cfg.MaxLineSize, buf: make([]byte, bufSize), head: make([]byte, fingerprint.DefaultSize),
 		byPath: map[string]*reader{}, byID: map[osfile.ID]*reader{}, skipped: map[string]string{},
 	}
-	t.batch = batcher{out: t.out, maxRecs: cfg.BatchSize, maxBytes: 1 << 20}
+	t.batch = batcher{out: t.out, maxRecs: cfg.BatchSize, maxBytes: 1 << 20, pool: newPool()}
 	t.emit = t.batch.add
 	return t, nil
 }
