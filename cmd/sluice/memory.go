@@ -22,7 +22,26 @@ const (
 	// fitBatchSize is where lowering the batch size first stops, before
 	// requests in flight are given up.
 	fitBatchSize = 256 << 10
+	// heldShare is the part of the memory limit the lines held waiting for
+	// their pod's metadata may take: a held line costs its body and its
+	// record, and a node full of new pods must not take the limit.
+	heldShare = 8
 )
+
+// fitToMemory sizes what sluice holds in memory to a known limit (0:
+// none): the outputs' batches (fitOutputs) and the lines held waiting for
+// pod metadata, lowered to an eighth of the limit. Each change is logged.
+func fitToMemory(limit int64, cfg *config.Config, log *slog.Logger) {
+	if limit <= 0 {
+		return
+	}
+	fitOutputs(limit, &cfg.Outputs, log)
+	if held := int64(cfg.Kubernetes.MaxHeldBytes); held > limit/heldShare {
+		cfg.Kubernetes.MaxHeldBytes = config.ByteSize(limit / heldShare)
+		log.Info("memory_limit: kubernetes.max_held_bytes lowered to fit",
+			"limit_bytes", limit, "max_held_bytes", limit/heldShare, "was", held)
+	}
+}
 
 // fitOutputs lowers the outputs' batch sizes and requests in flight until
 // what they can hold at once, (max_in_flight + 1 read ahead) × batch_size

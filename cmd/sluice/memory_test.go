@@ -63,3 +63,22 @@ func TestFitOutputs(t *testing.T) {
 		t.Errorf("log: %q", logs.String())
 	}
 }
+
+// A 256 MiB limit lowers the default 64 MiB of held lines to 32 MiB; no
+// limit changes nothing.
+func TestFitToMemory(t *testing.T) {
+	cfg := config.Default()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	fitToMemory(0, &cfg, log)
+	if cfg.Kubernetes.MaxHeldBytes != 64<<20 {
+		t.Fatalf("no limit: max_held_bytes %d", cfg.Kubernetes.MaxHeldBytes)
+	}
+	fitToMemory(256<<20, &cfg, log)
+	if cfg.Kubernetes.MaxHeldBytes != 32<<20 {
+		t.Errorf("256 MiB limit: max_held_bytes %d, want %d", cfg.Kubernetes.MaxHeldBytes, 32<<20)
+	}
+	if !strings.Contains(logs.String(), "max_held_bytes lowered") {
+		t.Errorf("log: %q", logs.String())
+	}
+}

@@ -39,7 +39,7 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 		log.Warn("no memory limit set", "err", err)
 	}
 	log.Info("memory", "limit_bytes", lim.Bytes, "limit_from", lim.Source, "gc_percent", gc)
-	fitOutputs(lim.Bytes, &cfg.Outputs, log)
+	fitToMemory(lim.Bytes, &cfg, log)
 	m := metrics.New()
 	ready := metrics.NewReadiness("buffer", "inputs", "outputs")
 	var bufRef atomic.Pointer[buffer.Buffer]
