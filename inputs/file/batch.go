@@ -56,6 +56,21 @@ func (b *batcher) add(r record.Record) {
 	b.bytes += len(r.Body)
 }
 
+// trim lets go of the memory kept for the next batches: the current slab
+// and the pool's free lists. An idle node then holds none of a burst's
+// slabs; the next burst makes new ones.
+func (b *batcher) trim() {
+	b.swap(nil)
+	for {
+		select {
+		case <-b.pool.slabs:
+		case <-b.pool.recs:
+		default:
+			return
+		}
+	}
+}
+
 // swap makes s the current slab, dropping the batcher's hold on the old one.
 func (b *batcher) swap(s *slab) {
 	if b.cur != nil {

@@ -107,3 +107,35 @@ func TestUnreleasedBatchIsNotReused(t *testing.T) {
 		t.Fatalf("an acknowledged but unreleased batch reads %.20q, want %.20q", kept.Records[0].Body, want)
 	}
 }
+
+// trim empties the pool and drops the current slab, and a batch still
+// held keeps its bodies.
+func TestTrimLetsGo(t *testing.T) {
+	b, out := newTestBatcher(1024)
+	var sent []*record.Batch
+	for i := range 2000 {
+		b.add(record.Record{Body: line(i, 1000)})
+		if b.full() {
+			b.send(ackFuncs{})
+			sent = append(sent, <-out)
+		}
+	}
+	b.add(record.Record{Body: line(7, 100)})
+	b.send(ackFuncs{})
+	held := <-out
+	for _, bt := range sent {
+		bt.Release()
+	}
+	if len(b.pool.slabs) == 0 || len(b.pool.recs) == 0 {
+		t.Fatalf("pool before trim: %d slabs, %d record slices; want some of each", len(b.pool.slabs), len(b.pool.recs))
+	}
+	b.trim()
+	if len(b.pool.slabs) != 0 || len(b.pool.recs) != 0 || b.cur != nil {
+		t.Errorf("after trim: %d slabs, %d record slices, current slab %v", len(b.pool.slabs), len(b.pool.recs), b.cur != nil)
+	}
+	b.add(record.Record{Body: line(8, 100)})
+	last := held.Records[len(held.Records)-1]
+	if want := line(7, 100); !bytes.Equal(last.Body, want) {
+		t.Errorf("held batch reads %.20q after trim, want %.20q", last.Body, want)
+	}
+}
