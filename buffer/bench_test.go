@@ -89,22 +89,28 @@ func BenchmarkAppend(b *testing.B) {
 	}
 }
 
+// benchReader opens a buffer and sink a's Reader, both closed when b ends.
+func benchReader(b *testing.B, cfg Config) (*Buffer, *Reader) {
+	buf, err := Open(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { buf.Close() })
+	r, err := buf.Reader("a")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(r.Close)
+	return buf, r
+}
+
 // BenchmarkReadCommit reads and commits 1,000 records per operation, as a
 // sink's delivery loop does, from segments already written (and in the page
 // cache); the buffer is refilled off the clock when it runs dry.
 func BenchmarkReadCommit(b *testing.B) {
 	cfg := benchConfig(testdir.New(b), FsyncInterval)
 	cfg.OnFull = OnFullBlock
-	buf, err := Open(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer buf.Close()
-	r, err := buf.Reader("a")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
+	buf, r := benchReader(b, cfg)
 	batch := benchRecords(0)
 	ctx := context.Background()
 	avail := 0 // records appended and not read yet
@@ -138,6 +144,21 @@ func BenchmarkReadCommit(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)*benchBatch/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkCommit is one Commit within a segment, the call a sink makes
+// after each accepted request: what saving the cursor costs on every
+// commit, the sync loop's fsyncs included as they fall due.
+func BenchmarkCommit(b *testing.B) {
+	buf, r := benchReader(b, benchConfig(testdir.New(b), FsyncInterval))
+	pos := buf.Stats().Durable
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		pos.Offset++
+		pos.Records++
+		r.Commit(pos)
+	}
 }
 
 // fillBuffer writes about 256 MiB of benchRecords to a buffer in dir (the

@@ -3,24 +3,32 @@
 //
 // Records are appended to segment files (buffer/segment) under one folder,
 // each framed with its length and a CRC32C. Every configured sink reads
-// through its own cursor, which is persisted; a segment is deleted once every
-// cursor has passed it.
+// through its own cursor; a segment is deleted once every cursor has passed
+// it, as fsynced. A cursor is kept in cursors/<sink>.pos, saved in place
+// like a database's meta pages (cursorfile.go): two slots, each with a
+// sequence number and a CRC-32C, the one not holding the last fsynced copy
+// written with one pwrite on every Commit, and fsynced by the sync loop.
+// Open loads the valid slot with the highest sequence number, and moves a
+// cursor an earlier version left in <sink>.json into that file.
 //
 // Guarantees: Append's callback reports true only after the records are
 // fsynced, so an input that checkpoints from it never skips a line the
 // buffer could lose; after a failed fsync it reports false, so the input
 // reads those lines again instead of waiting forever. A cursor moves only
-// on Commit, after the sink accepted the records, so after a crash a sink
-// re-reads at most what it had not committed. Records keep their append order. The folder holds at most
+// on Commit, after the sink accepted the records, so after a killed process
+// a sink re-reads at most what it had not committed; after a power loss, at
+// most what it committed since the last fsync of its cursor, or, should a
+// cursor file lose both slots, everything from the oldest record. Records
+// keep their append order. The folder holds at most
 // MaxBytes plus one batch: when full, Append blocks (the default) or drops
 // the oldest segment and counts, per sink, the records that sink lost.
 //
 // Known limitations: fsync runs with the buffer's lock held, so appends and
 // reads pause for its duration (see the fsync latency metric). After a crash
 // new records always go to a fresh segment, so a torn segment is never
-// appended to. On Windows a cursor file that another process holds without
-// delete sharing is retried for about a second (internal/atomicfile), also
-// with the lock held.
+// appended to. Each cursor file stays open while the buffer is: on Windows
+// nothing may rename or delete it then (stale cursors go at Open, before
+// any is opened).
 package buffer
 
 import (
@@ -106,6 +114,7 @@ func Open(cfg Config) (*Buffer, error) {
 		next = b.segs[n-1].index + 1
 	}
 	if err := b.newSegment(next); err != nil {
+		b.closeCursors()
 		return nil, err
 	}
 	b.synced = b.end()
@@ -171,35 +180,94 @@ func (b *Buffer) fileSize(idx uint64) int64 {
 }
 
 // recoverCursors loads each sink's cursor, falling back to the oldest
-// segment when it is missing, corrupt or points at a segment that is gone.
-// A cursor file that cannot be read (not corrupt) is an *UnreadableErr.
+// segment when it is missing, corrupt or points at a segment that is gone,
+// and keeps each cursor file open for the saves to come. A cursor file that
+// cannot be read (not corrupt) is an *UnreadableErr.
 func (b *Buffer) recoverCursors() error {
-	oldest := b.oldest()
 	for _, name := range b.cfg.Sinks {
-		pos, ok, err := loadCursor(b.cfg.Dir, name)
-		if uerr := cursorUnreadable(b.cfg.Dir, name, err); uerr != nil {
-			return uerr
-		}
+		c, err := b.recoverCursor(name)
 		if err != nil {
-			b.cfg.Logger.Warn("buffer cursor corrupt, the sink restarts at the oldest record", "sink", name, "err", err)
+			b.closeCursors()
+			return err
 		}
-		s := b.seg(pos.Segment)
-		switch {
-		case !ok || s == nil || pos.Offset < segment.HeaderSize:
-			pos = oldest
-		case pos.Offset > s.size:
-			pos = Position{Segment: s.index, Offset: s.size, Records: s.records}
-		case pos.Records > s.records:
-			// Corruption can hide frames from the count; the offset stays
-			// right, only the lag figure would be off.
-			pos.Records = s.records
-		}
-		b.cursors[name] = &cursor{name: name, committed: pos, saved: pos}
+		b.cursors[name] = c
 	}
 	for _, p := range staleCursors(b.cfg.Dir, b.cfg.Sinks) {
 		os.Remove(p)
 	}
 	return nil
+}
+
+// recoverCursor opens one sink's cursor file, if there is one, and finds
+// where the sink resumes. What it read is fsynced before any save may
+// overwrite the other slot: after a killed process it may have come from
+// the page cache only. A cursor left in <sink>.json by an earlier version
+// is written into the new file, fsynced, and then removed.
+func (b *Buffer) recoverCursor(name string) (*cursor, error) {
+	f, pos, ok, err := openCursorFile(b.cfg.Dir, name)
+	if f == nil {
+		return nil, &UnreadableErr{What: "cursor", Path: cursorPath(b.cfg.Dir, name), Err: err}
+	}
+	migrate := false
+	if !ok && err == nil {
+		pos, ok, err = loadJSONCursor(b.cfg.Dir, name)
+		if err != nil && !errors.Is(err, errCorruptCursor) {
+			f.close()
+			return nil, &UnreadableErr{What: "cursor", Path: jsonCursorPath(b.cfg.Dir, name), Err: err}
+		}
+		migrate = ok || err != nil
+	}
+	if err != nil {
+		b.cfg.Logger.Warn("buffer cursor corrupt, the sink restarts at the oldest record", "sink", name, "err", err)
+	}
+	loaded := ok && !migrate
+	pos = b.resumeAt(pos, ok)
+	c := &cursor{name: name, committed: pos, saved: pos, file: f}
+	var serr error
+	switch {
+	case migrate:
+		if serr = f.write(pos); serr == nil {
+			serr = f.sync()
+		}
+		if serr == nil {
+			c.written = pos
+			os.Remove(jsonCursorPath(b.cfg.Dir, name))
+		}
+	case loaded:
+		serr = f.sync()
+	}
+	if serr != nil {
+		b.ev.DiskError(OpCursor)
+		b.cfg.Logger.Error("save buffer cursor", "sink", name, "err", serr)
+	}
+	return c, nil
+}
+
+// resumeAt is where a sink whose cursor loaded pos (ok false: none) starts.
+func (b *Buffer) resumeAt(pos Position, ok bool) Position {
+	s := b.seg(pos.Segment)
+	switch {
+	case !ok || s == nil || pos.Offset < segment.HeaderSize:
+		return b.oldest()
+	case pos.Offset > s.size:
+		return Position{Segment: s.index, Offset: s.size, Records: s.records}
+	case pos.Records > s.records:
+		// Corruption can hide frames from the count; the offset stays
+		// right, only the lag figure would be off.
+		pos.Records = s.records
+	}
+	return pos
+}
+
+// closeCursors closes the cursor files; saves after it fail.
+func (b *Buffer) closeCursors() error {
+	var errs []error
+	for _, c := range b.cursors {
+		if c.file != nil {
+			errs = append(errs, c.file.close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // oldest is the position before the first record in the buffer.
@@ -467,6 +535,7 @@ func (b *Buffer) Close() error {
 	b.cond.Broadcast()
 	err := b.syncLocked()
 	b.saveCursors()
+	err = errors.Join(err, b.closeCursors())
 	if b.w != nil {
 		err = errors.Join(err, b.w.Close())
 		b.w = nil

@@ -231,26 +231,6 @@ func TestFullBufferDropsOldest(t *testing.T) {
 	}
 }
 
-func TestCorruptCursorRestartsFromOldest(t *testing.T) {
-	dir := testdir.New(t)
-	b, err := Open(testConfig(dir, "a"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Append(context.Background(), recs(0, 50), nil)
-	r, _ := b.Reader("a")
-	readN(t, r, 50, true)
-	r.Close()
-	b.Close()
-	if err := os.WriteFile(cursorPath(dir, "a"), []byte("{not json"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b2 := open(t, testConfig(dir, "a"))
-	r2, _ := b2.Reader("a")
-	defer r2.Close()
-	checkSeq(t, readN(t, r2, 50, true), 0)
-}
-
 func TestTornTailIsCutAtRestart(t *testing.T) {
 	dir := testdir.New(t)
 	ev := &counting{}

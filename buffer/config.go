@@ -72,7 +72,7 @@ func (c *Config) setDefaults() error {
 }
 
 // OpCursor is the DiskError operation of a cursor file that could not be
-// replaced (written to a temporary file and renamed over the old one).
+// created, written or fsynced.
 const OpCursor = "cursor"
 
 // Events receives what the buffer does, so the daemon can count it without

@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -212,50 +212,53 @@ func randomBytes(rng *rand.Rand, n int) []byte {
 	return b
 }
 
-var cursorNumber = regexp.MustCompile(`"(segment|offset|records)":(\d+)`)
+// slotFields are the byte offsets of a cursor slot's position fields.
+var slotFields = map[string]int{"segment": 12, "offset": 20, "records": 28}
 
-// flipCursorDigit flips one bit of one digit of the cursor's field so that
-// the number is still a number and accept(new value) holds.
-func flipCursorDigit(t testing.TB, dir, field string, accept func(int64) bool) string {
+// flipCursorBit flips, in each of the cursor file's given slots, one bit of
+// field such that accept(the slot's position, the new value) holds: a
+// plausible value that only the checksum can tell is wrong.
+func flipCursorBit(t testing.TB, dir string, slots []int, field string, accept func(Position, int64) bool) string {
 	t.Helper()
-	var desc string
-	mutateFile(t, sinkCursorPath(dir), func(b []byte) []byte {
-		for _, m := range cursorNumber.FindAllSubmatchIndex(b, -1) {
-			if string(b[m[2]:m[3]]) != field {
-				continue
-			}
-			for i := m[4]; i < m[5]; i++ {
-				for bit := 0; bit < 4; bit++ {
-					c := bytes.Clone(b)
-					c[i] ^= 1 << bit
-					if c[i] < '0' || c[i] > '9' || (i == m[4] && c[i] == '0' && m[5]-m[4] > 1) {
-						continue
-					}
-					v, _ := strconv.ParseInt(string(c[m[4]:m[5]]), 10, 64)
-					if accept(v) {
-						desc = fmt.Sprintf("%s %s → %d (bit %d of byte %d)", field, b[m[4]:m[5]], v, bit, i)
-						return c
-					}
+	path := sinkCursorPath(dir)
+	var desc []string
+	for _, slot := range slots {
+		s := readSlots(t, path)[slot]
+		if s.err != nil {
+			t.Fatalf("fixture: cursor slot %d: %v", slot, s.err)
+		}
+		mutateSlot(t, path, slot, func(b []byte) {
+			at := slotFields[field]
+			v := binary.LittleEndian.Uint64(b[at:])
+			for bit := range 63 {
+				if nv := int64(v ^ 1<<bit); accept(s.pos, nv) {
+					binary.LittleEndian.PutUint64(b[at:], uint64(nv))
+					desc = append(desc, fmt.Sprintf("slot %d's %s %d → %d", slot, field, v, nv))
+					return
 				}
 			}
-		}
-		t.Fatalf("no single-bit flip of the cursor's %s fits: %s", field, b)
-		return nil
-	})
-	return desc
+			t.Fatalf("no single-bit flip of slot %d's %s fits: %+v", slot, field, s.pos)
+		})
+	}
+	return strings.Join(desc, ", ")
 }
 
-// rewriteCursor replaces sink a's cursor file with a well-formed one at p.
+// bothSlots and newest name the slots flipCursorBit damages.
+func bothSlots(testing.TB, string) []int { return []int{0, 1} }
+
+func newest(t testing.TB, dir string) []int { return []int{newestSlot(t, sinkCursorPath(dir))} }
+
+// rewriteCursor saves p, fsynced, as sink a's newest cursor.
 func rewriteCursor(t testing.TB, dir string, p Position) string {
 	t.Helper()
-	if err := saveCursor(dir, "a", p, true); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(sinkCursorPath(dir))
+	f, _, _, err := openCursorFile(dir, "a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return "cursor rewritten as " + string(b)
+	if err := errors.Join(f.write(p), f.sync(), f.close()); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("cursor rewritten as %+v", p)
 }
 
 // corruptRow is one way to damage the closed buffer.
@@ -420,46 +423,59 @@ func corruptRows() []corruptRow {
 				truncateFile(t, sinkCursorPath(dir), 0)
 				return "emptied the cursor"
 			}},
-		{name: "truncate the cursor file", fromOldest: true,
+		{name: "zero the whole cursor file", fromOldest: true,
 			damage: func(t *testing.T, dir string, fx *corruptFixture, rng *rand.Rand) string {
-				st, err := os.Stat(sinkCursorPath(dir))
-				if err != nil {
-					t.Fatal(err)
-				}
-				n := 1 + rng.Int64N(st.Size()-1)
-				truncateFile(t, sinkCursorPath(dir), n)
-				return fmt.Sprintf("cut the cursor to %d of its %d bytes", n, st.Size())
+				mutateFile(t, sinkCursorPath(dir), func(b []byte) []byte { clear(b); return b })
+				return "zeroed the cursor, as a file created just before a crash"
 			}},
-		{name: "append garbage to the cursor file", fromOldest: true,
+		{name: "truncate the cursor file inside its first slot", fromOldest: true,
+			damage: func(t *testing.T, dir string, fx *corruptFixture, rng *rand.Rand) string {
+				n := 1 + rng.Int64N(slotLen-1)
+				truncateFile(t, sinkCursorPath(dir), n)
+				return fmt.Sprintf("cut the cursor to %d bytes", n)
+			}},
+		// A sink whose newest slot is damaged resumes from the other slot:
+		// an earlier position, so it reads more, never less.
+		{name: "truncate the cursor file inside its second slot",
+			damage: func(t *testing.T, dir string, fx *corruptFixture, rng *rand.Rand) string {
+				n := slotSize + rng.Int64N(slotLen)
+				truncateFile(t, sinkCursorPath(dir), n)
+				return fmt.Sprintf("cut the cursor to %d bytes", n)
+			}},
+		{name: "append garbage to the cursor file",
 			damage: func(t *testing.T, dir string, fx *corruptFixture, rng *rand.Rand) string {
 				g := randomBytes(rng, 1+rng.IntN(100))
 				mutateFile(t, sinkCursorPath(dir), func(b []byte) []byte { return append(b, g...) })
 				return fmt.Sprintf("appended %d random bytes to the cursor", len(g))
 			}},
-		{name: "flip a structural byte of the cursor file", fromOldest: true,
+		{name: "random bytes over the newest cursor slot",
 			damage: func(t *testing.T, dir string, fx *corruptFixture, rng *rand.Rand) string {
-				mutateFile(t, sinkCursorPath(dir), func(b []byte) []byte {
-					i := bytes.IndexByte(b, ':')
-					b[i] ^= 1 << rng.IntN(8)
-					return b
-				})
-				return "flipped a bit of the cursor's first colon"
+				slot := newest(t, dir)[0]
+				mutateSlot(t, sinkCursorPath(dir), slot, func(b []byte) { copy(b, randomBytes(rng, slotLen)) })
+				return fmt.Sprintf("overwrote cursor slot %d with random bytes", slot)
 			}},
-		{name: "flip the cursor's segment number to a later segment", fromOldest: true,
+		{name: "flip the newest cursor slot's segment number to a later segment",
 			damage: func(t *testing.T, dir string, fx *corruptFixture, rng *rand.Rand) string {
-				return flipCursorDigit(t, dir, "segment", func(v int64) bool {
-					return uint64(v) > fx.cursor.Segment && slices.Contains(fx.segs, uint64(v))
+				return flipCursorBit(t, dir, newest(t, dir), "segment", func(p Position, v int64) bool {
+					return uint64(v) > p.Segment && slices.Contains(fx.segs, uint64(v))
 				})
 			}},
-		{name: "flip the cursor's record count past the segment's", fromOldest: true,
+		{name: "flip both cursor slots' segment numbers to later segments", fromOldest: true,
 			damage: func(t *testing.T, dir string, fx *corruptFixture, rng *rand.Rand) string {
-				n := int64(len(fx.framesOf(fx.cursor.Segment)))
-				return flipCursorDigit(t, dir, "records", func(v int64) bool { return v > n })
+				return flipCursorBit(t, dir, bothSlots(t, dir), "segment", func(p Position, v int64) bool {
+					return uint64(v) > p.Segment && slices.Contains(fx.segs, uint64(v))
+				})
 			}},
-		{name: "flip the cursor's offset into a later frame", fromOldest: true,
+		{name: "flip both cursor slots' record counts past the segment's", fromOldest: true,
 			damage: func(t *testing.T, dir string, fx *corruptFixture, rng *rand.Rand) string {
-				return flipCursorDigit(t, dir, "offset", func(v int64) bool {
-					return v > fx.cursor.Offset && v < fx.cursor.Offset+4096 && !fx.boundary(fx.cursor.Segment, v)
+				return flipCursorBit(t, dir, bothSlots(t, dir), "records", func(p Position, v int64) bool {
+					return v > int64(len(fx.framesOf(p.Segment)))
+				})
+			}},
+		{name: "flip both cursor slots' offsets into later frames", fromOldest: true,
+			damage: func(t *testing.T, dir string, fx *corruptFixture, rng *rand.Rand) string {
+				return flipCursorBit(t, dir, bothSlots(t, dir), "offset", func(p Position, v int64) bool {
+					return v > p.Offset && v < p.Offset+4096 && !fx.boundary(p.Segment, v)
 				})
 			}},
 		// The two rows below write well-formed cursor files (a sound

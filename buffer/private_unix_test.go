@@ -55,7 +55,7 @@ func TestFilesArePrivate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !seen[". "+filepath.Ext(segment.Name(1))] || !seen["cursors .json"] {
+	if !seen[". "+filepath.Ext(segment.Name(1))] || !seen["cursors "+cursorExt] {
 		t.Fatalf("the buffer wrote no segment or no cursor to check: %v", seen)
 	}
 }

@@ -306,6 +306,9 @@ func (r *Reader) Commit(pos Position) {
 	}
 	leaving := pos.Segment > r.c.committed.Segment
 	r.c.committed = pos
+	if b.closed {
+		return // the cursor files are closed: the batch is sent again after a restart
+	}
 	if leaving {
 		b.saveCursors()
 		b.free()
@@ -313,7 +316,7 @@ func (r *Reader) Commit(pos Position) {
 	}
 	// Written at once, synced by the loop: a killed sluice then re-sends at
 	// most the batch in flight, not a sync interval's worth.
-	if err := saveCursor(b.cfg.Dir, r.c.name, pos, false); err != nil {
+	if err := r.c.file.write(pos); err != nil {
 		b.ev.DiskError(OpCursor)
 		return
 	}

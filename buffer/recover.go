@@ -89,15 +89,3 @@ func notRegular(e os.DirEntry) error {
 	}
 	return fmt.Errorf("%w: its type is %v", errNotRegular, e.Type())
 }
-
-// cursorUnreadable returns an *UnreadableErr when loadCursor failed to read
-// a sink's cursor file for a reason other than corruption, and nil when the
-// cursor is merely missing or corrupt (the sink then starts at the oldest
-// record: duplicates, never loss). An unreadable cursor is kept: starting
-// over would later replace it and re-send the whole buffer.
-func cursorUnreadable(dir, name string, err error) error {
-	if err == nil || errors.Is(err, errCorruptCursor) {
-		return nil
-	}
-	return &UnreadableErr{What: "cursor", Path: cursorPath(dir, name), Err: err}
-}

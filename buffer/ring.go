@@ -7,13 +7,21 @@ import (
 	"github.com/sluicelog/sluice/buffer/segment"
 )
 
-// saveCursors writes every cursor that moved since it was last saved.
+// saveCursors makes every cursor that moved since it was last saved
+// durable: written (unless Commit wrote it already) and fsynced.
 func (b *Buffer) saveCursors() {
 	for _, c := range b.cursors {
 		if c.committed == c.saved {
 			continue
 		}
-		if err := saveCursor(b.cfg.Dir, c.name, c.committed, true); err != nil {
+		err := error(nil)
+		if c.written != c.committed {
+			err = c.file.write(c.committed)
+		}
+		if err == nil {
+			err = c.file.sync()
+		}
+		if err != nil {
 			b.ev.DiskError(OpCursor)
 			b.cfg.Logger.Error("save buffer cursor", "sink", c.name, "err", err)
 			continue

@@ -58,7 +58,7 @@ func (e *BufferEvents) Dropped(sink string, records int64) {
 func (e *BufferEvents) Corrupt(bytes int64) { e.corrupt.Add(float64(bytes)) }
 
 // DiskError implements buffer.Events. A failed cursor save is also a state
-// file that was not replaced, counted with the checkpoint's failures.
+// file that was not saved, counted with the checkpoint's failures.
 func (e *BufferEvents) DiskError(op string) {
 	e.diskErrors.WithLabelValues(op).Inc()
 	if op == buffer.OpCursor {

@@ -70,7 +70,7 @@ func New() *Registry {
 	m.kubeSynced = prometheus.NewGauge(prometheus.GaugeOpts{Name: "sluice_kubernetes_synced", Help: "1 once the pod cache completed its first list."})
 	m.replaceFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sluice_file_replace_failures_total",
-		Help: "State files that could not be replaced (temporary file, then a rename over the old one; on Windows retried for about a second while another process holds the file), by file: checkpoint, cursor, dead_letter (its rotation).",
+		Help: "State files that could not be replaced (temporary file, then a rename over the old one; on Windows retried for about a second while another process holds the file), by file: checkpoint, cursor (a buffer cursor written in place, that could not be written or fsynced), dead_letter (its rotation).",
 	}, []string{"file"})
 	m.joinedRecords = c("sluice_multiline_records_total", "Records made of more than one line by multiline joining.")
 	m.joinedLines = c("sluice_multiline_lines_total", "Lines that went into those records.")

@@ -22,7 +22,7 @@ func TestOpenMakesTheDataFolderPrivate(t *testing.T) {
 	files := []string{
 		filepath.Join(o.checkpoints, "files.json"),
 		filepath.Join(o.cfg.Dir, segment.Name(1)),
-		filepath.Join(cursors, "s.json"),
+		filepath.Join(cursors, "s.pos"),
 	}
 	for _, d := range []string{o.dataDir, o.checkpoints, o.cfg.Dir, cursors} {
 		if err := os.MkdirAll(d, 0o755); err != nil {

@@ -1,5 +1,5 @@
-// Package atomicfile replaces small state files (checkpoints, buffer
-// cursors) so that a crash leaves either the old or the new content, never a
+// Package atomicfile replaces small state files (checkpoints, the
+// dead-letter file's rotation) so that a crash leaves either the old or the new content, never a
 // torn file: write a temporary file, optionally fsync it, rename it over the
 // old one, and with fsync also sync the folder so the rename is durable.
 //
@@ -51,7 +51,7 @@ func write(path string, b []byte, sync bool, retry RetryFunc) error {
 		return fmt.Errorf("replace %s: %w", path, err)
 	}
 	if sync {
-		return syncDir(filepath.Dir(path))
+		return SyncDir(filepath.Dir(path))
 	}
 	return nil
 }

@@ -7,9 +7,9 @@ import (
 	"os"
 )
 
-// syncDir makes the rename durable: on POSIX file systems the new directory
-// entry is only safe once the directory itself is synced.
-func syncDir(dir string) error {
+// SyncDir makes a new or renamed entry of dir durable: on POSIX file systems
+// a directory entry is only safe once the directory itself is synced.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open folder %s: %w", dir, err)
