@@ -145,6 +145,7 @@ func runCase(t *testing.T, w workload, a agent, shared string, refs []podRef) re
 	srv := vlogs.Start(t)
 	dir := t.TempDir()
 	root := shared
+	rotations := 0 // set by writeLines before it returns
 	var writeLines func(context.Context) error
 	if root == "" {
 		root = filepath.Join(dir, "log")
@@ -152,7 +153,13 @@ func runCase(t *testing.T, w workload, a agent, shared string, refs []podRef) re
 		if err != nil {
 			t.Fatal(err)
 		}
-		writeLines = func(ctx context.Context) error { return write(ctx, w, files) }
+		writeLines = func(ctx context.Context) error {
+			err := write(ctx, w, files)
+			for _, f := range files {
+				rotations += f.Rotations()
+			}
+			return err
+		}
 	}
 	cmd := a.command(t, filepath.Join(root, "containers", "*.log"), dir, srv)
 
@@ -215,6 +222,9 @@ func runCase(t *testing.T, w workload, a agent, shared string, refs []podRef) re
 	}
 	row.WallSeconds = time.Since(began).Seconds()
 	row.Delivered = max(last, 0)
+	if !writing {
+		row.Rotations = rotations
+	}
 	s, err := sample(pid)
 	if err != nil && row.Note == "" {
 		t.Errorf("measure %s: %v", a.name(), err)

@@ -52,6 +52,9 @@ func formatRow(r results.Row) string {
 	if r.IdleCPUPerSecond != nil {
 		s += fmt.Sprintf(", idle CPU %.4f s/s", *r.IdleCPUPerSecond)
 	}
+	if r.Rotations > 0 {
+		s += fmt.Sprintf(", %d rotations", r.Rotations)
+	}
 	if r.Note != "" {
 		s += " (" + r.Note + ")"
 	}

@@ -61,7 +61,9 @@ type Row struct {
 	// IdleCPUPerSecond is CPU seconds per second over the idle window,
 	// for cases that have one; EndRSSMiB is then taken at its end.
 	IdleCPUPerSecond *float64 `json:"idle_cpu_seconds_per_second,omitempty"`
-	Note             string   `json:"note,omitempty"`
+	// Rotations counts the rotations of files written during the run.
+	Rotations int    `json:"rotations,omitempty"`
+	Note      string `json:"note,omitempty"`
 }
 
 // Complete reports whether every expected line arrived.
