@@ -1,4 +1,4 @@
-//go:build bench
+//go:build bench && linux
 
 package harness
 
@@ -112,12 +112,15 @@ func (a otelcolAgent) command(t *testing.T, include, dir string, srv *vlogs.Serv
 // bench/otelcol/config.yaml.tmpl. It says why when there is none.
 func loadOtelcol(t *testing.T) (otelcolAgent, string, error) {
 	t.Helper()
-	script, tmplPath := filepath.Join(repoRoot, "scripts", "install-otelcol.sh"), filepath.Join(repoRoot, "bench", "otelcol", "config.yaml.tmpl")
+	const script, defaultTmpl = "scripts/install-otelcol.sh", "bench/otelcol/config.yaml.tmpl"
+	tmplPath := filepath.Join(repoRoot, defaultTmpl)
 	if p := os.Getenv("BENCH_OTELCOL_TEMPLATE"); p != "" {
 		tmplPath = p
 	}
-	if _, err := os.Stat(tmplPath); err != nil {
-		return otelcolAgent{}, "", fmt.Errorf("no collector configuration: %w", err)
+	if _, err := os.Stat(tmplPath); errors.Is(err, os.ErrNotExist) && tmplPath == filepath.Join(repoRoot, defaultTmpl) {
+		return otelcolAgent{}, "", fmt.Errorf("%s is missing", defaultTmpl)
+	} else if err != nil {
+		return otelcolAgent{}, "", fmt.Errorf("collector configuration: %w", err)
 	}
 	tmpl, err := template.New(filepath.Base(tmplPath)).Option("missingkey=error").ParseFiles(tmplPath)
 	if err != nil {
@@ -125,11 +128,12 @@ func loadOtelcol(t *testing.T) (otelcolAgent, string, error) {
 	}
 	bin := os.Getenv("BENCH_OTELCOL")
 	if bin == "" {
-		if _, err := os.Stat(script); err != nil {
-			return otelcolAgent{}, "", fmt.Errorf("no collector: %w", err)
+		if _, err := os.Stat(filepath.Join(repoRoot, script)); errors.Is(err, os.ErrNotExist) {
+			return otelcolAgent{}, "", fmt.Errorf("%s is missing", script)
 		}
 		t.Logf("installing the OpenTelemetry Collector (%s; the first time it builds it, several minutes)", script)
 		cmd := exec.Command("bash", script)
+		cmd.Dir = repoRoot
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
@@ -209,6 +213,9 @@ func (r *running) stop(t *testing.T) {
 	}
 	select {
 	case <-r.done:
+		if r.err != nil {
+			t.Logf("%s after SIGTERM: %v", filepath.Base(r.cmd.Path), r.err)
+		}
 	case <-time.After(stopTimeout):
 		_ = r.cmd.Process.Kill()
 		<-r.done
