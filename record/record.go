@@ -12,6 +12,7 @@ package record
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -83,10 +84,12 @@ type Attr struct {
 
 // Batch is a group of records acknowledged as a whole.
 type Batch struct {
-	Records []Record
-	once    sync.Once
-	ack     func()
-	nack    func()
+	Records  []Record
+	once     sync.Once
+	ack      func()
+	nack     func()
+	release  func()
+	released atomic.Bool
 }
 
 // NewBatch returns a batch whose Ack runs ack once; ack may be nil.
@@ -98,6 +101,26 @@ func NewBatch(recs []Record, ack func()) *Batch {
 func (b *Batch) OnNack(nack func()) *Batch {
 	b.nack = nack
 	return b
+}
+
+// OnRelease sets what Release runs; it returns b for chaining.
+func (b *Batch) OnRelease(fn func()) *Batch {
+	b.release = fn
+	return b
+}
+
+// Release reports that nothing reads the records' memory any more (their
+// bodies, attrs and the slice itself), so the input may reuse it. It is
+// separate from Ack: the stage that copied the records (the buffer's
+// append) releases them at once and acknowledges them when the copy is
+// durable. Only the last holder of a batch may call it, and it must not
+// touch the records afterwards; a batch nobody releases is garbage
+// collected as usual. Calls after the first do nothing.
+func (b *Batch) Release() {
+	if b.release != nil && b.released.CompareAndSwap(false, true) {
+		b.Records = nil
+		b.release()
+	}
 }
 
 // Ack reports that every record of the batch is safe. Calls after the first

@@ -33,11 +33,13 @@ import (
 // so it covers everything the buffer holds.
 func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) error {
 	log := newLogger(cfg.Log, stderr)
-	if lim, err := memlimit.Apply(int64(cfg.MemoryLimit)); err != nil {
+	gc := memlimit.SetGCPercent()
+	lim, err := memlimit.Apply(int64(cfg.MemoryLimit))
+	if err != nil {
 		log.Warn("no memory limit set", "err", err)
-	} else if lim.Bytes > 0 {
-		log.Info("memory limit", "bytes", lim.Bytes, "from", lim.Source)
 	}
+	log.Info("memory", "limit_bytes", lim.Bytes, "limit_from", lim.Source, "gc_percent", gc)
+	fitToMemory(lim.Bytes, &cfg, log)
 	m := metrics.New()
 	ready := metrics.NewReadiness("buffer", "inputs", "outputs")
 	var bufRef atomic.Pointer[buffer.Buffer]
@@ -164,8 +166,9 @@ func appendAll(ctx context.Context, buf *buffer.Buffer, in <-chan *record.Batch,
 			err := buf.Append(ctx, b.Records, b.Done)
 			if err == nil {
 				// The buffer holds a copy; the batch waits for the fsync only
-				// to be acknowledged, and must not keep its bodies (the
-				// tailer's read slabs) alive for that long.
+				// to be acknowledged, and its bodies (the tailer's read
+				// slabs) go back to the tailer now, not after that wait.
+				b.Release()
 				b.Records = nil
 				break
 			}

@@ -61,16 +61,16 @@ func startFromKubeconfig(t *testing.T, kubeconfig string, c Config) *started {
 	return s
 }
 
-// startOnConfig builds a Cache on a clientset for rc and runs it like
-// startFromKubeconfig.
+// startOnConfig builds a Cache on the REST client New would make for rc
+// and runs it like startFromKubeconfig.
 func startOnConfig(t *testing.T, rc *rest.Config, c Config) *started {
 	t.Helper()
-	cs, err := kubernetes.NewForConfig(rc)
+	cl, err := newCoreClient(rc)
 	if err != nil {
-		t.Fatalf("clientset: %v", err)
+		t.Fatalf("client: %v", err)
 	}
 	s := newStarted(&c)
-	s.run(t, NewForClient(cs, c))
+	s.run(t, NewForClient(cl, c))
 	return s
 }
 
@@ -100,10 +100,13 @@ func (s *started) run(t *testing.T, k *Cache) {
 }
 
 // requestLog records the field selector of every pod list and watch a
-// client sends.
+// client sends, and how it was sent and answered.
 type requestLog struct {
 	mu   sync.Mutex
 	seen []string // "list spec.nodeName=n1", "watch spec.nodeName=n1", "watch-list spec.nodeName=n1"
+	// wire holds each answered request's user agent and the media type of
+	// the answer: "sluice application/vnd.kubernetes.protobuf;stream=watch".
+	wire []string
 }
 
 func (l *requestLog) wrap(rt http.RoundTripper) http.RoundTripper {
@@ -121,7 +124,13 @@ func (l *requestLog) wrap(rt http.RoundTripper) http.RoundTripper {
 			l.seen = append(l.seen, verb+" "+q.Get("fieldSelector"))
 			l.mu.Unlock()
 		}
-		return rt.RoundTrip(r)
+		resp, err := rt.RoundTrip(r)
+		if err == nil {
+			l.mu.Lock()
+			l.wire = append(l.wire, r.UserAgent()+" "+resp.Header.Get("Content-Type"))
+			l.mu.Unlock()
+		}
+		return resp, err
 	})
 }
 
@@ -129,6 +138,12 @@ func (l *requestLog) requests() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.seen)
+}
+
+func (l *requestLog) answers() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.wire)
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -277,6 +292,12 @@ func TestAPIServerNodePods(t *testing.T) {
 		t.Error("no request for pods recorded")
 	}
 	t.Logf("pod requests of the node's cache: %v", got)
+	// As New configures it: sluice's user agent, answers in protobuf.
+	for _, a := range reqs.answers() {
+		if !strings.HasPrefix(a, "sluice application/vnd.kubernetes.protobuf") {
+			t.Errorf("request answered as %q, want user agent sluice and protobuf", a)
+		}
+	}
 	// And without it the same API server hands them out: nothing else in
 	// the cache would filter them.
 	all := startOnConfig(t, s.Config(), Config{})

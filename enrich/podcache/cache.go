@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
@@ -98,9 +97,10 @@ type Cache struct {
 
 var _ enrich.PodSource = (*Cache)(nil)
 
-// NewForClient returns a Cache that talks to the API server through cs;
-// Run starts it. Tests pass a fake clientset; New builds a real one.
-func NewForClient(cs kubernetes.Interface, c Config) *Cache {
+// NewForClient returns a Cache that talks to the API server through cl;
+// Run starts it. Tests pass a fake clientset (see package podcachetest);
+// New builds a REST client.
+func NewForClient(cl Client, c Config) *Cache {
 	k := &Cache{
 		log:    c.Logger,
 		events: c.Events,
@@ -120,9 +120,9 @@ func NewForClient(cs kubernetes.Interface, c Config) *Cache {
 	if k.grace == 0 {
 		k.grace = DefaultGrace
 	}
-	k.pods = k.newPodInformer(cs, c.Resync)
+	k.pods = k.newPodInformer(cl, c.Resync)
 	if c.NamespaceLabels {
-		k.namespaces = k.newNamespaceInformer(cs, c.Resync)
+		k.namespaces = k.newNamespaceInformer(cl, c.Resync)
 	}
 	return k
 }
@@ -130,14 +130,13 @@ func NewForClient(cs kubernetes.Interface, c Config) *Cache {
 // newPodInformer watches the pods on the node. The pod informer of package
 // informers would do the same but gives no word of a list or watch that
 // succeeded, which is what tells Status that the API server is back.
-func (c *Cache) newPodInformer(cs kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
+func (c *Cache) newPodInformer(cl Client, resync time.Duration) cache.SharedIndexInformer {
 	var tweak func(*metav1.ListOptions)
 	if c.node != "" {
 		sel := fields.OneTermEqualSelector("spec.nodeName", c.node).String()
 		tweak = func(o *metav1.ListOptions) { o.FieldSelector = sel }
 	}
-	pods := cs.CoreV1().Pods(metav1.NamespaceAll)
-	return c.newInformer(listWatch(c, cs, podsResource, pods.List, pods.Watch, tweak), &v1.Pod{}, podsResource, resync,
+	return c.newInformer(listWatch(c, cl, podsResource, cl.ListPods, cl.WatchPods, tweak), &v1.Pod{}, podsResource, resync,
 		c.transformPod, c.onPod, c.onPodDelete)
 }
 
@@ -162,7 +161,7 @@ func (c *Cache) newInformer(lw cache.ListerWatcher, obj runtime.Object, r resour
 
 // listWatch lists and watches through list and watch, applying tweak to
 // the options and telling the cache of each call the API server accepted.
-func listWatch[L runtime.Object](c *Cache, cs kubernetes.Interface, r resource,
+func listWatch[L runtime.Object](c *Cache, cl Client, r resource,
 	list func(context.Context, metav1.ListOptions) (L, error),
 	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error),
 	tweak func(*metav1.ListOptions),
@@ -194,7 +193,7 @@ func listWatch[L runtime.Object](c *Cache, cs kubernetes.Interface, r resource,
 		},
 	}
 	// A fake clientset cannot stream lists; this lets the reflector know.
-	return cache.ToListWatcherWithWatchListSemantics(lw, cs)
+	return cache.ToListWatcherWithWatchListSemantics(lw, cl)
 }
 
 // reportSwallowed reports the failures that the reflector retries without

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/sluicelog/sluice/enrich/podcache/podcachetest"
 	"github.com/sluicelog/sluice/enrich/podmeta"
 	"github.com/sluicelog/sluice/record"
 )
@@ -112,7 +113,7 @@ func TestLookups(t *testing.T) {
 // TestUnchangedUpdateKeepsPointer checks the transform directly: a status
 // update that changes nothing sluice keeps hands back the stored *Pod.
 func TestUnchangedUpdateKeepsPointer(t *testing.T) {
-	c := NewForClient(fake.NewClientset(), Config{Node: testNode})
+	c := NewForClient(podcachetest.New(fake.NewClientset()), Config{Node: testNode})
 	pod := realisticPod(1, testNode)
 	o1, _ := c.transformPod(pod)
 	c.onPod(o1)

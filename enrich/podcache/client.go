@@ -10,7 +10,6 @@ import (
 
 	"github.com/sluicelog/sluice/internal/hostpath"
 
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -31,11 +30,11 @@ func New(c Config) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := kubernetes.NewForConfig(rc)
+	cl, err := newCoreClient(rc)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes: make a client for %s: %w", rc.Host, err)
 	}
-	return NewForClient(cs, c), nil
+	return NewForClient(cl, c), nil
 }
 
 func restConfig(kubeconfig string, log *slog.Logger) (*rest.Config, error) {

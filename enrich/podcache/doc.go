@@ -20,6 +20,12 @@
 // server reported it deleted, so that the last lines of its files, read
 // after it went, are still enriched; a janitor purges it then.
 //
+// Through what: New makes a REST client whose scheme knows core/v1 alone,
+// not client-go's Clientset, whose scheme registers every API group and
+// would add some 17 MB to the daemon and about 8 MB to its resident pages
+// (cmd/sluice's TestNoClientsetPackages keeps it out). Tests run the cache
+// on client-go's fake clientset through package podcachetest.
+//
 // When the API server is unreachable or refuses: lookups answer from what
 // is cached (nothing, before the first list); the informer's reflector
 // retries with backoff on its own; Status and Events.WatchError say what is

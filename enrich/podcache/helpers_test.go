@@ -22,8 +22,11 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/sluicelog/sluice/enrich/podcache/podcachetest"
 	"github.com/sluicelog/sluice/enrich/podmeta"
 )
+
+var _ Client = (*podcachetest.Clientset)(nil)
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
@@ -165,7 +168,7 @@ func start(t *testing.T, cs kubernetes.Interface, c Config) *started {
 	if f, ok := cs.(*fake.Clientset); ok {
 		s.watches = watchSignals(f)
 	}
-	s.run(t, NewForClient(cs, c))
+	s.run(t, NewForClient(podcachetest.New(cs), c))
 	return s
 }
 

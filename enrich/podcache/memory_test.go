@@ -10,6 +10,8 @@ import (
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/sluicelog/sluice/enrich/podcache/podcachetest"
 )
 
 // memoryPods is how many pods the memory measurement caches: several times
@@ -42,7 +44,7 @@ func bytesPerPod(tb testing.TB, n int) float64 {
 	})
 	ev := newRecorder()
 	before := liveHeap()
-	c := NewForClient(cs, Config{Node: testNode, Events: ev})
+	c := NewForClient(podcachetest.New(cs), Config{Node: testNode, Events: ev})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()

@@ -7,7 +7,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/sluicelog/sluice/record"
@@ -51,9 +50,8 @@ func (c *Cache) transformNamespace(obj any) (any, error) {
 
 // newNamespaceInformer watches every namespace: their labels are not on the
 // pods, and a namespace cannot be selected by the pods on a node.
-func (c *Cache) newNamespaceInformer(cs kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
-	nss := cs.CoreV1().Namespaces()
-	return c.newInformer(listWatch(c, cs, namespacesResource, nss.List, nss.Watch, nil), &v1.Namespace{}, namespacesResource,
+func (c *Cache) newNamespaceInformer(cl Client, resync time.Duration) cache.SharedIndexInformer {
+	return c.newInformer(listWatch(c, cl, namespacesResource, cl.ListNamespaces, cl.WatchNamespaces, nil), &v1.Namespace{}, namespacesResource,
 		resync, c.transformNamespace, c.onNamespace, c.onNamespaceDelete)
 }
 

@@ -19,6 +19,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/sluicelog/sluice/enrich"
+	"github.com/sluicelog/sluice/enrich/podcache/podcachetest"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -78,7 +79,7 @@ func BenchmarkStageOnCache(b *testing.B) {
 	}
 	cs := fake.NewClientset(pods...)
 	ev := newRecorder()
-	c := NewForClient(cs, Config{Node: testNode, Events: ev})
+	c := NewForClient(podcachetest.New(cs), Config{Node: testNode, Events: ev})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/sluicelog/sluice/enrich/podcache/podcachetest"
 	"github.com/sluicelog/sluice/enrich/podmeta"
 )
 
@@ -102,7 +103,7 @@ func TestBuildPod(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.config.Node = testNode
-			c := NewForClient(fake.NewClientset(), tt.config)
+			c := NewForClient(podcachetest.New(fake.NewClientset()), tt.config)
 			p := simplePod("ns", "p", "u", nil)
 			tt.pod(p)
 			o, _ := c.transformPod(p)

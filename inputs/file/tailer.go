@@ -110,7 +110,7 @@ func New(cfg Config) (*Tailer, error) {
 		maxLine: cfg.MaxLineSize, buf: make([]byte, bufSize), head: make([]byte, fingerprint.DefaultSize),
 		byPath: map[string]*reader{}, byID: map[osfile.ID]*reader{}, skipped: map[string]string{},
 	}
-	t.batch = batcher{out: t.out, maxRecs: cfg.BatchSize, maxBytes: 1 << 20}
+	t.batch = batcher{out: t.out, maxRecs: cfg.BatchSize, maxBytes: 1 << 20, pool: newPool()}
 	t.emit = t.batch.add
 	return t, nil
 }
@@ -145,6 +145,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 	defer func() { stopSave(); <-saveDone }()
 
 	lastDiscover := time.Now()
+	idle := 0 // polls in a row that read nothing
 	for ctx.Err() == nil {
 		// Discovery, rotation and deletion checks and the closing of
 		// drained files go on while the consumer is busy: only reading
@@ -155,6 +156,12 @@ func (t *Tailer) Run(ctx context.Context) error {
 		}
 		t.rewindNacked()
 		progressed := t.poll()
+		if idle = idle + 1; progressed {
+			idle = 0
+		}
+		if idle == idleTrimPolls {
+			t.batch.trim()
+		}
 		switch {
 		case !t.batch.flush():
 			t.batch.wait(ctx, t.cfg.PollInterval)
@@ -167,6 +174,10 @@ func (t *Tailer) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// idleTrimPolls is how many polls in a row must read nothing before the
+// batcher lets go of its spare slabs: two seconds at the default interval.
+const idleTrimPolls = 8
 
 // poll gives every readable file one turn; while the consumer is busy, it
 // reads nothing but still finishes files that were read to their end.

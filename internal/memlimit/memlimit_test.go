@@ -51,3 +51,18 @@ func TestApplySetsTheRuntimeLimit(t *testing.T) {
 		t.Fatalf("Apply chose %+v and the runtime's limit is %d, want %d", c, got, 300<<20)
 	}
 }
+
+// Without GOGC the collector's pace is GCPercent; with it, GOGC's.
+func TestSetGCPercent(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	t.Setenv("GOGC", "")
+	if got, now := SetGCPercent(), debug.SetGCPercent(100); got != GCPercent || now != GCPercent {
+		t.Errorf("without GOGC: returned %d, runtime at %d; want %d", got, now, GCPercent)
+	}
+	t.Setenv("GOGC", "200")
+	debug.SetGCPercent(200) // what the runtime read from GOGC at start
+	if got, now := SetGCPercent(), debug.SetGCPercent(200); got != 200 || now != 200 {
+		t.Errorf("with GOGC=200: returned %d, runtime at %d; want 200", got, now)
+	}
+}

@@ -60,7 +60,7 @@ type encoder struct {
 	last    *streamInfo
 	sizes   []int
 	raw     []byte // the request before compression
-	block   []byte // snappy's worst-case output room, reused across requests
+	block   []byte // snappy's worst-case output room for one chunk
 	gz      *gzip.Writer
 	out     sliceWriter
 }

@@ -1,6 +1,7 @@
 package loki
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -120,15 +121,34 @@ func (e *encoder) compress(dst []byte, isJSON bool) []byte {
 		return e.gzip(dst[:0], e.raw)
 	}
 	e.raw = e.appendProto(e.raw)
-	if n := s2.MaxEncodedLen(len(e.raw)); cap(e.block) < n {
+	return e.snappy(dst[:0], e.raw)
+}
+
+// snappyChunk is how much of the request each step compresses: the block
+// size of the reference snappy encoder, whose output is the same sequence
+// of per-chunk elements after one length header.
+const snappyChunk = 64 << 10
+
+// snappy appends raw in snappy's block format, which Loki reads. It
+// compresses 64 KiB at a time into a small scratch and appends each
+// chunk's elements after the one header for the whole length: elements
+// never refer back across a chunk, so the result is a valid block, and no
+// worst-case room for the whole request (1.17 × its size) is ever held.
+// s2's snappy-compatible encoder is faster than snappy.Encode for a few
+// percent larger output.
+func (e *encoder) snappy(dst, raw []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(raw)))
+	if n := s2.MaxEncodedLen(snappyChunk); cap(e.block) < n {
 		e.block = make([]byte, n)
 	}
-	// s2's snappy-compatible encoder writes the block format Loki reads,
-	// faster than snappy.Encode for a few percent larger output. It needs
-	// room for incompressible input, so it writes into the encoder's one
-	// scratch block and the request keeps only the compressed bytes: held
-	// and pooled requests would otherwise each pin the worst-case size.
-	return append(dst[:0], s2.EncodeSnappy(e.block[:cap(e.block)], e.raw)...)
+	for len(raw) > 0 {
+		c := raw[:min(len(raw), snappyChunk)]
+		raw = raw[len(c):]
+		enc := s2.EncodeSnappy(e.block[:cap(e.block)], c)
+		_, hdr := binary.Uvarint(enc)
+		dst = append(dst, enc[hdr:]...)
+	}
+	return dst
 }
 
 func (s *Sink) newRequest() *Request {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sluicelog/sluice/enrich"
 	"github.com/sluicelog/sluice/enrich/podcache"
+	"github.com/sluicelog/sluice/enrich/podcache/podcachetest"
 	"github.com/sluicelog/sluice/record"
 )
 
@@ -42,7 +43,7 @@ func enrichScale(pods, paths, batch int) error {
 	})
 
 	heap0 := liveHeap()
-	cache := podcache.NewForClient(cs, podcache.Config{Node: node})
+	cache := podcache.NewForClient(podcachetest.New(cs), podcache.Config{Node: node})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cacheDone := make(chan struct{})

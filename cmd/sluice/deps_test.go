@@ -1,0 +1,50 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// notLinked are packages the daemon must not link: client-go's Clientset
+// registers every API group (its scheme, discovery, OpenAPI models), about
+// 23 MiB of the daemon's resident pages, while the pod cache needs core/v1
+// pods and namespaces only (enrich/podcache's REST client).
+var notLinked = []string{
+	"k8s.io/client-go/kubernetes",
+	"k8s.io/client-go/discovery",
+	"k8s.io/client-go/applyconfigurations",
+	"github.com/google/gnostic-models",
+}
+
+// linkedAPIGroup is the one package of k8s.io/api the daemon may link.
+const linkedAPIGroup = "k8s.io/api/core/v1"
+
+// TestNoClientsetPackages lists what the daemon links, for Linux and
+// Windows.
+func TestNoClientsetPackages(t *testing.T) {
+	for _, goos := range []string{"linux", "windows"} {
+		cmd := exec.Command("go", "list", "-deps", ".")
+		cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH=amd64")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps (%s): %v", goos, err)
+		}
+		deps := strings.Fields(string(out))
+		if !slices.Contains(deps, "github.com/sluicelog/sluice/enrich/podcache") || !slices.Contains(deps, linkedAPIGroup) {
+			t.Fatalf("%s: the list lacks the pod cache's own packages: %q", goos, deps)
+		}
+		for _, d := range deps {
+			if strings.HasPrefix(d, "k8s.io/api/") && d != linkedAPIGroup {
+				t.Errorf("%s: the daemon links API group %s", goos, d)
+			}
+			for _, bad := range notLinked {
+				if d == bad || strings.HasPrefix(d, bad+"/") {
+					t.Errorf("%s: the daemon links %s", goos, d)
+				}
+			}
+		}
+	}
+}
