@@ -93,7 +93,8 @@ func TestTable(t *testing.T) {
 		} else {
 			agents = append(agents, peer)
 			run.Agents = append(run.Agents, results.Agent{Name: "otelcol", Version: version,
-				Note: "filelog receiver, OTLP/HTTP to VictoriaLogs, file_storage checkpoints, no k8sattributes"})
+				Note: "bench/otelcol/config.yaml.tmpl: file_log receiver with the container operator (pod fields from the path), " +
+					"batch, OTLP/HTTP with a persistent blocking queue, file_storage checkpoints; no k8sattributes"})
 		}
 	} else {
 		run.Notes = append(run.Notes, "OpenTelemetry Collector not run: BENCH_AGENTS="+os.Getenv("BENCH_AGENTS"))
