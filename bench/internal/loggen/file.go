@@ -48,7 +48,7 @@ func Open(path string, index int, o Options) (*File, error) {
 	}
 	return &File{
 		index: index, format: format, sizes: sizes,
-		rot: rotator{Rotation: o.Rotation, path: path},
+		rot: newRotator(o.Rotation, path),
 		f:   f, w: bufio.NewWriterSize(f, 64<<10),
 	}, nil
 }
@@ -86,7 +86,7 @@ func (f *File) rotate() error {
 	if err := f.f.Close(); err != nil {
 		return err
 	}
-	if err := f.rot.kubeletRotate(); err != nil {
+	if _, err := f.rot.kubelet.Rotate(); err != nil {
 		return err
 	}
 	nf, err := os.OpenFile(f.rot.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)

@@ -1,8 +1,8 @@
 // Package loggen writes kubelet-style container logs for demos and
 // benchmarks: pods/<ns>_<pod>_<uid>/<container>/0.log files with
 // containers/<pod>_<ns>_<container>-<id>.log symlinks, in CRI or Docker
-// json-file format, rotated as kubelet rotates them (rename, gzip, prune)
-// or by copytruncate.
+// json-file format, rotated as kubelet rotates them (rename, gzip, prune:
+// internal/kubeletrotate) or by copytruncate.
 //
 // Every line carries its file's index and its sequence number in that file,
 // so a reader can count delivered lines exactly and find any that are
