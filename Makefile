@@ -8,7 +8,7 @@ HELM    ?= $(shell p=$${SLUICE_TEST_TOOLS:-$$HOME/.cache/sluice-test-tools}/bin/
 # Go from the official tarball lives here when it is not on PATH.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build build-windows plugin plugin-windows images push test soak demo demo-stop screenshot bench manifests clean
+.PHONY: build build-windows plugin plugin-windows images push test soak demo demo-stop screenshot bench bench-components manifests clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/sluice ./cmd/sluice
@@ -75,7 +75,19 @@ demo-stop:
 screenshot: build
 	bash scripts/demo-screenshot.sh
 
+# Side by side (bench/README.md): sluice and, once scripts/install-otelcol.sh
+# is there, the OpenTelemetry Collector over the same kubelet-style logs, each
+# to a fresh VictoriaLogs; a table, bench/results/<date>.json and .svg.
+# BENCH_AGENTS=sluice runs sluice alone, BENCH_CASES=a,c some cases.
+# Needs what make test installs (VictoriaLogs, kube-apiserver and etcd).
 bench:
+	PATH="$(HOME)/.cache/sluice-test-tools/bin:$(PATH)" \
+		$(GO) test -tags bench -count=1 -run TestTable -timeout 20m -v ./bench/harness
+	$(GO) run ./bench/cmd/benchchart
+
+# The Go benchmarks of each component, the scale run and the end-to-end
+# runs of bench/run.sh.
+bench-components:
 	bash bench/run.sh
 
 # Plain manifests for kubectl apply -k/-f users: the chart with default

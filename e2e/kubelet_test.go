@@ -5,27 +5,25 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/sluicelog/sluice/internal/kubeletrotate"
 )
 
 // kubeletMaxFiles is kubelet's containerLogMaxFiles default, which these
 // tests keep: 0.log and at most four rotated files.
-const kubeletMaxFiles = 5
+const kubeletMaxFiles = kubeletrotate.DefaultMaxFiles
 
 // kubelet does what kubelet's container log manager does to a container's
-// log when 0.log passes containerLogMaxSize (pkg/kubelet/logs,
-// containerLogManager.rotateLog), in its order: glob <log>.*; remove
-// temporary files and uncompressed files whose .gz exists; sort the names
-// and remove the oldest until at most MaxFiles-2 rotated files remain;
-// gzip every rotated file not ending in .gz (<f>.tmp, renamed to <f>.gz,
-// then <f> removed); rename 0.log to 0.log.<YYYYMMDD-hhmmss>. The runtime's
-// reopen that follows is the writer's (logWriter.reopen), after a few more
-// lines to the renamed file. kubelet does this between two writes of the
-// runtime here, so the writer pauses while a file is gzipped; its pace
-// catches up afterwards.
+// log when 0.log passes containerLogMaxSize, with kubeletrotate: remove
+// leftovers, prune to MaxFiles-2 rotated files, gzip the rotated files,
+// rename 0.log to 0.log.<YYYYMMDD-hhmmss>. The runtime's reopen that
+// follows is the writer's (logWriter.reopen), after a few more lines to
+// the renamed file. kubelet does this between two writes of the runtime
+// here, so the writer pauses while a file is gzipped; its pace catches up
+// afterwards.
 //
 // It records the fate of every generation the writer wrote, so a test can
 // tell lines that were really gone (kubelet removed the last copy while no
@@ -42,8 +40,8 @@ type kubelet struct {
 	holds holderCheck
 
 	start     time.Time    // the writer's start, for the times in reports
-	stamp     time.Time    // the last rotated name's time
 	rotations atomic.Int64 // rotations so far, readable while the writer runs
+	rotator   *kubeletrotate.Rotator
 }
 
 // holderCheck reports whether a sluice process under test has any of the
@@ -111,160 +109,75 @@ func (g *generation) fate(start time.Time) string {
 // rotateLog rotates w's 0.log as kubelet does; see kubelet.
 func (k *kubelet) rotateLog(w *logWriter) error {
 	k.rotations.Add(1)
-	if !k.keepAll {
-		logs, err := filepath.Glob(w.path + ".*")
-		if err != nil {
-			return fmt.Errorf("list rotated logs: %w", err)
-		}
-		if logs, err = k.cleanupUnusedLogs(logs); err != nil {
-			return err
-		}
-		if logs, err = k.removeExcessLogs(w, logs); err != nil {
-			return err
-		}
-		for _, l := range logs {
-			if strings.HasSuffix(l, ".gz") {
-				continue
-			}
-			if err := k.compressLog(w, l); err != nil {
-				return err
-			}
+	if k.rotator == nil {
+		k.rotator = &kubeletrotate.Rotator{
+			Path: w.path, MaxFiles: k.maxFiles, KeepAll: k.keepAll, Compress: gzipProgram,
+			Removing:   func(path string) error { return k.pruning(w, path) },
+			Compressed: func(path string, info os.FileInfo) error { return k.compressed(w, path, info) },
 		}
 	}
-	return k.rotateLatestLog(w)
-}
-
-// cleanupUnusedLogs removes what an interrupted rotation leaves: temporary
-// files, and uncompressed files whose .gz exists.
-func (k *kubelet) cleanupUnusedLogs(logs []string) ([]string, error) {
-	var inUse []string
-	for _, l := range logs {
-		unused := strings.HasSuffix(l, ".tmp")
-		if !unused && !strings.HasSuffix(l, ".gz") {
-			for _, other := range logs {
-				if other == l+".gz" {
-					unused = true
-				}
-			}
-		}
-		if !unused {
-			inUse = append(inUse, l)
-			continue
-		}
-		if err := os.Remove(l); err != nil {
-			return nil, fmt.Errorf("remove unused log %s: %w", l, err)
-		}
-	}
-	return inUse, nil
-}
-
-// removeExcessLogs removes the oldest rotated files, by name, until at most
-// maxFiles-2 remain: with 0.log and the file about to be rotated that makes
-// maxFiles.
-func (k *kubelet) removeExcessLogs(w *logWriter, logs []string) ([]string, error) {
-	sort.Strings(logs)
-	maxFiles := k.maxFiles
-	if maxFiles == 0 {
-		maxFiles = kubeletMaxFiles
-	}
-	keep := max(maxFiles-2, 0)
-	i := 0
-	for ; i < len(logs)-keep; i++ {
-		if err := k.prune(w, logs[i]); err != nil {
-			return nil, err
-		}
-	}
-	return logs[i:], nil
-}
-
-// prune removes one rotated file, first noting whether sluice holds it or
-// the uncompressed file it was made from.
-func (k *kubelet) prune(w *logWriter, path string) error {
-	g := w.generation(strings.TrimSuffix(path, ".gz"))
-	if g != nil {
-		id, err := statID(path)
-		if err != nil {
-			return fmt.Errorf("prune %s: %w", path, err)
-		}
-		ids := []fileID{id}
-		if g.compressed {
-			ids = append(ids, g.file)
-		}
-		g.pruned, g.prunedAt = true, time.Now()
-		if k.holds != nil {
-			g.heldAtPrune, g.upAtPrune = k.holds(ids...)
-		}
-	}
-	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("remove old log %s: %w", path, err)
-	}
-	return nil
-}
-
-// compressLog gzips a rotated file to <f>.gz through <f>.tmp and removes
-// <f>, as kubelet's compressLog does. The gzip is the gzip program's, at
-// kubelet's level (the default, 6): kubelet is a process of its own, and
-// Go's compress/flate built with the race detector, as these tests are,
-// takes most of a second per file.
-func (k *kubelet) compressLog(w *logWriter, path string) (err error) {
-	info, err := os.Stat(path)
+	name, err := k.rotator.Rotate()
 	if err != nil {
-		return fmt.Errorf("compress %s: %w", path, err)
-	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, info.Mode())
-	if err != nil {
-		return fmt.Errorf("compress %s: %w", path, err)
-	}
-	defer os.Remove(tmp) // kubelet's best-effort clean-up; gone after the rename
-	defer f.Close()
-	cmd := exec.Command("gzip", "-6", "-n", "-c", path)
-	var stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = f, &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("compress %s: gzip: %w: %s", path, err, stderr.String())
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("compress %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path+".gz"); err != nil {
-		return fmt.Errorf("compress %s: %w", path, err)
-	}
-	g := w.generation(path)
-	if g != nil {
-		id, err := fileIDOf(path, info)
-		if err != nil {
-			return fmt.Errorf("compress %s: %w", path, err)
-		}
-		if g.gz, err = statID(path + ".gz"); err != nil {
-			return fmt.Errorf("compress %s: %w", path, err)
-		}
-		g.compressed, g.compressedAt, g.file = true, time.Now(), id
-		if k.holds != nil {
-			g.heldAtCompress, _ = k.holds(id)
-		}
-	}
-	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("remove %s after compressing it: %w", path, err)
-	}
-	return nil
-}
-
-// rotateLatestLog renames 0.log to 0.log.<YYYYMMDD-hhmmss>. The writers
-// here rotate about once a second, faster than the name's resolution, so
-// the time comes from a clock that advances at least a second per rotation:
-// names stay unique and sort in time order, which kubelet's pruning needs.
-func (k *kubelet) rotateLatestLog(w *logWriter) error {
-	now := time.Now().Truncate(time.Second)
-	if !now.After(k.stamp) {
-		now = k.stamp.Add(time.Second)
-	}
-	k.stamp = now
-	name := w.path + "." + now.Format("20060102-150405")
-	if err := os.Rename(w.path, name); err != nil {
-		return fmt.Errorf("rotate %s to %s: %w", w.path, name, err)
+		return err
 	}
 	w.gens[len(w.gens)-1].rotated = name
+	return nil
+}
+
+// pruning notes, just before kubelet removes the rotated file at path,
+// whether sluice holds it or the uncompressed file it was made from.
+func (k *kubelet) pruning(w *logWriter, path string) error {
+	g := w.generation(strings.TrimSuffix(path, ".gz"))
+	if g == nil {
+		return nil
+	}
+	id, err := statID(path)
+	if err != nil {
+		return err
+	}
+	ids := []fileID{id}
+	if g.compressed {
+		ids = append(ids, g.file)
+	}
+	g.pruned, g.prunedAt = true, time.Now()
+	if k.holds != nil {
+		g.heldAtPrune, g.upAtPrune = k.holds(ids...)
+	}
+	return nil
+}
+
+// compressed notes, once path.gz is in place and just before kubelet
+// removes path, the identities of both and whether sluice holds path.
+func (k *kubelet) compressed(w *logWriter, path string, info os.FileInfo) error {
+	g := w.generation(path)
+	if g == nil {
+		return nil
+	}
+	id, err := fileIDOf(path, info)
+	if err != nil {
+		return err
+	}
+	if g.gz, err = statID(path + ".gz"); err != nil {
+		return err
+	}
+	g.compressed, g.compressedAt, g.file = true, time.Now(), id
+	if k.holds != nil {
+		g.heldAtCompress, _ = k.holds(id)
+	}
+	return nil
+}
+
+// gzipProgram gzips src into dst with the gzip program, at kubelet's level
+// (the default, 6): kubelet is a process of its own, and Go's
+// compress/flate built with the race detector, as these tests are, takes
+// most of a second per file.
+func gzipProgram(dst *os.File, src string) error {
+	cmd := exec.Command("gzip", "-6", "-n", "-c", src)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = dst, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("gzip: %w: %s", err, stderr.String())
+	}
 	return nil
 }
 
