@@ -61,7 +61,17 @@ outputs:
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(a.bin, "run", "-config", path)
+	args := []string{"run", "-config", path}
+	if prof := os.Getenv("BENCH_PROFILE"); prof != "" {
+		// BENCH_PROFILE=folder: a CPU and an allocation profile per run,
+		// named after the case, for bench/profiles.
+		if err := os.MkdirAll(prof, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		base := filepath.Join(prof, strings.NewReplacer("/", "-", " ", "_").Replace(strings.TrimPrefix(t.Name(), "TestTable/")))
+		args = append(args, "-cpuprofile", base+".cpu.pprof", "-memprofile", base+".allocs.pprof")
+	}
+	cmd := exec.Command(a.bin, args...)
 	cmd.Env = append(os.Environ(), "NODE_NAME="+a.node)
 	return cmd
 }

@@ -238,9 +238,9 @@ func runCase(t *testing.T, w workload, a agent, shared string, refs []podRef) re
 		}
 		idle := (end.cpu - s.cpu) / w.idle.Seconds()
 		row.IdleCPUPerSecond = &idle
-		s.rssMiB, s.peakMiB = end.rssMiB, end.peakMiB
+		s.rssMiB, s.peakMiB, s.fileMiB = end.rssMiB, end.peakMiB, end.fileMiB
 	}
-	row.CPUSeconds, row.PeakRSSMiB, row.EndRSSMiB = s.cpu, s.peakMiB, s.rssMiB
+	row.CPUSeconds, row.PeakRSSMiB, row.EndRSSMiB, row.EndFileRSSMiB = s.cpu, s.peakMiB, s.rssMiB, s.fileMiB
 	row.LinesPerSecond = float64(row.Delivered) / row.WallSeconds
 	if row.Delivered > 0 {
 		row.CPUPerMillion = row.CPUSeconds / (float64(row.Delivered) / 1e6)

@@ -19,6 +19,7 @@ type procSample struct {
 	cpu     float64 // user + system CPU seconds since it started
 	rssMiB  float64 // VmRSS
 	peakMiB float64 // VmHWM, the peak RSS so far
+	fileMiB float64 // RssFile, the file-backed part of VmRSS
 }
 
 // sample reads /proc/<pid>/stat and status.
@@ -57,6 +58,9 @@ func sample(pid int) (procSample, error) {
 		case "VmHWM":
 			fmt.Sscan(rest, &kB)
 			s.peakMiB = kB / 1024
+		case "RssFile":
+			fmt.Sscan(rest, &kB)
+			s.fileMiB = kB / 1024
 		}
 	}
 	return s, sc.Err()

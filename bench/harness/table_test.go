@@ -47,8 +47,8 @@ func formatTable(run results.Run) string {
 
 // formatRow is one row in a line, for the log as the run goes.
 func formatRow(r results.Row) string {
-	s := fmt.Sprintf("case %s, %s: %d of %d lines in %.1f s (%.0f lines/s), CPU %.2f s (%.2f s per M lines), peak RSS %.1f MiB, end RSS %.1f MiB",
-		r.Case, r.Agent, r.Delivered, r.Expected, r.WallSeconds, r.LinesPerSecond, r.CPUSeconds, r.CPUPerMillion, r.PeakRSSMiB, r.EndRSSMiB)
+	s := fmt.Sprintf("case %s, %s: %d of %d lines in %.1f s (%.0f lines/s), CPU %.2f s (%.2f s per M lines), peak RSS %.1f MiB, end RSS %.1f MiB (%.1f file-backed)",
+		r.Case, r.Agent, r.Delivered, r.Expected, r.WallSeconds, r.LinesPerSecond, r.CPUSeconds, r.CPUPerMillion, r.PeakRSSMiB, r.EndRSSMiB, r.EndFileRSSMiB)
 	if r.IdleCPUPerSecond != nil {
 		s += fmt.Sprintf(", idle CPU %.4f s/s", *r.IdleCPUPerSecond)
 	}

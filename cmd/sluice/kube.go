@@ -18,11 +18,42 @@ import (
 type podCache struct {
 	source enrich.PodSource // nil: path-derived fields only
 	stop   func()
+	synced func() bool // nil without a cache
+}
+
+// firstSyncWait bounds how long the tailer waits for the pod cache's first
+// list before it reads (never longer than wait_for_pod). The list usually
+// arrives in well under a second; reading before it would make every
+// file's first lines wait for their pod in memory, up to 8 MiB per file,
+// which at a node's start is what set sluice's peak memory. An API server
+// that is down costs this much delay once, then lines flow as before.
+const firstSyncWait = 2 * time.Second
+
+// awaitFirstSync returns once the pod cache has its first list, after
+// limit, or when ctx ends, and says which.
+func (p podCache) awaitFirstSync(ctx context.Context, limit time.Duration) bool {
+	if p.synced == nil || limit <= 0 {
+		return true
+	}
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !p.synced() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-deadline.C:
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
 }
 
 // startPodCache starts the node's pod cache when kubernetes.enabled asks for
-// it (auto: inside a cluster, or with a kubeconfig). It never waits for the
-// first list: records flow at once and wait for their pod per file only.
+// it (auto: inside a cluster, or with a kubeconfig). It does not wait for
+// the first list; the caller bounds that wait (awaitFirstSync).
 func startPodCache(cfg config.Kubernetes, keys podmeta.Keys, log *slog.Logger, m *metrics.Registry, ready *metrics.Readiness) (podCache, error) {
 	none := podCache{stop: func() {}}
 	node := nodeName(cfg)
@@ -49,7 +80,8 @@ func startPodCache(cfg config.Kubernetes, keys podmeta.Keys, log *slog.Logger, m
 	go func() { cache.Run(ctx); done <- struct{}{} }()
 	go func() { reportPodCache(ctx, cache, ready); done <- struct{}{} }()
 	log.Info("kubernetes: watching the pods of this node", "node", node)
-	return podCache{source: cache, stop: func() { cancel(); <-done; <-done }}, nil
+	synced := func() bool { ok, _, _ := cache.Status(); return ok }
+	return podCache{source: cache, stop: func() { cancel(); <-done; <-done }, synced: synced}, nil
 }
 
 // podCacheConfig maps the kubernetes keys onto the pod cache.

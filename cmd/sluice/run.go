@@ -106,6 +106,9 @@ func run(ctx context.Context, cfg config.Config, stdoutW, stderr io.Writer) erro
 		return err
 	}
 	defer pods.stop()
+	if wait := min(firstSyncWait, cfg.Kubernetes.WaitForPod); !pods.awaitFirstSync(ctx, wait) && ctx.Err() == nil {
+		log.Warn("kubernetes: pod cache not synced yet; reading files, their lines wait for their pod as new files' do", "waited", wait)
+	}
 	enriched := make(chan *record.Batch)
 	stage := enrich.NewStage(stageConfig(cfg.Kubernetes, pods.source, keys, log, m))
 	go stage.Run(stopCtx, tailer.Out(), enriched)

@@ -48,14 +48,17 @@ type Case struct {
 // process's own, from /proc/<pid>, from its start until the server held
 // every line (or the run gave up: then Delivered < Expected).
 type Row struct {
-	Case           string  `json:"case"`
-	Agent          string  `json:"agent"`
-	Expected       int     `json:"expected"`
-	Delivered      int     `json:"delivered"`
-	WallSeconds    float64 `json:"wall_seconds"`
-	CPUSeconds     float64 `json:"cpu_seconds"`
-	PeakRSSMiB     float64 `json:"peak_rss_mib"`
-	EndRSSMiB      float64 `json:"end_rss_mib"`
+	Case        string  `json:"case"`
+	Agent       string  `json:"agent"`
+	Expected    int     `json:"expected"`
+	Delivered   int     `json:"delivered"`
+	WallSeconds float64 `json:"wall_seconds"`
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	PeakRSSMiB  float64 `json:"peak_rss_mib"`
+	EndRSSMiB   float64 `json:"end_rss_mib"`
+	// EndFileRSSMiB is the file-backed part of EndRSSMiB (RssFile): mostly
+	// the agent's own binary, paged in as it runs.
+	EndFileRSSMiB  float64 `json:"end_file_rss_mib"`
 	LinesPerSecond float64 `json:"lines_per_second"`
 	CPUPerMillion  float64 `json:"cpu_seconds_per_million_lines"`
 	// IdleCPUPerSecond is CPU seconds per second over the idle window,

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestAwaitFirstSync(t *testing.T) {
+	ctx := context.Background()
+	if !(podCache{}).awaitFirstSync(ctx, time.Hour) {
+		t.Error("without a pod cache: not ready")
+	}
+	var calls atomic.Int32
+	soon := podCache{synced: func() bool { return calls.Add(1) >= 3 }}
+	if !soon.awaitFirstSync(ctx, time.Hour) {
+		t.Error("a cache that syncs: reported not synced")
+	}
+	never := podCache{synced: func() bool { return false }}
+	if never.awaitFirstSync(ctx, 30*time.Millisecond) {
+		t.Error("a cache that never syncs: reported synced")
+	}
+	if !never.awaitFirstSync(ctx, 0) {
+		t.Error("no wait (wait_for_pod 0s): should not wait at all")
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if never.awaitFirstSync(cancelled, time.Hour) {
+		t.Error("a cancelled start: reported synced")
+	}
+}
