@@ -116,7 +116,7 @@ func idleTailer(b *testing.B, files int) (*Tailer, func()) {
 	ctx := context.Background()
 	tl.discover(true)
 	for progressed := true; progressed || tl.batch.blocked(); {
-		progressed = tl.poll()
+		progressed, _ = tl.poll()
 		for !tl.batch.flush() {
 			tl.batch.wait(ctx, time.Millisecond)
 		}

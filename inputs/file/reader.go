@@ -51,36 +51,36 @@ type reader struct {
 // turn reads up to budget bytes, emitting batches. It reports whether any
 // bytes were consumed. Nothing is read while earlier batches wait for the
 // consumer or too many of this file's batches wait for acknowledgement.
-func (r *reader) turn(t *Tailer, budget int) bool {
+func (r *reader) turn(t *Tailer, budget int) (progressed, more bool) {
 	if r.f == nil || (r.pred != nil && r.pred.state != stateDone) || t.batch.blocked() || r.trk.full() {
-		return false
+		return false, false
 	}
 	b := r.begin(t)
-	consumed := r.fill(t, b, budget)
+	consumed, eof := r.fill(t, b, budget)
 	if !b.empty() {
 		b.send(r.trk.sent(r.position(), r.size))
 	}
 	if consumed > 0 {
 		r.lastData, r.fresh = r.dec.now, true
 	}
-	return consumed > 0
+	return consumed > 0, consumed > 0 && !eof
 }
 
 // fill reads and decodes until EOF, an incomplete line, budget, or a
-// consumer that does not take the batches.
-func (r *reader) fill(t *Tailer, b *batcher, budget int) int {
-	total := 0
+// consumer that does not take the batches, and reports whether it stopped
+// at the file's end rather than with more to read.
+func (r *reader) fill(t *Tailer, b *batcher, budget int) (total int, eof bool) {
 	for total < budget && !r.stopped(b) {
 		n, err := r.readAt(t.buf, r.off)
 		if err != nil && !errors.Is(err, io.EOF) {
 			t.readError(r, err)
-			return total
+			return total, true
 		}
 		if total == 0 && n > 0 && r.headChanged(t) {
 			// Truncated and written again, perhaps past the offset, since
 			// the last turn: what lies at the offset is not the old file.
 			r.headMoved, r.atEOF = true, true
-			return 0
+			return 0, true
 		}
 		used, lines := r.decodeChunk(t, b, t.buf[:n])
 		total += used
@@ -94,10 +94,10 @@ func (r *reader) fill(t *Tailer, b *batcher, budget int) int {
 		r.atEOF = n < len(t.buf) || used == 0
 		if r.atEOF {
 			r.tail = int64(n - used)
-			break
+			return total, true
 		}
 	}
-	return total
+	return total, false
 }
 
 // stopped reports whether reading must pause: the consumer has not taken

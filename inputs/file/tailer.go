@@ -155,7 +155,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 			lastDiscover = time.Now()
 		}
 		t.rewindNacked()
-		progressed := t.poll()
+		progressed, more := t.poll()
 		if idle = idle + 1; progressed {
 			idle = 0
 		}
@@ -165,7 +165,11 @@ func (t *Tailer) Run(ctx context.Context) error {
 		switch {
 		case !t.batch.flush():
 			t.batch.wait(ctx, t.cfg.PollInterval)
-		case !progressed:
+		case !more:
+			// Every file was read to its end: polling again at once would
+			// find a few new lines per file and cost a read and a stat
+			// each, which at a steady rate over many files was most of
+			// the tailer's CPU. New lines wait at most PollInterval.
 			ctxsleep.Sleep(ctx, t.cfg.PollInterval)
 		}
 	}
@@ -180,17 +184,19 @@ func (t *Tailer) Run(ctx context.Context) error {
 const idleTrimPolls = 8
 
 // poll gives every readable file one turn; while the consumer is busy, it
-// reads nothing but still finishes files that were read to their end.
-func (t *Tailer) poll() bool {
-	progressed := false
+// reads nothing but still finishes files that were read to their end. It
+// reports whether any file returned data, and whether any stopped short
+// of its end (its read budget, or a full batch) and so has more to read.
+func (t *Tailer) poll() (progressed, more bool) {
 	for _, r := range t.readers {
-		progressed = r.turn(t, t.cfg.ReadBudget) || progressed
+		p, m := r.turn(t, t.cfg.ReadBudget)
+		progressed, more = progressed || p, more || m
 		if r.f != nil && r.atEOF {
 			t.atEOF(r)
 		}
 	}
 	t.prune()
-	return progressed
+	return progressed, more
 }
 
 // Save writes the acknowledged positions to the checkpoint file.
