@@ -117,10 +117,14 @@ func (b *Batch) OnRelease(fn func()) *Batch {
 // touch the records afterwards; a batch nobody releases is garbage
 // collected as usual. Calls after the first do nothing.
 func (b *Batch) Release() {
-	if b.release != nil && b.released.CompareAndSwap(false, true) {
-		b.Records = nil
-		b.release()
+	if !b.released.CompareAndSwap(false, true) || b.release == nil {
+		return
 	}
+	fn := b.release
+	// The batch may live on (waiting for its fsync to be acknowledged)
+	// but must not keep the memory it gave back reachable.
+	b.Records, b.release = nil, nil
+	fn()
 }
 
 // Ack reports that every record of the batch is safe. Calls after the first
