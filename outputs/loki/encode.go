@@ -58,11 +58,36 @@ type encoder struct {
 	key     []byte
 	lastKey []byte
 	last    *streamInfo
+	prev    prevRecord // what the last record's stream and metadata came from
 	sizes   []int
 	raw     []byte // the request before compression
 	block   []byte // snappy's worst-case output room for one chunk
 	gz      *gzip.Writer
 	out     sliceWriter
+}
+
+// prevRecord is what decided the last record's stream and metadata. A
+// file's records share one attrs slice (the enrichment stage's, or the
+// buffer's source dictionary), so when the next record has the same
+// slice, path, stream and flags, it has the same stream and metadata: add
+// reuses them instead of walking its attrs again.
+type prevRecord struct {
+	ok     bool
+	attrs  []record.Attr
+	path   string
+	stream string
+	flags  record.Flags
+	meta   []labelPair
+}
+
+// same reports whether r's stream and metadata are the previous record's.
+func (p *prevRecord) same(r *record.Record) bool {
+	return p.ok && sameSlice(r.Attrs, p.attrs) && r.Path == p.path && r.Stream == p.stream && r.Flags&flagMask == p.flags
+}
+
+// sameSlice reports whether a and b are the same slice (not merely equal).
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func newEncoder(ls *labelSet) *encoder {
@@ -75,7 +100,7 @@ func newEncoder(ls *labelSet) *encoder {
 // build groups recs into e.streams, entries of each stream sorted by time.
 func (e *encoder) build(recs []record.Record, now time.Time) {
 	e.epoch++
-	e.last = nil
+	e.last, e.prev = nil, prevRecord{}
 	if len(e.cache) > maxCachedStreams {
 		clear(e.cache)
 	}
@@ -90,6 +115,10 @@ func (e *encoder) build(recs []record.Record, now time.Time) {
 
 // add fills ent from r and returns the index of r's stream.
 func (e *encoder) add(r *record.Record, ent *entry, now time.Time) int32 {
+	if e.prev.same(r) {
+		ent.Timestamp, ent.Line, ent.StructuredMetadata = entryTime(r.Time, now), e.line(r), e.prev.meta
+		return e.last.idx
+	}
 	clear(e.vals)
 	clear(e.extra)
 	e.extra = e.extra[:0]
@@ -127,7 +156,11 @@ func (e *encoder) add(r *record.Record, ent *entry, now time.Time) int32 {
 		clear(e.meta[ms:])
 		e.meta = e.meta[:ms]
 	}
-	return e.stream()
+	idx := e.stream()
+	// Folded into the line, metadata differs with every line.
+	e.prev = prevRecord{ok: e.fold != metadataInLine, attrs: r.Attrs, path: r.Path, stream: r.Stream,
+		flags: r.Flags & flagMask, meta: ent.StructuredMetadata}
+	return idx
 }
 
 // prefixedName is the label name of an attr that a label prefix promotes,
@@ -269,6 +302,7 @@ func byTime(a, b entry) int { return a.Timestamp.Compare(b.Timestamp) }
 // reset drops the references to the batch, so that nothing reads a body
 // after Encode returned and the batch's memory is not held.
 func (e *encoder) reset() {
+	e.prev = prevRecord{}
 	clear(e.tmp)
 	clear(e.flat)
 	clear(e.streams)

@@ -24,10 +24,16 @@ import (
 func (e *encoder) appendProto(dst []byte) []byte {
 	e.sizes = slices.Grow(e.sizes[:0], len(e.flat))[:0]
 	total := 0
+	var prev []labelPair // the metadata sized last, and its size:
+	prevSize := 0        // a file's entries share one metadata slice
 	for i := range e.streams {
 		n := fieldLen(len(e.streams[i].Labels))
 		for j := range e.streams[i].Entries {
-			es := entrySize(&e.streams[i].Entries[j])
+			ent := &e.streams[i].Entries[j]
+			if !sameSlice(ent.StructuredMetadata, prev) {
+				prev, prevSize = ent.StructuredMetadata, metadataSize(ent.StructuredMetadata)
+			}
+			es := headSize(ent) + prevSize
 			e.sizes = append(e.sizes, es)
 			n += 1 + uvarintLen(uint64(es)) + es
 		}
@@ -35,6 +41,8 @@ func (e *encoder) appendProto(dst []byte) []byte {
 	}
 	b := slices.Grow(dst[:0], total)
 	k := 0
+	prev = nil
+	var from, to int // where prev's bytes were written, to copy them again
 	for i := range e.streams {
 		st := &e.streams[i]
 		n := fieldLen(len(st.Labels))
@@ -44,8 +52,16 @@ func (e *encoder) appendProto(dst []byte) []byte {
 		b = appendTag(b, 1, n) // PushRequest.streams
 		b = appendString(b, 1, st.Labels)
 		for j := range st.Entries {
+			ent := &st.Entries[j]
 			b = appendTag(b, 2, e.sizes[k]) // StreamAdapter.entries
-			b = appendEntry(b, &st.Entries[j])
+			b = appendEntryHead(b, ent)
+			if sameSlice(ent.StructuredMetadata, prev) {
+				b = append(b, b[from:to]...)
+			} else {
+				prev, from = ent.StructuredMetadata, len(b)
+				b = appendMetadata(b, ent.StructuredMetadata)
+				to = len(b)
+			}
 			k++
 		}
 	}
@@ -74,11 +90,17 @@ func timestampSize(t time.Time) int {
 
 func pairSize(p *labelPair) int { return fieldLen(len(p.Name)) + fieldLen(len(p.Value)) }
 
-func entrySize(ent *entry) int {
+// headSize is the size of an entry's timestamp and line.
+func headSize(ent *entry) int {
 	ts := timestampSize(ent.Timestamp)
-	n := 1 + uvarintLen(uint64(ts)) + ts + fieldLen(len(ent.Line))
-	for i := range ent.StructuredMetadata {
-		ps := pairSize(&ent.StructuredMetadata[i])
+	return 1 + uvarintLen(uint64(ts)) + ts + fieldLen(len(ent.Line))
+}
+
+// metadataSize is the size of an entry's structured metadata fields.
+func metadataSize(meta []labelPair) int {
+	n := 0
+	for i := range meta {
+		ps := pairSize(&meta[i])
 		n += 1 + uvarintLen(uint64(ps)) + ps
 	}
 	return n
@@ -96,9 +118,10 @@ func appendString(b []byte, field byte, s string) []byte {
 	return append(appendTag(b, field, len(s)), s...)
 }
 
-// appendEntry writes an EntryAdapter: timestamp (google.protobuf.Timestamp,
-// always present), line and structured metadata.
-func appendEntry(b []byte, ent *entry) []byte {
+// appendEntryHead writes an EntryAdapter's timestamp
+// (google.protobuf.Timestamp, always present) and line; its structured
+// metadata follows (appendMetadata).
+func appendEntryHead(b []byte, ent *entry) []byte {
 	t := ent.Timestamp
 	b = appendTag(b, 1, timestampSize(t))
 	if s := t.Unix(); s != 0 {
@@ -107,9 +130,13 @@ func appendEntry(b []byte, ent *entry) []byte {
 	if ns := t.Nanosecond(); ns != 0 {
 		b = binary.AppendUvarint(append(b, 2<<3), uint64(ns))
 	}
-	b = appendString(b, 2, ent.Line)
-	for i := range ent.StructuredMetadata {
-		p := &ent.StructuredMetadata[i]
+	return appendString(b, 2, ent.Line)
+}
+
+// appendMetadata writes an entry's structured metadata fields.
+func appendMetadata(b []byte, meta []labelPair) []byte {
+	for i := range meta {
+		p := &meta[i]
 		b = appendTag(b, 3, pairSize(p))
 		b = appendString(b, 1, p.Name)
 		b = appendString(b, 2, p.Value)

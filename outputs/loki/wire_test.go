@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -44,6 +45,23 @@ func TestAppendProtoMatchesGeneratedMarshal(t *testing.T) {
 			{Time: now, Body: []byte("a\xffb"), Path: "/a", Flags: record.FlagInvalidUTF8, Attrs: attrs("namespace", "a", "pod", "p", "container_id", "c0ffee")},
 		},
 	}
+	// A file's records share one attrs slice, as enrichment and the
+	// buffer's source dictionary hand them out: the encoder reuses the
+	// stream and metadata of the record before only while the slice,
+	// path, stream and flags are all the same.
+	shared := attrs("namespace", "a", "pod", "p", "pod_uid", "1f2e", "container_id", "c0ffee")
+	other := attrs("namespace", "a", "pod", "p", "pod_uid", "9a9a")
+	cases["records sharing attrs"] = []record.Record{
+		{Time: now.Add(5), Body: []byte("1"), Path: "/a", Stream: "stdout", Attrs: shared},
+		{Time: now.Add(4), Body: []byte("2"), Path: "/a", Stream: "stdout", Attrs: shared},
+		{Time: now.Add(3), Body: []byte("3"), Path: "/a", Stream: "stderr", Attrs: shared},
+		{Time: now.Add(6), Body: []byte("4"), Path: "/a", Stream: "stderr", Attrs: shared, Flags: record.FlagSplit},
+		{Time: now.Add(2), Body: []byte("5"), Path: "/b", Stream: "stderr", Attrs: shared, Flags: record.FlagSplit},
+		{Time: now.Add(7), Body: []byte("6\xff"), Path: "/b", Stream: "stderr", Attrs: shared, Flags: record.FlagSplit | record.FlagInvalidUTF8},
+		{Time: now.Add(1), Body: []byte("7"), Path: "/b", Stream: "stderr", Attrs: other},
+		{Time: now.Add(8), Body: []byte("8"), Path: "/b", Stream: "stderr", Attrs: other[:2]},
+		{Time: now.Add(9), Body: []byte("9"), Path: "/a", Stream: "stdout", Attrs: shared},
+	}
 	for name, recs := range cases {
 		t.Run(name, func(t *testing.T) {
 			e := newEncoder(ls)
@@ -55,6 +73,18 @@ func TestAppendProtoMatchesGeneratedMarshal(t *testing.T) {
 			}
 			if !bytes.Equal(got, want) {
 				t.Fatalf("appendProto wrote\n%x\nthe generated Marshal writes\n%x", got, want)
+			}
+			// The same records with attrs slices of their own, which the
+			// encoder never shares between records, give the same streams.
+			own := make([]record.Record, len(recs))
+			for i, r := range recs {
+				r.Attrs = slices.Clone(r.Attrs)
+				own[i] = r
+			}
+			e2 := newEncoder(ls)
+			e2.build(own, now)
+			if a, b := toPush(e.streams), toPush(e2.streams); !reflect.DeepEqual(a, b) {
+				t.Fatalf("records sharing attrs encode as\n%+v\nwith attrs of their own as\n%+v", a, b)
 			}
 			back, err := unmarshalPush(got)
 			if err != nil {
