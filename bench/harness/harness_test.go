@@ -273,9 +273,18 @@ func createPods(t *testing.T, api *kubetest.Server) []podRef {
 }
 
 // buildSluice builds cmd/sluice as make build does, stamped with the
-// commit, and returns the binary and its version.
+// commit, and returns the binary and its version. BENCH_SLUICE names a
+// binary built elsewhere instead (an older commit, to compare), whose
+// version is its file name.
 func buildSluice(t *testing.T) (string, string) {
 	t.Helper()
+	if bin := os.Getenv("BENCH_SLUICE"); bin != "" {
+		abs, err := filepath.Abs(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return abs, filepath.Base(bin)
+	}
 	version := "dev"
 	if out, err := exec.Command("git", "-C", repoRoot, "describe", "--tags", "--always").Output(); err == nil {
 		version = strings.TrimSpace(string(out))
