@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -25,6 +26,9 @@ const linkedAPIGroup = "k8s.io/api/core/v1"
 // TestNoClientsetPackages lists what the daemon links, for Linux and
 // Windows.
 func TestNoClientsetPackages(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the Linux run lists the dependencies of both systems; the Windows test binary runs without the go command")
+	}
 	for _, goos := range []string{"linux", "windows"} {
 		cmd := exec.Command("go", "list", "-deps", ".")
 		cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH=amd64")

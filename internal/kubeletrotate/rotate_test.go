@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sluicelog/sluice/internal/testdir"
 )
 
 // TestRotate rotates a file six times and checks what is left after each
@@ -30,7 +32,7 @@ func TestRotate(t *testing.T) {
 		{name: "keep all", keepAll: true, plain: 6, firstLeft: 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "0.log")
+			path := filepath.Join(testdir.New(t), "0.log")
 			var removed, compressed []string
 			gzips := 0
 			r := &Rotator{

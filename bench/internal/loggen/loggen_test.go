@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluicelog/sluice/internal/testdir"
 )
 
 func TestMixSizes(t *testing.T) {
@@ -109,7 +111,7 @@ func TestRotation(t *testing.T) {
 		{name: "copytruncate", rot: Rotation{MaxSize: 20_000, CopyTruncate: true}, files: 11, gz: 0, all: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := testdir.New(t)
 			path, err := Demo(0).Create(dir)
 			if err != nil {
 				t.Fatal(err)
