@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluicelog/sluice/buffer/codec"
@@ -24,6 +25,7 @@ type Reader struct {
 
 	recs  []record.Record // reused by every Read
 	arena []byte          // bodies of recs, reused
+	trim  atomic.Bool     // Trim asked to drop recs and arena before waiting
 }
 
 // Reader returns the reader of a configured sink.
@@ -170,8 +172,23 @@ func (r *Reader) wait(ctx context.Context) (int64, bool, error) {
 		if r.pos.Offset < s.size || sealed {
 			return s.size, sealed, nil
 		}
+		if r.trim.Swap(false) {
+			// Waiting means the last Read's records are done with.
+			r.recs, r.arena = nil, nil
+		}
 		b.cond.Wait()
 	}
+}
+
+// Trim implements outputs.Trimmer through the daemon's source: the Reader
+// drops the records and body slab it keeps from its last Read as soon as
+// it waits for more, now if it is waiting. Any goroutine may call it.
+func (r *Reader) Trim() {
+	r.trim.Store(true)
+	b := r.b
+	b.mu.Lock()
+	b.cond.Broadcast()
+	b.mu.Unlock()
 }
 
 // readSegment reads records of the current segment up to limit; exhausted

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluicelog/sluice/internal/ctxsleep"
@@ -71,6 +72,7 @@ type Runner[R Request] struct {
 	sleep  func(ctx context.Context, d time.Duration) bool
 	jitter func(d time.Duration) time.Duration
 	now    func() time.Time
+	idle   time.Duration // IdleTrim; tests shorten it
 
 	holdMu  sync.Mutex
 	held    bool      // the last final answer was a held one
@@ -97,7 +99,7 @@ func NewRunner[R Request](sink Sink[R], src Source, c RunnerConfig) *Runner[R] {
 	}
 	return &Runner[R]{
 		name: c.Name, sink: sink, src: src, d: c.Delivery.withDefaults(), ev: c.Events,
-		dead: c.DeadLetter, log: c.Logger, sleep: ctxsleep.Sleep, jitter: equalJitter, now: time.Now,
+		dead: c.DeadLetter, log: c.Logger, sleep: ctxsleep.Sleep, jitter: equalJitter, now: time.Now, idle: IdleTrim,
 	}
 }
 
@@ -120,6 +122,10 @@ func (r *Runner[R]) Run(ctx context.Context) error {
 		r.commitInOrder(order)
 	}()
 	var senders sync.WaitGroup
+	var reads atomic.Uint64
+	trimCtx, stopTrim := context.WithCancel(ctx)
+	defer stopTrim()
+	go r.trimWhenIdle(trimCtx, &reads)
 	var err error
 	for {
 		recs, commit, rerr := r.src.Read(ctx, r.d.BatchRecords, r.d.BatchBytes, r.d.BatchWait)
@@ -129,6 +135,7 @@ func (r *Runner[R]) Run(ctx context.Context) error {
 			}
 			break
 		}
+		reads.Add(1)
 		req := r.sink.Encode(recs)
 		select {
 		case slots <- struct{}{}:
@@ -153,6 +160,42 @@ func (r *Runner[R]) Run(ctx context.Context) error {
 	close(order)
 	<-committed
 	return err
+}
+
+// trimWhenIdle trims the sink and the source, where they can be, once no
+// batch was read for IdleTrim, and again only after batches came: a node
+// whose logs went quiet then keeps no batch-sized buffers.
+func (r *Runner[R]) trimWhenIdle(ctx context.Context, reads *atomic.Uint64) {
+	var trim []Trimmer
+	for _, x := range []any{r.sink, r.src} {
+		if t, ok := x.(Trimmer); ok {
+			trim = append(trim, t)
+		}
+	}
+	if len(trim) == 0 {
+		return
+	}
+	tick := time.NewTicker(r.idle)
+	defer tick.Stop()
+	last, trimmed := reads.Load(), false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		n := reads.Load()
+		if n != last {
+			last, trimmed = n, false
+			continue
+		}
+		if !trimmed {
+			for _, t := range trim {
+				t.Trim()
+			}
+			trimmed = true
+		}
+	}
 }
 
 // commitInOrder commits each job once it and every job before it succeeded.

@@ -110,6 +110,9 @@ func openStdout(c *config.Stdout, w io.Writer, m *metrics.Registry, ready *metri
 // bufferSource reads one sink's records from the disk buffer.
 type bufferSource struct{ r *buffer.Reader }
 
+// Trim implements outputs.Trimmer.
+func (s bufferSource) Trim() { s.r.Trim() }
+
 // Read implements outputs.Source.
 func (s bufferSource) Read(ctx context.Context, maxRecords, maxBytes int, linger time.Duration) ([]record.Record, func(), error) {
 	if err := s.r.Fill(ctx, int64(maxBytes), linger); err != nil {

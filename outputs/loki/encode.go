@@ -299,6 +299,14 @@ func (e *encoder) group() {
 
 func byTime(a, b entry) int { return a.Timestamp.Compare(b.Timestamp) }
 
+// trim drops the buffers kept from one batch for the next; the label cache
+// stays, as it is what a quiet stream needs again.
+func (e *encoder) trim() {
+	e.active, e.of, e.tmp, e.flat, e.offs, e.streams = nil, nil, nil, nil, nil, nil
+	e.meta, e.lines, e.sizes, e.raw, e.block = nil, nil, nil, nil, nil
+	e.key, e.lastKey, e.last, e.prev = nil, nil, nil, prevRecord{}
+}
+
 // reset drops the references to the batch, so that nothing reads a body
 // after Encode returned and the batch's memory is not held.
 func (e *encoder) reset() {

@@ -151,6 +151,23 @@ func (e *encoder) snappy(dst, raw []byte) []byte {
 	return dst
 }
 
+// Trim implements outputs.Trimmer: it lets go of the encoder's buffers
+// and the pooled requests' bodies, unless an Encode is running.
+func (s *Sink) Trim() {
+	if !s.encMu.TryLock() {
+		return
+	}
+	defer s.encMu.Unlock()
+	s.enc.trim()
+	for {
+		select {
+		case <-s.free:
+		default:
+			return
+		}
+	}
+}
+
 func (s *Sink) newRequest() *Request {
 	select {
 	case r := <-s.free:
