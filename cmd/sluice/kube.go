@@ -18,7 +18,7 @@ import (
 type podCache struct {
 	source enrich.PodSource // nil: path-derived fields only
 	stop   func()
-	synced func() bool // nil without a cache
+	synced <-chan struct{} // closed at the cache's first sync; nil without a cache
 }
 
 // firstSyncWait bounds how long the tailer waits for the pod cache's first
@@ -37,18 +37,14 @@ func (p podCache) awaitFirstSync(ctx context.Context, limit time.Duration) bool 
 	}
 	deadline := time.NewTimer(limit)
 	defer deadline.Stop()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !p.synced() {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-deadline.C:
-			return false
-		case <-tick.C:
-		}
+	select {
+	case <-p.synced:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-deadline.C:
+		return false
 	}
-	return true
 }
 
 // startPodCache starts the node's pod cache when kubernetes.enabled asks for
@@ -80,8 +76,7 @@ func startPodCache(cfg config.Kubernetes, keys podmeta.Keys, log *slog.Logger, m
 	go func() { cache.Run(ctx); done <- struct{}{} }()
 	go func() { reportPodCache(ctx, cache, ready); done <- struct{}{} }()
 	log.Info("kubernetes: watching the pods of this node", "node", node)
-	synced := func() bool { ok, _, _ := cache.Status(); return ok }
-	return podCache{source: cache, stop: func() { cancel(); <-done; <-done }, synced: synced}, nil
+	return podCache{source: cache, stop: func() { cancel(); <-done; <-done }, synced: cache.FirstSync()}, nil
 }
 
 // podCacheConfig maps the kubernetes keys onto the pod cache.

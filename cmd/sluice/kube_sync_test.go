@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -12,12 +11,13 @@ func TestAwaitFirstSync(t *testing.T) {
 	if !(podCache{}).awaitFirstSync(ctx, time.Hour) {
 		t.Error("without a pod cache: not ready")
 	}
-	var calls atomic.Int32
-	soon := podCache{synced: func() bool { return calls.Add(1) >= 3 }}
+	ch := make(chan struct{})
+	soon := podCache{synced: ch}
+	go func() { time.Sleep(10 * time.Millisecond); close(ch) }()
 	if !soon.awaitFirstSync(ctx, time.Hour) {
 		t.Error("a cache that syncs: reported not synced")
 	}
-	never := podCache{synced: func() bool { return false }}
+	never := podCache{synced: make(chan struct{})}
 	if never.awaitFirstSync(ctx, 30*time.Millisecond) {
 		t.Error("a cache that never syncs: reported synced")
 	}

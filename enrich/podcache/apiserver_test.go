@@ -224,6 +224,11 @@ func TestAPIServerNodePods(t *testing.T) {
 	if synced, err, _ := c.Status(); !synced || err != nil {
 		t.Fatalf("Status = %v, %v; want synced and no error", synced, err)
 	}
+	select {
+	case <-c.FirstSync():
+	default:
+		t.Fatal("synced, but FirstSync is not closed")
+	}
 	c.ev.mu.Lock()
 	cachedAtSync := c.ev.cached
 	c.ev.mu.Unlock()
@@ -390,6 +395,11 @@ func TestAPIServerForbidden(t *testing.T) {
 	nc.ev.waitFor(t, "a forbidden namespace list", func() bool { return nc.ev.watchErrs[ReasonForbidden] >= 1 })
 	if synced, err, _ := nc.Status(); synced || !apierrors.IsForbidden(err) {
 		t.Fatalf("with namespace labels and pods granted: Status = %v, %v; want not synced and a 403", synced, err)
+	}
+	select {
+	case <-nc.FirstSync():
+		t.Fatal("not synced, but FirstSync is closed")
+	default:
 	}
 	wantLog = `level=ERROR msg="kubernetes: the service account may not list namespaces: grant get, list and watch on namespaces (ClusterRole), or turn namespace labels off — ` +
 		`namespaces is forbidden: User \"` + user + `\" cannot list resource \"namespaces\" in API group \"\" at the cluster scope"`

@@ -90,6 +90,7 @@ type Cache struct {
 	pods       cache.SharedIndexInformer
 	namespaces cache.SharedIndexInformer // nil when namespace labels are off
 	synced     []cache.ResourceEventHandlerRegistration
+	firstSync  chan struct{} // closed at the first sync
 
 	now  func() time.Time
 	tick <-chan time.Time // the janitor's; nil: a ticker every grace/10
@@ -102,14 +103,15 @@ var _ enrich.PodSource = (*Cache)(nil)
 // New builds a REST client.
 func NewForClient(cl Client, c Config) *Cache {
 	k := &Cache{
-		log:    c.Logger,
-		events: c.Events,
-		node:   c.Node,
-		grace:  c.Grace,
-		build:  newBuilder(c.Keys.WithDefaults(), c.Annotations),
-		store:  newStore(),
-		health: newHealth(time.Now()),
-		now:    time.Now,
+		log:       c.Logger,
+		events:    c.Events,
+		node:      c.Node,
+		grace:     c.Grace,
+		build:     newBuilder(c.Keys.WithDefaults(), c.Annotations),
+		store:     newStore(),
+		health:    newHealth(time.Now()),
+		firstSync: make(chan struct{}),
+		now:       time.Now,
 	}
 	if k.log == nil {
 		k.log = slog.New(slog.DiscardHandler)
@@ -248,6 +250,10 @@ func (c *Cache) Status() (synced bool, lastErr error, since time.Time) {
 	return c.health.status()
 }
 
+// FirstSync is closed once the first full lists have been received and
+// handled, for a caller that would rather wait a moment than read before.
+func (c *Cache) FirstSync() <-chan struct{} { return c.firstSync }
+
 // awaitSync reports the first sync once every informer's initial list has
 // been handled.
 func (c *Cache) awaitSync(ctx context.Context) {
@@ -259,6 +265,7 @@ func (c *Cache) awaitSync(ctx context.Context) {
 		}
 	}
 	c.health.setSynced(c.now())
+	close(c.firstSync)
 	n := c.store.len()
 	c.log.Info("kubernetes: pod cache synced", "node", c.node, "pods", n)
 	c.events.PodsCached(n)
