@@ -218,15 +218,6 @@ func (NopEvents) DeadLetterFailed(error) {}
 func (NopEvents) Duplicate(int) {}
 
 // Source is where a runner reads batches from: the daemon's disk buffer.
-// Trimmer is a Sink or Source that keeps memory from one batch for the
-// next (encode buffers, read slabs) and can let it go. The Runner calls
-// Trim, from a goroutine of its own, once no batch has been read for
-// IdleTrim; the next batch makes new buffers.
-type Trimmer interface{ Trim() }
-
-// IdleTrim is how long a Runner goes without a batch before it trims.
-const IdleTrim = 5 * time.Second
-
 type Source interface {
 	// Read waits for at least one record, then up to linger for maxBytes of
 	// them, and returns up to maxRecords records (about maxBytes of bodies).
@@ -235,3 +226,12 @@ type Source interface {
 	// goroutine other than Read's.
 	Read(ctx context.Context, maxRecords, maxBytes int, linger time.Duration) (recs []record.Record, commit func(), err error)
 }
+
+// Trimmer is a Sink or Source that keeps memory from one batch for the
+// next (encode buffers, read slabs) and can let it go. The Runner calls
+// Trim, from a goroutine of its own, once no batch has been read for
+// IdleTrim; the next batch makes new buffers.
+type Trimmer interface{ Trim() }
+
+// IdleTrim is how long a Runner goes without a batch before it trims.
+const IdleTrim = 5 * time.Second

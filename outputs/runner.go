@@ -124,8 +124,9 @@ func (r *Runner[R]) Run(ctx context.Context) error {
 	var senders sync.WaitGroup
 	var reads atomic.Uint64
 	trimCtx, stopTrim := context.WithCancel(ctx)
-	defer stopTrim()
-	go r.trimWhenIdle(trimCtx, &reads)
+	trimDone := make(chan struct{})
+	go func() { defer close(trimDone); r.trimWhenIdle(trimCtx, &reads) }()
+	defer func() { stopTrim(); <-trimDone }()
 	var err error
 	for {
 		recs, commit, rerr := r.src.Read(ctx, r.d.BatchRecords, r.d.BatchBytes, r.d.BatchWait)

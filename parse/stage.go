@@ -300,11 +300,13 @@ func (s *Stage) handle(ctx context.Context, out chan<- *record.Batch, b *record.
 	if direct {
 		o.refs = addRefs(o.refs, []*inRef{ref})
 	}
-	return s.emit(ctx, out, &o, ref)
+	o.done = append(o.done, ref) // the stage's own hold, taken over by emit
+	return s.emit(ctx, out, &o)
 }
 
 // outgoing is what one output batch carries: its records, the input
-// batches they were made from, and the holds of the events among them.
+// batches they were made from, and the holds it takes over (its events',
+// and the stage's own on the batch being handled).
 type outgoing struct {
 	recs       []record.Record
 	refs, done []*inRef
@@ -367,16 +369,16 @@ func (s *Stage) joins(b *record.Batch, now time.Time) bool {
 }
 
 // emit sends o's records as one batch whose acknowledgement releases a
-// hold on each input batch they were made from. The holds of o's events
-// and the stage's own hold (own, when not nil) are dropped once that batch
-// has taken over and before it is sent, so no input is acknowledged early
-// and the one who acknowledges the batch last also acknowledges its
-// inputs, not the stage some time later. Restart offsets are held at the
-// first line still waiting in each record's file.
-func (s *Stage) emit(ctx context.Context, out chan<- *record.Batch, o *outgoing, own *inRef) bool {
+// hold on each input batch they were made from. The holds in o.done (of
+// o's events, and the stage's own on the batch it handled) are dropped
+// once that batch has taken over and before it is sent, so no input is
+// acknowledged early and the one who acknowledges the batch last also
+// acknowledges its inputs, not the stage some time later. Restart offsets
+// are held at the first line still waiting in each record's file.
+func (s *Stage) emit(ctx context.Context, out chan<- *record.Batch, o *outgoing) bool {
 	recs, refs := o.recs, o.refs
 	if len(recs) == 0 {
-		s.drop(o.done, own)
+		release(o.done)
 		return true
 	}
 	for i := range recs {
@@ -400,16 +402,8 @@ func (s *Stage) emit(ctx context.Context, out chan<- *record.Batch, o *outgoing,
 			r.release(false)
 		}
 	})
-	s.drop(o.done, own)
+	release(o.done)
 	return send(ctx, out, b)
-}
-
-// drop releases the holds the stage no longer needs.
-func (s *Stage) drop(done []*inRef, own *inRef) {
-	release(done)
-	if own != nil {
-		own.release(true)
-	}
 }
 
 // flush sends the events that waited FlushTimeout since their last line;
@@ -424,7 +418,7 @@ func (s *Stage) flush(ctx context.Context, out chan<- *record.Batch, now time.Ti
 			s.end(&o, ps, k)
 		}
 	}
-	return s.emit(ctx, out, &o, nil)
+	return s.emit(ctx, out, &o)
 }
 
 // finish makes ev's record. The holds ev has on its input batches are

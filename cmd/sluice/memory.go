@@ -50,29 +50,24 @@ func fitToMemory(limit int64, cfg *config.Config, log *slog.Logger) {
 // into its memory limit, which on Windows ends the process. Each change is
 // logged. A limit of 0 (none known) changes nothing.
 func fitOutputs(limit int64, o *config.Outputs, log *slog.Logger) {
+	if limit <= 0 {
+		return
+	}
 	type sink struct {
 		name string
 		d    *config.Delivery
 	}
-	// The sinks are copied before they change: the caller's configuration
-	// shares them and keeps what was written.
 	var sinks []sink
 	if o.Stdout != nil {
-		c := *o.Stdout
-		o.Stdout = &c
-		sinks = append(sinks, sink{"stdout", &c.Delivery})
+		sinks = append(sinks, sink{"stdout", &own(&o.Stdout).Delivery})
 	}
 	if o.Loki != nil {
-		c := *o.Loki
-		o.Loki = &c
-		sinks = append(sinks, sink{"loki", &c.Delivery})
+		sinks = append(sinks, sink{"loki", &own(&o.Loki).Delivery})
 	}
 	if o.Elasticsearch != nil {
-		c := *o.Elasticsearch
-		o.Elasticsearch = &c
-		sinks = append(sinks, sink{"elasticsearch", &c.Delivery})
+		sinks = append(sinks, sink{"elasticsearch", &own(&o.Elasticsearch).Delivery})
 	}
-	if limit <= 0 || len(sinks) == 0 {
+	if len(sinks) == 0 {
 		return
 	}
 	budget := limit / outputShare / int64(len(sinks))
@@ -88,6 +83,14 @@ func fitOutputs(limit int64, o *config.Outputs, log *slog.Logger) {
 			"max_in_flight", inFlight, "was_max_in_flight", d.MaxInFlight)
 		d.BatchSize, d.MaxInFlight = config.ByteSize(size), inFlight
 	}
+}
+
+// own replaces *p with a copy of what it points to and returns the copy:
+// the caller's configuration shares the sinks and keeps what was written.
+func own[T any](p **T) *T {
+	c := **p
+	*p = &c
+	return &c
 }
 
 // fitDelivery returns the batch size and requests in flight that fit in

@@ -156,8 +156,10 @@ func (t *Tailer) Run(ctx context.Context) error {
 		}
 		t.rewindNacked()
 		progressed, more := t.poll()
-		if idle = idle + 1; progressed {
+		if progressed {
 			idle = 0
+		} else {
+			idle++
 		}
 		if idle == idleTrimPolls {
 			t.batch.trim()

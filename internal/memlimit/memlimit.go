@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 )
 
 // Share is the part of a detected container limit given to the Go runtime;
@@ -31,9 +32,9 @@ const GCPercent = 50
 // otherwise, and returns the pace in force.
 func SetGCPercent() int {
 	if os.Getenv("GOGC") != "" {
-		p := debug.SetGCPercent(100)
-		debug.SetGCPercent(p)
-		return p
+		s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+		metrics.Read(s)
+		return int(s[0].Value.Uint64())
 	}
 	debug.SetGCPercent(GCPercent)
 	return GCPercent
