@@ -141,7 +141,7 @@ func (d *Decoder) Decode(p []byte, r *record.Record) error {
 		if in.err != nil {
 			return in.err
 		}
-		_, err = d.readSource(&in, r, v)
+		_, err = d.readSource(&in, r, v, false)
 	}
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package codec
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 
 	"github.com/sluicelog/sluice/record"
 )
@@ -30,7 +31,7 @@ const redefineEvery = 256 << 10
 // The zero value is ready; Reset must be called whenever records start
 // going to another segment, or after bytes it encoded were not written.
 type Encoder struct {
-	ids     map[string]*source // source key (appendKey) → its id
+	ids     map[sourceKey]*source
 	next    uint64
 	key     []byte
 	lastSrc *source // the previous record's source, tried first
@@ -38,6 +39,20 @@ type Encoder struct {
 	lastA   *record.Attr
 	lastN   int
 	lastF   *record.Source
+}
+
+// sourceKey is the hash of what tells a source apart (appendKey), not the
+// key itself: the key holds the file's head, up to a KiB, and the pod's
+// attributes, and a node with a thousand files kept a megabyte of keys.
+// Two hashes with seeds chosen at random per process make 128 bits that a
+// file's content cannot be made to collide on.
+type sourceKey [2]uint64
+
+// keySeeds are the seeds of sourceKey's two hashes.
+var keySeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+func keyOf(b []byte) sourceKey {
+	return sourceKey{maphash.Bytes(keySeeds[0], b), maphash.Bytes(keySeeds[1], b)}
 }
 
 type source struct {
@@ -97,14 +112,15 @@ func (e *Encoder) source(r *record.Record) *source {
 		return e.lastSrc
 	}
 	e.key = appendKey(e.key[:0], r)
-	src := e.ids[string(e.key)]
+	k := keyOf(e.key)
+	src := e.ids[k]
 	if src == nil {
 		if e.ids == nil {
-			e.ids = make(map[string]*source)
+			e.ids = make(map[sourceKey]*source)
 		}
 		src = &source{id: e.next, defined: -1}
 		e.next++
-		e.ids[string(e.key)] = src
+		e.ids[k] = src
 	}
 	e.lastSrc, e.lastP, e.lastA, e.lastN, e.lastF = src, r.Path, first, len(r.Attrs), r.Source
 	return src
@@ -154,16 +170,20 @@ func appendIdentity(b []byte, s *record.Source, first bool) []byte {
 	return appendBytes(b, s.Head)
 }
 
-// identity reads what appendIdentity wrote; same reports identSame.
-func (in *reader) identity() (id Identity, ok, same bool) {
+// identity reads what appendIdentity wrote; same reports identSame. keep
+// false skips the identity's fields without copying the head.
+func (in *reader) identity(keep bool) (id Identity, ok, same bool) {
 	switch in.byte() {
 	case identNone:
 		return Identity{}, false, false
 	case identSame:
 		return Identity{}, false, true
 	case identFile:
-		id = Identity{Dev: in.uvarint(), Ino: in.uvarint(), Head: string(in.bytes())}
-		return id, in.err == nil, false
+		dev, ino, head := in.uvarint(), in.uvarint(), in.bytes()
+		if keep {
+			id = Identity{Dev: dev, Ino: ino, Head: string(head)}
+		}
+		return id, keep && in.err == nil, false
 	}
 	if in.err == nil {
 		in.bad("identity kind")
@@ -184,11 +204,13 @@ type decodedSource struct {
 func (d *Decoder) Reset() { clear(d.sources) }
 
 // readSource decodes the source part of a version v (2 or 3) record and
-// returns the source's file identity, if it has one.
-func (d *Decoder) readSource(in *reader, r *record.Record, v byte) (decodedSource, error) {
+// returns the source's file identity, if it has one and ident asks for it.
+// Only Position asks: records on their way to a sink need no identity, and
+// a reader's dictionary of a thousand files would keep a KiB of head each.
+func (d *Decoder) readSource(in *reader, r *record.Record, v byte, ident bool) (decodedSource, error) {
 	mode := in.byte()
 	if mode == srcInline {
-		return d.readInline(in, r, v)
+		return d.readInline(in, r, v, ident)
 	}
 	id := in.uvarint()
 	if in.err != nil {
@@ -203,7 +225,7 @@ func (d *Decoder) readSource(in *reader, r *record.Record, v byte) (decodedSourc
 		r.Path, r.Attrs = s.path, s.attrs
 		return s, nil
 	case srcDefine:
-		s, err := d.readInline(in, r, v)
+		s, err := d.readInline(in, r, v, ident)
 		if err != nil {
 			return decodedSource{}, err
 		}
@@ -226,11 +248,11 @@ func (d *Decoder) readSource(in *reader, r *record.Record, v byte) (decodedSourc
 
 // readInline decodes a path, the identity (version 3) and the attribute
 // list that ends the record.
-func (d *Decoder) readInline(in *reader, r *record.Record, v byte) (decodedSource, error) {
+func (d *Decoder) readInline(in *reader, r *record.Record, v byte, ident bool) (decodedSource, error) {
 	r.Path = d.str(in.bytes())
 	var s decodedSource
 	if v == VersionResume {
-		s.ident, s.hasID, s.same = in.identity()
+		s.ident, s.hasID, s.same = in.identity(ident)
 	}
 	if in.err != nil {
 		return decodedSource{}, in.err
@@ -244,8 +266,8 @@ func (d *Decoder) readInline(in *reader, r *record.Record, v byte) (decodedSourc
 // Position decodes what a restart needs from p: the identity of the file
 // the record was read from and its restart offset (record.Record.Next).
 // ok is false for a record that has neither: one written before version 3,
-// or not read from a file. Like Decode, it needs the records of the
-// segment before p decoded first, by Decode or Position.
+// or not read from a file. It needs the records of the segment before p
+// decoded first by Position: Decode keeps no file identities.
 func (d *Decoder) Position(p []byte) (id Identity, next int64, ok bool, err error) {
 	in := reader{b: p}
 	v := in.byte()
@@ -267,7 +289,7 @@ func (d *Decoder) Position(p []byte) (id Identity, next int64, ok bool, err erro
 		return Identity{}, 0, false, in.err
 	}
 	var r record.Record
-	s, err := d.readSource(&in, &r, v)
+	s, err := d.readSource(&in, &r, v, true)
 	if err != nil {
 		return Identity{}, 0, false, err
 	}

@@ -130,6 +130,36 @@ func TestEncoderTellsSourcesApart(t *testing.T) {
 	}
 }
 
+// The sources of a node's files cost a few words each in the encoder and
+// no file head in a decoder that only decodes records: with a thousand
+// files the keys and heads had been megabytes.
+func TestDictionariesKeepNoHeads(t *testing.T) {
+	recs := sourceRecords(30)
+	var e Encoder
+	var d Decoder
+	var buf []byte
+	for i := range recs {
+		at := int64(len(buf))
+		buf = e.Append(buf, &recs[i], at)
+		var got record.Record
+		if err := d.Decode(buf[at:], &got); err != nil || !equalRecord(got, recs[i]) {
+			t.Fatalf("record %d: %v, got %+v", i, err, got)
+		}
+	}
+	if len(e.ids) != len(sources)+1 {
+		t.Errorf("encoder keeps %d sources, want %d", len(e.ids), len(sources)+1)
+	}
+	if len(d.sources) != len(sources)+1 {
+		t.Fatalf("decoder keeps %d sources, want %d", len(d.sources), len(sources)+1)
+	}
+	for id, s := range d.sources {
+		if s.ident.Head != "" || s.hasID {
+			t.Errorf("source %d: the decoder kept the identity %+v", id, s.ident)
+		}
+	}
+	// TestPositionIdentity shows Position still finds every identity.
+}
+
 func BenchmarkEncoderAppend(b *testing.B) {
 	recs := sourceRecords(1000)
 	var e Encoder

@@ -106,8 +106,8 @@ func (t *Tailer) checkDeleted(r *reader) {
 	}
 	size := r.size
 	if r.gz == nil {
-		if st, err := r.f.Stat(); err == nil {
-			size = st.Size()
+		if n, err := osfile.Size(r.f); err == nil {
+			size = n
 		}
 	}
 	unread := size - r.off
@@ -259,12 +259,12 @@ func (t *Tailer) atEOF(r *reader) {
 		}
 		return
 	}
-	st, err := r.f.Stat()
+	size, err := osfile.Size(r.f)
 	if err != nil {
 		t.readError(r, err)
 		return
 	}
-	r.size = st.Size()
+	r.size = size
 	if r.size < r.off || r.headMoved {
 		t.truncated(r)
 		return
@@ -284,7 +284,7 @@ func (t *Tailer) drained(r *reader) bool {
 		return true
 	}
 	if s := r.succ; s != nil && s.f != nil {
-		if st, err := s.f.Stat(); err == nil && st.Size() > 0 {
+		if n, err := osfile.Size(s.f); err == nil && n > 0 {
 			return true // the runtime writes to the new file: the old one is complete
 		}
 	}

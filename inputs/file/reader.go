@@ -55,6 +55,14 @@ func (r *reader) turn(t *Tailer, budget int) (progressed, more bool) {
 	if r.f == nil || (r.pred != nil && r.pred.state != stateDone) || t.batch.blocked() || r.trk.full() {
 		return false, false
 	}
+	if r.atEOF && r.gz == nil && !r.headMoved {
+		// Read to its end last time: a stat says whether anything came
+		// since, so an idle file costs no read and the tailer can let go
+		// of its read buffer. A shrunken file is atEOF's to handle.
+		if size, err := osfile.Size(r.f); err == nil && size <= r.off+r.tail {
+			return false, false
+		}
+	}
 	b := r.begin(t)
 	consumed, eof := r.fill(t, b, budget)
 	if !b.empty() {
@@ -71,7 +79,8 @@ func (r *reader) turn(t *Tailer, budget int) (progressed, more bool) {
 // at the file's end rather than with more to read.
 func (r *reader) fill(t *Tailer, b *batcher, budget int) (total int, eof bool) {
 	for total < budget && !r.stopped(b) {
-		n, err := r.readAt(t.buf, r.off)
+		buf := t.readBuf()
+		n, err := r.readAt(buf, r.off)
 		if err != nil && !errors.Is(err, io.EOF) {
 			t.readError(r, err)
 			return total, true
@@ -82,7 +91,7 @@ func (r *reader) fill(t *Tailer, b *batcher, budget int) (total int, eof bool) {
 			r.headMoved, r.atEOF = true, true
 			return 0, true
 		}
-		used, lines := r.decodeChunk(t, b, t.buf[:n])
+		used, lines := r.decodeChunk(t, b, buf[:n])
 		total += used
 		t.ev.Read(lines, used)
 		if r.off+int64(n-used) > r.size {
@@ -91,7 +100,7 @@ func (r *reader) fill(t *Tailer, b *batcher, budget int) (total int, eof bool) {
 		if r.stopped(b) {
 			break // stopped in the middle of what was read: not the end
 		}
-		r.atEOF = n < len(t.buf) || used == 0
+		r.atEOF = n < len(buf) || used == 0
 		if r.atEOF {
 			r.tail = int64(n - used)
 			return total, true
@@ -159,14 +168,15 @@ func (r *reader) finishTail(t *Tailer) {
 		return
 	}
 	r.flush(t, func() {
-		n, err := r.readAt(t.buf[:t.maxLine], r.off)
+		buf := t.readBuf()
+		n, err := r.readAt(buf[:t.maxLine], r.off)
 		if err != nil && !errors.Is(err, io.EOF) {
 			t.readError(r, err)
 		}
 		if n > 0 {
 			b := &t.batch
 			before := len(b.recs)
-			r.dec.feedTail(t.buf[:n], r.off)
+			r.dec.feedTail(buf[:n], r.off)
 			r.off += int64(n)
 			if len(b.recs) > before {
 				b.recs[len(b.recs)-1].Flags |= record.FlagNoNewline

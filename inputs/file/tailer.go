@@ -72,7 +72,8 @@ type Tailer struct {
 	ev      Events
 	log     *slog.Logger
 	maxLine int
-	buf     []byte
+	buf     []byte // what files are read into: nil while idle (readBuf)
+	bufSize int
 	head    []byte // for comparing a file's first bytes with its fingerprint
 
 	readers []*reader          // predecessors before successors
@@ -107,7 +108,7 @@ func New(cfg Config) (*Tailer, error) {
 	}
 	t := &Tailer{
 		cfg: cfg, set: set, out: make(chan *record.Batch, 4), ev: cfg.Events, log: cfg.Logger,
-		maxLine: cfg.MaxLineSize, buf: make([]byte, bufSize), head: make([]byte, fingerprint.DefaultSize),
+		maxLine: cfg.MaxLineSize, bufSize: bufSize, head: make([]byte, fingerprint.DefaultSize),
 		byPath: map[string]*reader{}, byID: map[osfile.ID]*reader{}, skipped: map[string]string{},
 	}
 	t.batch = batcher{out: t.out, maxRecs: cfg.BatchSize, maxBytes: 1 << 20, pool: newPool()}
@@ -163,6 +164,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 		}
 		if idle == idleTrimPolls {
 			t.batch.trim()
+			t.buf = nil
 		}
 		switch {
 		case !t.batch.flush():
@@ -182,8 +184,18 @@ func (t *Tailer) Run(ctx context.Context) error {
 }
 
 // idleTrimPolls is how many polls in a row must read nothing before the
-// batcher lets go of its spare slabs: two seconds at the default interval.
+// batcher lets go of its spare slabs and the tailer of its read buffer
+// (a MiB by default): two seconds at the default interval.
 const idleTrimPolls = 8
+
+// readBuf returns the buffer files are read into, made again after an
+// idle spell let go of it.
+func (t *Tailer) readBuf() []byte {
+	if t.buf == nil {
+		t.buf = make([]byte, t.bufSize)
+	}
+	return t.buf
+}
 
 // poll gives every readable file one turn; while the consumer is busy, it
 // reads nothing but still finishes files that were read to their end. It

@@ -3,7 +3,6 @@
 package osfile
 
 import (
-	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
@@ -12,28 +11,34 @@ import (
 // IDOf returns the identity of the file f is open on, from the handle.
 // Unix: fstat gives device and inode directly.
 func IDOf(f *os.File) (ID, error) {
-	fi, err := f.Stat()
-	if err != nil {
+	var st syscall.Stat_t
+	if err := fstat(f, &st); err != nil {
 		return ID{}, err
 	}
-	return idOf(fi)
+	return idOfStat(&st), nil
 }
 
 // StatID returns the identity of the file at path, following symlinks.
 // Unix: stat gives device and inode without opening the file.
 func StatID(path string) (ID, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return ID{}, err
+	// syscall.Stat, not os.Stat: no os.FileInfo is made, and discovery
+	// asks this of every file each second.
+	var st syscall.Stat_t
+	if err := ignoringEINTR(func() error { return syscall.Stat(path, &st) }); err != nil {
+		return ID{}, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	return idOf(fi)
+	return idOfStat(&st), nil
 }
 
-// idOf reads device and inode from a FileInfo made by stat or fstat.
-func idOf(fi fs.FileInfo) (ID, error) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return ID{}, fmt.Errorf("identify %s: no stat data (%T)", fi.Name(), fi.Sys())
+// ignoringEINTR retries fn while a signal interrupts it, as os does.
+func ignoringEINTR(fn func() error) error {
+	for {
+		if err := fn(); err != syscall.EINTR {
+			return err
+		}
 	}
-	return ID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)}, nil //nolint:unconvert // field types differ by platform
+}
+
+func idOfStat(st *syscall.Stat_t) ID {
+	return ID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)} //nolint:unconvert // field types differ by platform
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -166,6 +167,48 @@ func TestRemoved(t *testing.T) {
 	}
 }
 
+// TestSize follows the held file: it grows as it is written, and a new
+// file at its path after a rotation does not change it.
+func TestSize(t *testing.T) {
+	p := filepath.Join(testdir.New(t), "0.log")
+	first := logLines("a", 3)
+	writeFile(t, p, first)
+	f := openT(t, osfile.Open, p)
+	want := int64(len(first))
+	check := func(when string) {
+		t.Helper()
+		if got, err := osfile.Size(f); err != nil || got != want {
+			t.Fatalf("Size %s = %d, %v; want %d", when, got, err, want)
+		}
+	}
+	check("at first")
+	w, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more := logLines("b", 5)
+	if _, err := w.Write(more); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	want += int64(len(more))
+	check("after an append")
+	if err := os.Rename(p, p+".1"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, p, logLines("c", 1))
+	check("after a rotation")
+	if runtime.GOOS != "windows" {
+		// Asked of every idle file several times a second: no garbage.
+		if n := testing.AllocsPerRun(100, func() { osfile.Size(f) }); n != 0 {
+			t.Errorf("Size allocates %v times per call, want 0", n)
+		}
+		if n := testing.AllocsPerRun(100, func() { osfile.Removed(f) }); n != 0 {
+			t.Errorf("Removed allocates %v times per call, want 0", n)
+		}
+	}
+}
+
 func TestIDs(t *testing.T) {
 	rows := []struct {
 		name string
@@ -305,6 +348,8 @@ func TestErrors(t *testing.T) {
 			call: func() error { _, err := osfile.IDOf(f); return err }},
 		{name: "Removed closed file", path: closed, want: fs.ErrClosed,
 			call: func() error { _, err := osfile.Removed(f); return err }},
+		{name: "Size closed file", path: closed, want: fs.ErrClosed,
+			call: func() error { _, err := osfile.Size(f); return err }},
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
