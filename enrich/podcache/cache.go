@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -18,6 +17,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/sluicelog/sluice/enrich"
+	"github.com/sluicelog/sluice/enrich/podcache/coreapi"
 	"github.com/sluicelog/sluice/enrich/podmeta"
 )
 
@@ -138,7 +138,7 @@ func (c *Cache) newPodInformer(cl Client, resync time.Duration) cache.SharedInde
 		sel := fields.OneTermEqualSelector("spec.nodeName", c.node).String()
 		tweak = func(o *metav1.ListOptions) { o.FieldSelector = sel }
 	}
-	return c.newInformer(listWatch(c, cl, podsResource, cl.ListPods, cl.WatchPods, tweak), &v1.Pod{}, podsResource, resync,
+	return c.newInformer(listWatch(c, cl, podsResource, cl.ListPods, cl.WatchPods, tweak), &coreapi.Pod{}, podsResource, resync,
 		c.transformPod, c.onPod, c.onPodDelete)
 }
 

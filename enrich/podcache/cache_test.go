@@ -115,16 +115,16 @@ func TestLookups(t *testing.T) {
 func TestUnchangedUpdateKeepsPointer(t *testing.T) {
 	c := NewForClient(podcachetest.New(fake.NewClientset()), Config{Node: testNode})
 	pod := realisticPod(1, testNode)
-	o1, _ := c.transformPod(pod)
+	o1, _ := c.transformPod(decoded(t, pod))
 	c.onPod(o1)
 	pod.Status.Conditions[1].Status = v1.ConditionFalse
 	pod.ResourceVersion = "99999"
-	o2, _ := c.transformPod(pod)
+	o2, _ := c.transformPod(decoded(t, pod))
 	if o2.(*podObject).pod != o1.(*podObject).pod {
 		t.Fatal("an update to a condition gave a new *Pod")
 	}
 	pod.Status.PodIP = "10.9.9.9"
-	o3, _ := c.transformPod(pod)
+	o3, _ := c.transformPod(decoded(t, pod))
 	if o3.(*podObject).pod == o1.(*podObject).pod {
 		t.Fatal("a new pod IP kept the old *Pod")
 	}

@@ -59,9 +59,6 @@ func restConfig(kubeconfig string, log *slog.Logger) (*rest.Config, error) {
 		}
 	}
 	rc.UserAgent = "sluice"
-	// Protobuf decodes pods several times faster than JSON, with less garbage.
-	rc.ContentType = "application/vnd.kubernetes.protobuf"
-	rc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	return rc, nil
 }
 

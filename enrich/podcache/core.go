@@ -4,38 +4,38 @@ import (
 	"context"
 	"time"
 
-	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
+
+	"github.com/sluicelog/sluice/enrich/podcache/coreapi"
 )
 
 // Client lists and watches what the cache keeps: the pods and namespaces
-// of core/v1. New makes one over a REST client; package podcachetest adapts
+// of core/v1, as package coreapi has them. New makes one over a REST client; package podcachetest adapts
 // a clientset, such as client-go's fake, for tests.
 //
 // A Client that cannot stream lists (a watch that sends the initial
 // objects first) says so with a method IsWatchListSemanticsUnSupported
 // returning true; client-go's reflector then lists and watches.
 type Client interface {
-	ListPods(ctx context.Context, o metav1.ListOptions) (*v1.PodList, error)
+	ListPods(ctx context.Context, o metav1.ListOptions) (*coreapi.PodList, error)
 	WatchPods(ctx context.Context, o metav1.ListOptions) (watch.Interface, error)
-	ListNamespaces(ctx context.Context, o metav1.ListOptions) (*v1.NamespaceList, error)
+	ListNamespaces(ctx context.Context, o metav1.ListOptions) (*coreapi.NamespaceList, error)
 	WatchNamespaces(ctx context.Context, o metav1.ListOptions) (watch.Interface, error)
 }
 
-// coreScheme knows core/v1 and the meta/v1 types its requests and
-// responses carry (list options, watch events, Status), and nothing else:
-// client-go's kubernetes/scheme registers every API group, which the
-// daemon would link, and load, for two resources.
+// coreScheme knows coreapi's pods and namespaces as core/v1's and the
+// meta/v1 types their requests and responses carry (list options, watch
+// events, Status), and nothing else: client-go's kubernetes/scheme
+// registers every API group, and even k8s.io/api/core/v1 alone would link
+// and load all of core's generated code, for two resources.
 var coreScheme = func() *runtime.Scheme {
 	s := runtime.NewScheme()
-	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
-	utilruntime.Must(v1.AddToScheme(s))
+	utilruntime.Must(coreapi.AddToScheme(s))
 	return s
 }()
 
@@ -44,8 +44,8 @@ var (
 	coreParameterCodec = runtime.NewParameterCodec(coreScheme)
 )
 
-// coreClient is the Client New makes: client-go's typed core/v1 client for
-// the two resources, over a REST client with coreScheme.
+// coreClient is the Client New makes: what client-go's typed core/v1
+// client does for the two resources, over a REST client with coreScheme.
 type coreClient struct {
 	rest rest.Interface
 }
@@ -53,12 +53,15 @@ type coreClient struct {
 var _ Client = (*coreClient)(nil)
 
 // newCoreClient configures rc the way client-go's typed core/v1 client
-// does (API path, group version, codecs) and makes a REST client from it;
-// rc's rate limits, user agent, content types and auth apply as given.
+// does (API path, group version, codecs) and makes a REST client from it
+// that asks for JSON, the one encoding coreapi's types decode from; rc's
+// rate limits, user agent and auth apply as given.
 func newCoreClient(rc *rest.Config) (*coreClient, error) {
 	c := *rc
 	c.APIPath = "/api"
-	c.GroupVersion = &v1.SchemeGroupVersion
+	c.GroupVersion = &coreapi.SchemeGroupVersion
+	c.ContentType = runtime.ContentTypeJSON
+	c.AcceptContentTypes = runtime.ContentTypeJSON
 	c.NegotiatedSerializer = rest.CodecFactoryForGeneratedClient(coreScheme, coreCodecs).WithoutConversion()
 	if c.UserAgent == "" {
 		c.UserAgent = rest.DefaultKubernetesUserAgent()
@@ -71,8 +74,8 @@ func newCoreClient(rc *rest.Config) (*coreClient, error) {
 }
 
 // ListPods lists the pods of all namespaces.
-func (c *coreClient) ListPods(ctx context.Context, o metav1.ListOptions) (*v1.PodList, error) {
-	l := &v1.PodList{}
+func (c *coreClient) ListPods(ctx context.Context, o metav1.ListOptions) (*coreapi.PodList, error) {
+	l := &coreapi.PodList{}
 	return l, c.list(ctx, podsResource, o, l)
 }
 
@@ -82,8 +85,8 @@ func (c *coreClient) WatchPods(ctx context.Context, o metav1.ListOptions) (watch
 }
 
 // ListNamespaces lists the namespaces.
-func (c *coreClient) ListNamespaces(ctx context.Context, o metav1.ListOptions) (*v1.NamespaceList, error) {
-	l := &v1.NamespaceList{}
+func (c *coreClient) ListNamespaces(ctx context.Context, o metav1.ListOptions) (*coreapi.NamespaceList, error) {
+	l := &coreapi.NamespaceList{}
 	return l, c.list(ctx, namespacesResource, o, l)
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/sluicelog/sluice/enrich/podcache/coreapi"
 	"github.com/sluicelog/sluice/enrich/podcache/podcachetest"
 	"github.com/sluicelog/sluice/enrich/podmeta"
 )
@@ -215,6 +216,17 @@ func hexID(seed string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// decoded returns p as the informer hands it to the transform: decoded
+// from the API server's JSON into a coreapi.Pod.
+func decoded(tb testing.TB, p *v1.Pod) *coreapi.Pod {
+	tb.Helper()
+	d, err := podcachetest.Pod(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
 
 // realisticPod is pod i of a Deployment "checkout" on node, shaped like
 // what a real API server returns: managed fields, env, probes, volumes,

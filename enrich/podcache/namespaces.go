@@ -3,17 +3,17 @@ package podcache
 import (
 	"time"
 
-	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/sluicelog/sluice/enrich/podcache/coreapi"
 	"github.com/sluicelog/sluice/record"
 )
 
 // nsObject is what the namespace informer stores in place of a
-// *v1.Namespace: its name, its resource version and its labels as
+// *coreapi.Namespace: its name, its resource version and its labels as
 // attributes.
 type nsObject struct {
 	name, resourceVersion string
@@ -37,7 +37,7 @@ func (o *nsObject) DeepCopyObject() runtime.Object {
 
 // transformNamespace is the namespace informer's TransformFunc; idempotent.
 func (c *Cache) transformNamespace(obj any) (any, error) {
-	ns, ok := obj.(*v1.Namespace)
+	ns, ok := obj.(*coreapi.Namespace)
 	if !ok {
 		return obj, nil
 	}
@@ -51,7 +51,7 @@ func (c *Cache) transformNamespace(obj any) (any, error) {
 // newNamespaceInformer watches every namespace: their labels are not on the
 // pods, and a namespace cannot be selected by the pods on a node.
 func (c *Cache) newNamespaceInformer(cl Client, resync time.Duration) cache.SharedIndexInformer {
-	return c.newInformer(listWatch(c, cl, namespacesResource, cl.ListNamespaces, cl.WatchNamespaces, nil), &v1.Namespace{}, namespacesResource,
+	return c.newInformer(listWatch(c, cl, namespacesResource, cl.ListNamespaces, cl.WatchNamespaces, nil), &coreapi.Namespace{}, namespacesResource,
 		resync, c.transformNamespace, c.onNamespace, c.onNamespaceDelete)
 }
 

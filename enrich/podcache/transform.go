@@ -5,21 +5,20 @@ import (
 	"strings"
 	"sync"
 
-	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/sluicelog/sluice/enrich/podcache/coreapi"
 	"github.com/sluicelog/sluice/enrich/podmeta"
 	"github.com/sluicelog/sluice/record"
 )
 
-// podObject is what the pod informer stores in place of a *v1.Pod: the
+// podObject is what the pod informer stores in place of a *coreapi.Pod: the
 // resource version that tells a resync from an update, and the pod as
-// enrichment uses it. Even a stripped v1.Pod costs over 1 KiB in empty
-// struct fields, and an embedded ObjectMeta 232 bytes; this keeps the
-// informer's copy and the lookup maps' copy one and the same.
+// enrichment uses it. This keeps the informer's copy and the lookup maps'
+// copy one and the same, and lets the decoded pod go.
 type podObject struct {
 	resourceVersion string
 	pod             *podmeta.Pod
@@ -47,7 +46,7 @@ func (o *podObject) DeepCopyObject() runtime.Object {
 // is never stored. It is idempotent, as client-go asks: a podObject passes
 // through unchanged.
 func (c *Cache) transformPod(obj any) (any, error) {
-	p, ok := obj.(*v1.Pod)
+	p, ok := obj.(*coreapi.Pod)
 	if !ok {
 		return obj, nil
 	}
@@ -61,7 +60,7 @@ func (c *Cache) transformPod(obj any) (any, error) {
 	return &podObject{resourceVersion: p.ResourceVersion, pod: pm}, nil
 }
 
-// builder turns a v1.Pod into a podmeta.Pod.
+// builder turns a coreapi.Pod into a podmeta.Pod.
 type builder struct {
 	keys        podmeta.Keys
 	annotations map[string]bool // the allowlist
@@ -76,7 +75,7 @@ func newBuilder(keys podmeta.Keys, annotations []string) *builder {
 	return &builder{keys: keys, annotations: allow, strs: interner{m: map[string]string{}, prefixed: map[[2]string]string{}}}
 }
 
-func (b *builder) pod(p *v1.Pod) *podmeta.Pod {
+func (b *builder) pod(p *coreapi.Pod) *podmeta.Pod {
 	return &podmeta.Pod{
 		Namespace:  b.strs.get(p.Namespace),
 		Name:       p.Name,
@@ -89,7 +88,7 @@ func (b *builder) pod(p *v1.Pod) *podmeta.Pod {
 }
 
 // podAttrs builds the pod-level attributes in podmeta.Pod.Attrs' order.
-func (b *builder) podAttrs(p *v1.Pod) []record.Attr {
+func (b *builder) podAttrs(p *coreapi.Pod) []record.Attr {
 	k := b.keys
 	a := make([]record.Attr, 0, 6+len(p.Labels)+min(len(b.annotations), len(p.Annotations)))
 	a = podmeta.AppendAttr(a, k.Node, b.strs.get(p.Spec.NodeName))
@@ -128,7 +127,7 @@ func (b *builder) appendMap(a []record.Attr, prefix string, m map[string]string,
 
 // containers lists the pod's containers with their images from the spec
 // and their ids from the status, matched by name.
-func (b *builder) containers(p *v1.Pod) []podmeta.Container {
+func (b *builder) containers(p *coreapi.Pod) []podmeta.Container {
 	s := &p.Spec
 	cs := make([]podmeta.Container, 0, len(s.Containers)+len(s.InitContainers)+len(s.EphemeralContainers))
 	for _, c := range s.Containers {
@@ -140,7 +139,7 @@ func (b *builder) containers(p *v1.Pod) []podmeta.Container {
 	for _, c := range s.EphemeralContainers {
 		cs = append(cs, podmeta.Container{Name: b.strs.get(c.Name), Image: b.strs.get(c.Image)})
 	}
-	for _, list := range [][]v1.ContainerStatus{p.Status.ContainerStatuses, p.Status.InitContainerStatuses, p.Status.EphemeralContainerStatuses} {
+	for _, list := range [][]coreapi.ContainerStatus{p.Status.ContainerStatuses, p.Status.InitContainerStatuses, p.Status.EphemeralContainerStatuses} {
 		for _, st := range list {
 			i := slices.IndexFunc(cs, func(c podmeta.Container) bool { return c.Name == st.Name })
 			if i < 0 {
@@ -156,9 +155,9 @@ func (b *builder) containers(p *v1.Pod) []podmeta.Container {
 }
 
 // controllerOf returns the owner reference marked as the pod's controller.
-func controllerOf(refs []metav1.OwnerReference) *metav1.OwnerReference {
+func controllerOf(refs []coreapi.OwnerReference) *coreapi.OwnerReference {
 	for i := range refs {
-		if c := refs[i].Controller; c != nil && *c {
+		if refs[i].Controller {
 			return &refs[i]
 		}
 	}

@@ -106,7 +106,7 @@ func TestBuildPod(t *testing.T) {
 			c := NewForClient(podcachetest.New(fake.NewClientset()), tt.config)
 			p := simplePod("ns", "p", "u", nil)
 			tt.pod(p)
-			o, _ := c.transformPod(p)
+			o, _ := c.transformPod(decoded(t, p))
 			if got := tt.want(o.(*podObject).pod); !reflect.DeepEqual(got, tt.expect) {
 				t.Fatalf("got  %v\nwant %v", got, tt.expect)
 			}
