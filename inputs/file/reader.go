@@ -79,7 +79,7 @@ func (r *reader) turn(t *Tailer, budget int) (progressed, more bool) {
 // at the file's end rather than with more to read.
 func (r *reader) fill(t *Tailer, b *batcher, budget int) (total int, eof bool) {
 	for total < budget && !r.stopped(b) {
-		buf := t.readBuf()
+		buf := t.readBuf(false)
 		n, err := r.readAt(buf, r.off)
 		if err != nil && !errors.Is(err, io.EOF) {
 			t.readError(r, err)
@@ -92,6 +92,10 @@ func (r *reader) fill(t *Tailer, b *batcher, budget int) (total int, eof bool) {
 			return 0, true
 		}
 		used, lines := r.decodeChunk(t, b, buf[:n])
+		if used == 0 && n == len(buf) && len(buf) < t.bufSize {
+			t.readBuf(true) // a line longer than the buffer: read it whole
+			continue
+		}
 		total += used
 		t.ev.Read(lines, used)
 		if r.off+int64(n-used) > r.size {
@@ -168,7 +172,7 @@ func (r *reader) finishTail(t *Tailer) {
 		return
 	}
 	r.flush(t, func() {
-		buf := t.readBuf()
+		buf := t.readBuf(true)
 		n, err := r.readAt(buf[:t.maxLine], r.off)
 		if err != nil && !errors.Is(err, io.EOF) {
 			t.readError(r, err)

@@ -188,11 +188,22 @@ func (t *Tailer) Run(ctx context.Context) error {
 // (a MiB by default): two seconds at the default interval.
 const idleTrimPolls = 8
 
+// readChunk is the size of the read buffer until a line longer than it
+// comes: a quarter of the default max_line_size, held by a busy tailer
+// the whole time.
+const readChunk = 256 << 10
+
 // readBuf returns the buffer files are read into, made again after an
-// idle spell let go of it.
-func (t *Tailer) readBuf() []byte {
-	if t.buf == nil {
-		t.buf = make([]byte, t.bufSize)
+// idle spell let go of it. whole asks for room for a line of max_line_size
+// and its newline, which the buffer keeps from then on, until the next
+// idle spell.
+func (t *Tailer) readBuf(whole bool) []byte {
+	size := min(readChunk, t.bufSize)
+	if whole {
+		size = t.bufSize
+	}
+	if len(t.buf) < size {
+		t.buf = make([]byte, size)
 	}
 	return t.buf
 }

@@ -290,6 +290,23 @@ func TestBadInputIsCountedNotFatal(t *testing.T) {
 	}
 }
 
+// A line longer than the read buffer the tailer starts with (readChunk)
+// but within max_line_size comes out whole, with the lines around it.
+func TestLineLongerThanReadChunk(t *testing.T) {
+	h := newHarness(t, "", nil) // max_line_size 1 MiB
+	long := strings.Repeat("y", 3*readChunk/2)
+	appendFile(t, filepath.Join(h.dir, "a.log"), "before\n"+long+"\nafter\n")
+	h.start()
+	h.waitCount(3)
+	recs := h.records()
+	if len(recs) != 3 || string(recs[0].Body) != "before" || string(recs[1].Body) != long || string(recs[2].Body) != "after" {
+		t.Fatalf("got %d records; bodies of %d, %d, %d bytes", len(recs), len(recs[0].Body), len(recs[min(1, len(recs)-1)].Body), len(recs[len(recs)-1].Body))
+	}
+	if recs[1].Flags&record.FlagSplit != 0 {
+		t.Fatalf("the long line was cut: flags %v", recs[1].Flags)
+	}
+}
+
 func TestCorruptCheckpointStartsFromHead(t *testing.T) {
 	h := newHarness(t, "", nil)
 	appendFile(t, filepath.Join(h.dir, "a.log"), criLines(0, 3))
