@@ -134,25 +134,12 @@ const snappyChunk = 64 << 10
 // whole pages as the allocator rounds it.
 const protoRoom = snappyChunk + 8<<10
 
-// snappy appends raw in snappy's block format, which Loki reads. It
-// compresses 64 KiB at a time into a small scratch and appends each
-// chunk's elements after the one header for the whole length: elements
-// never refer back across a chunk, so the result is a valid block, and no
-// worst-case room for the whole request (1.17 × its size) is ever held.
-// s2's snappy-compatible encoder is faster than snappy.Encode for a few
-// percent larger output.
-func (e *encoder) snappy(dst, raw []byte) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(raw)))
-	return e.appendChunks(dst, raw)
-}
-
 // snappyProto appends e.streams as a PushRequest in snappy's block format,
-// the bytes snappy(appendProto) gives, without the whole request ever
-// being written out: sizeProto knows the length for the header, and each
-// 64 KiB of the request is compressed as soon as writeProto completes it.
-// The uncompressed request is three times the compressed body or more
-// (every line carries its metadata), and was the largest allocation of a
-// burst.
+// which Loki reads, without the whole request ever being written out:
+// sizeProto knows the length for the one header, and each 64 KiB chunk of
+// the request is compressed as soon as writeProto completes it. The
+// uncompressed request is three times the compressed body or more (every
+// line carries its metadata), and was the largest allocation of a burst.
 func (e *encoder) snappyProto(dst []byte) []byte {
 	z := chunker{e: e, out: binary.AppendUvarint(dst, uint64(e.sizeProto()))}
 	b := e.writeProto(slices.Grow(e.raw[:0], protoRoom), &z)
@@ -160,7 +147,12 @@ func (e *encoder) snappyProto(dst []byte) []byte {
 	return e.appendChunks(z.out, b)
 }
 
-// appendChunks appends the snappy elements of raw, 64 KiB at a time.
+// appendChunks appends the snappy elements of raw, compressing 64 KiB at a
+// time into a small scratch: elements never refer back across a chunk, so
+// after one header for the whole length they are a valid block, and no
+// worst-case room for the whole request (1.17 × its size) is ever held.
+// s2's snappy-compatible encoder is faster than snappy.Encode for a few
+// percent larger output.
 func (e *encoder) appendChunks(dst, raw []byte) []byte {
 	if n := s2.MaxEncodedLen(snappyChunk); cap(e.block) < n {
 		e.block = make([]byte, n)

@@ -2,6 +2,7 @@ package loki
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -14,6 +15,13 @@ import (
 
 	"github.com/sluicelog/sluice/record"
 )
+
+// snappy is what snappyProto's body is of the whole request, raw: its
+// length, then its chunks' elements.
+func (e *encoder) snappy(dst, raw []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(raw)))
+	return e.appendChunks(dst, raw)
+}
 
 // The chunked encoder's output is one valid snappy block of the whole
 // input, at every size around the chunk boundaries, and about as small as
