@@ -60,8 +60,9 @@ type encoder struct {
 	last    *streamInfo
 	prev    prevRecord // what the last record's stream and metadata came from
 	sizes   []int
-	raw     []byte // the request before compression
+	raw     []byte // the request before compression: whole for JSON, about a chunk for protobuf
 	block   []byte // snappy's worst-case output room for one chunk
+	metaEnc []byte // the protobuf bytes of the metadata written last, for entries sharing it
 	gz      *gzip.Writer
 	out     sliceWriter
 }
@@ -303,7 +304,7 @@ func byTime(a, b entry) int { return a.Timestamp.Compare(b.Timestamp) }
 // stays, as it is what a quiet stream needs again.
 func (e *encoder) trim() {
 	e.active, e.of, e.tmp, e.flat, e.offs, e.streams = nil, nil, nil, nil, nil, nil
-	e.meta, e.lines, e.sizes, e.raw, e.block = nil, nil, nil, nil, nil
+	e.meta, e.lines, e.sizes, e.raw, e.block, e.metaEnc = nil, nil, nil, nil, nil, nil
 	e.key, e.lastKey, e.last, e.prev = nil, nil, nil, prevRecord{}
 }
 

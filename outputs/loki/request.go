@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -120,8 +121,7 @@ func (e *encoder) compress(dst []byte, isJSON bool) []byte {
 		e.raw = e.appendJSON(e.raw[:0])
 		return e.gzip(dst[:0], e.raw)
 	}
-	e.raw = e.appendProto(e.raw)
-	return e.snappy(dst[:0], e.raw)
+	return e.snappyProto(dst[:0])
 }
 
 // snappyChunk is how much of the request each step compresses: the block
@@ -129,15 +129,31 @@ func (e *encoder) compress(dst []byte, isJSON bool) []byte {
 // of per-chunk elements after one length header.
 const snappyChunk = 64 << 10
 
-// snappy appends raw in snappy's block format, which Loki reads. It
-// compresses 64 KiB at a time into a small scratch and appends each
-// chunk's elements after the one header for the whole length: elements
-// never refer back across a chunk, so the result is a valid block, and no
+// protoRoom is the scratch the protobuf request is written into: one chunk
+// and room for what an entry's head and metadata carry past its end, in
+// whole pages as the allocator rounds it.
+const protoRoom = snappyChunk + 8<<10
+
+// snappyProto appends e.streams as a PushRequest in snappy's block format,
+// which Loki reads, without the whole request ever being written out:
+// sizeProto knows the length for the one header, and each 64 KiB chunk of
+// the request is compressed as soon as writeProto completes it. The
+// uncompressed request is three times the compressed body or more (every
+// line carries its metadata), and was the largest allocation of a burst.
+func (e *encoder) snappyProto(dst []byte) []byte {
+	z := chunker{e: e, out: binary.AppendUvarint(dst, uint64(e.sizeProto()))}
+	b := e.writeProto(slices.Grow(e.raw[:0], protoRoom), &z)
+	e.raw = b[:0]
+	return e.appendChunks(z.out, b)
+}
+
+// appendChunks appends the snappy elements of raw, compressing 64 KiB at a
+// time into a small scratch: elements never refer back across a chunk, so
+// after one header for the whole length they are a valid block, and no
 // worst-case room for the whole request (1.17 × its size) is ever held.
 // s2's snappy-compatible encoder is faster than snappy.Encode for a few
 // percent larger output.
-func (e *encoder) snappy(dst, raw []byte) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(raw)))
+func (e *encoder) appendChunks(dst, raw []byte) []byte {
 	if n := s2.MaxEncodedLen(snappyChunk); cap(e.block) < n {
 		e.block = make([]byte, n)
 	}
@@ -149,6 +165,31 @@ func (e *encoder) snappy(dst, raw []byte) []byte {
 		dst = append(dst, enc[hdr:]...)
 	}
 	return dst
+}
+
+// chunker compresses the request while writeProto writes it.
+type chunker struct {
+	e   *encoder
+	out []byte // the header and the elements of the chunks so far
+}
+
+// flush compresses the full chunks at the start of b and returns b with
+// only the rest, moved to its start.
+func (z *chunker) flush(b []byte) []byte {
+	n := len(b) / snappyChunk * snappyChunk
+	z.out = z.e.appendChunks(z.out, b[:n])
+	return b[:copy(b, b[n:])]
+}
+
+// appendString appends s to b, flushing each chunk s fills: a long line
+// then needs no room of its own. A nil chunker only appends.
+func (z *chunker) appendString(b []byte, s string) []byte {
+	for z != nil && len(b)+len(s) > snappyChunk {
+		n := max(snappyChunk-len(b), 0)
+		b = z.flush(append(b, s[:n]...))
+		s = s[n:]
+	}
+	return append(b, s...)
 }
 
 // Trim implements outputs.Trimmer: it lets go of the encoder's buffers
