@@ -16,6 +16,7 @@ package atomicfile
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -29,17 +30,31 @@ type RetryFunc func(attempt int, err error)
 // killed process (the page cache keeps it) but perhaps not a power loss.
 func Write(path string, b []byte, sync bool) error { return write(path, b, sync, nil) }
 
+// WriteFunc replaces path with what fill writes, as Write does: content
+// of thousands of entries is streamed, never held whole in memory. An
+// error from fill leaves path as it was.
+func WriteFunc(path string, sync bool, fill func(io.Writer) error) error {
+	return replace(path, sync, nil, fill)
+}
+
 // Rename renames from to to, replacing to, retrying briefly on Windows
 // while another process holds either file (see rename_windows.go).
 func Rename(from, to string) error { return rename(from, to, nil) }
 
 func write(path string, b []byte, sync bool, retry RetryFunc) error {
+	return replace(path, sync, retry, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+func replace(path string, sync bool, retry RetryFunc, fill func(io.Writer) error) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", tmp, err)
 	}
-	_, werr := f.Write(b)
+	werr := fill(f)
 	var serr error
 	if sync {
 		serr = f.Sync()

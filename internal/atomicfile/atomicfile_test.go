@@ -1,6 +1,9 @@
 package atomicfile
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -32,5 +35,30 @@ func TestWriteReplaces(t *testing.T) {
 	}
 	if err := Write(filepath.Join(dir, "missing", "x"), []byte("x"), true); err == nil {
 		t.Fatal("want an error for a missing folder")
+	}
+}
+
+// TestWriteFuncKeepsOldOnError: what fill streams replaces the file only
+// when fill succeeds; a failure half-way leaves the old content.
+func TestWriteFuncKeepsOldOnError(t *testing.T) {
+	path := filepath.Join(testdir.New(t), "state.json")
+	if err := WriteFunc(path, true, func(w io.Writer) error {
+		for i := range 3 {
+			fmt.Fprintf(w, "part %d;", i)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bad := errors.New("entry 2 does not encode")
+	err := WriteFunc(path, true, func(w io.Writer) error {
+		io.WriteString(w, "half")
+		return bad
+	})
+	if !errors.Is(err, bad) {
+		t.Fatalf("WriteFunc = %v, want an error wrapping %v", err, bad)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != "part 0;part 1;part 2;" {
+		t.Fatalf("after the failed write: %q, %v", got, err)
 	}
 }
