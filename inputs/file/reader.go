@@ -172,8 +172,15 @@ func (r *reader) finishTail(t *Tailer) {
 		return
 	}
 	r.flush(t, func() {
-		buf := t.readBuf(true)
-		n, err := r.readAt(buf[:t.maxLine], r.off)
+		// Most files end with their newline: the tail is read into the
+		// buffer as it is, and only one longer than it needs room for a
+		// whole line.
+		buf := t.readBuf(false)
+		n, err := r.readAt(buf[:min(len(buf), t.maxLine)], r.off)
+		if n == len(buf) && n < t.maxLine {
+			buf = t.readBuf(true)
+			n, err = r.readAt(buf[:t.maxLine], r.off)
+		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			t.readError(r, err)
 		}

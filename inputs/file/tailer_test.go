@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -304,6 +305,36 @@ func TestLineLongerThanReadChunk(t *testing.T) {
 	}
 	if recs[1].Flags&record.FlagSplit != 0 {
 		t.Fatalf("the long line was cut: flags %v", recs[1].Flags)
+	}
+}
+
+// A rotated file's last line without its newline, longer than the read
+// buffer the tailer starts with, still comes out whole when the file is
+// finished.
+func TestLongTailWithoutNewlineAtRotation(t *testing.T) {
+	h := newHarness(t, "", nil) // max_line_size 1 MiB
+	path := filepath.Join(h.dir, "0.log")
+	long := strings.Repeat("z", readChunk+readChunk/3)
+	appendFile(t, path, "before\n"+long)
+	h.start()
+	h.waitCount(1)
+	// Idle for many polls: the tailer lets go of the buffer it grew for
+	// the long line, so the finish starts from a small one.
+	time.Sleep(30 * testConfig("").PollInterval)
+	if err := os.Rename(path, path+".20261126-005407"); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, path, "after\n")
+	h.waitCount(3)
+	recs := h.records()
+	var got *record.Record
+	for i := range recs {
+		if strings.HasPrefix(string(recs[i].Body), "z") {
+			got = &recs[i]
+		}
+	}
+	if got == nil || string(got.Body) != long || got.Flags&record.FlagNoNewline == 0 || got.Flags&record.FlagSplit != 0 {
+		t.Fatalf("the unterminated last line did not come out whole: %d records, %v", len(recs), got != nil)
 	}
 }
 
