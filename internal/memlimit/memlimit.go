@@ -21,12 +21,13 @@ import (
 const Share = 0.9
 
 // GCPercent is the garbage collector's pace sluice sets when GOGC is not
-// in the environment: the heap may grow by half its live size between
-// collections, not double. A node agent's live heap is small (batches in
-// flight, the pod cache) and its allocation rate low, so collecting twice
-// as often costs little CPU, while the peak a memory limit must cover
-// drops by about a quarter.
-const GCPercent = 50
+// in the environment: the heap may grow by a quarter of its live size
+// between collections, not double. The pipeline pools what it allocates
+// per line, so collection is 1.5 to 2 % of its CPU at GOGC=50, and
+// halving the pace again costs about as much more, while the heap's
+// headroom is the largest part of resident memory that sluice chooses:
+// at 10,000 lines/s over 50 files, peak RSS went from 36.7 to 33.1 MiB.
+const GCPercent = 25
 
 // SetGCPercent sets the collector's pace to GCPercent unless GOGC says
 // otherwise, and returns the pace in force.
