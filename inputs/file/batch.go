@@ -13,6 +13,11 @@ import (
 // allocations per line.
 const arenaSize = 256 << 10
 
+// firstRecords is the room a new batch starts with; append grows it up to
+// the batch size. Many files each read a few lines per poll on a steady
+// node, and a batch sized for 1,024 records held 140 KB for each.
+const firstRecords = 64
+
 // batcher collects the records of one file's read turn.
 type batcher struct {
 	out      chan<- *record.Batch
@@ -50,7 +55,7 @@ func (b *batcher) add(r record.Record) {
 	r.Body = b.cur.buf[start:len(b.cur.buf):len(b.cur.buf)]
 	r.Path, r.Source = b.path, b.src
 	if b.recs == nil {
-		b.recs = b.pool.records(b.maxRecs)
+		b.recs = b.pool.records(min(b.maxRecs, firstRecords))
 	}
 	b.recs = append(b.recs, r)
 	b.bytes += len(r.Body)
