@@ -288,8 +288,8 @@ func buildSluice(t *testing.T) (string, string) {
 	version := "dev"
 	if out, err := exec.Command("git", "-C", repoRoot, "describe", "--tags", "--always").Output(); err == nil {
 		version = strings.TrimSpace(string(out))
-		// Results the last run wrote do not make the code dirty.
-		diff := exec.Command("git", "-C", repoRoot, "diff", "--quiet", "HEAD", "--", ".", ":(exclude)bench/results")
+		// Results and profiles the last runs wrote do not make the code dirty.
+		diff := exec.Command("git", "-C", repoRoot, "diff", "--quiet", "HEAD", "--", ".", ":(exclude)bench/results", ":(exclude)bench/profiles")
 		if diff.Run() != nil {
 			version += "-dirty"
 		}
