@@ -78,6 +78,7 @@ type Buffer struct {
 
 	enc      []byte
 	payloads [][]byte
+	ends     []int           // where each record's encoding ends in enc
 	src      codec.Encoder   // sources defined in the segment encSeg writes
 	encSeg   *segment.Writer // the writer src's dictionary belongs to
 
@@ -365,13 +366,13 @@ func (b *Buffer) encode(recs []record.Record) {
 		b.encSeg = b.w
 	}
 	b.enc, b.payloads = b.enc[:0], b.payloads[:0]
-	ends := make([]int, 0, len(recs))
+	b.ends = b.ends[:0]
 	for i := range recs {
 		b.enc = b.src.Append(b.enc, &recs[i], at+int64(len(b.enc)+segment.FrameOverhead*i))
-		ends = append(ends, len(b.enc))
+		b.ends = append(b.ends, len(b.enc))
 	}
 	start := 0
-	for _, e := range ends {
+	for _, e := range b.ends {
 		b.payloads = append(b.payloads, b.enc[start:e])
 		start = e
 	}

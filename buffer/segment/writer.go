@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 )
 
@@ -29,8 +30,9 @@ type Writer struct {
 	dir     string
 	index   uint64
 	size    atomic.Int64
-	scratch []byte // frames being written
-	err     error  // sticky: no more appends
+	scratch []byte  // frames being written
+	offsets []int64 // what AppendBatch returns, reused
+	err     error   // sticky: no more appends
 }
 
 // Create creates segment index in dir, failing if it exists, and makes its header durable.
@@ -106,7 +108,10 @@ func (w *Writer) Append(payload []byte) (offset int64, err error) {
 // AppendBatch writes the frames of several payloads with one write call and returns their start offsets.
 //
 // The frames are laid out in memory first, so the batch costs its size in
-// memory; nothing is written if one payload is over MaxRecord.
+// memory; nothing is written if one payload is over MaxRecord. The
+// offsets are the Writer's, valid until its next append: the buffer, which
+// appends every batch, has no use for them, and a slice per batch was a
+// sixth of what it allocated.
 func (w *Writer) AppendBatch(payloads [][]byte) (offsets []int64, err error) {
 	if w.err != nil {
 		return nil, w.err
@@ -122,7 +127,8 @@ func (w *Writer) AppendBatch(payloads [][]byte) (offsets []int64, err error) {
 		total += FrameOverhead + len(p)
 	}
 	frames := w.buffer(total)
-	offsets = make([]int64, len(payloads))
+	offsets = slices.Grow(w.offsets[:0], len(payloads))[:len(payloads)]
+	w.offsets = offsets
 	base, at := w.size.Load(), 0
 	for i, p := range payloads {
 		n := FrameOverhead + len(p)
@@ -136,10 +142,12 @@ func (w *Writer) AppendBatch(payloads [][]byte) (offsets []int64, err error) {
 	return offsets, nil
 }
 
-// buffer returns the scratch buffer resized to n bytes.
+// buffer returns the scratch buffer resized to n bytes. It grows by at
+// least half again, not to each larger batch's size: batches of a busy
+// tailer grow a little at a time, and each had made a new buffer.
 func (w *Writer) buffer(n int) []byte {
 	if cap(w.scratch) < n {
-		w.scratch = make([]byte, n)
+		w.scratch = make([]byte, max(n, min(cap(w.scratch)*3/2, maxKeptScratch)))
 	}
 	return w.scratch[:n]
 }
