@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"go.uber.org/goleak"
 
 	"github.com/sluicelog/sluice/buffer"
@@ -28,6 +31,29 @@ func get(t *testing.T, url string) (int, string) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, string(b)
+}
+
+// getMetrics reads /metrics, which must parse with client_golang's parser
+// and say it is the text format 0.0.4.
+func getMetrics(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != "text/plain; version=0.0.4; charset=utf-8" {
+		t.Fatalf("/metrics: %d, Content-Type %q", resp.StatusCode, ct)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	if _, err := p.TextToMetricFamilies(bytes.NewReader(b)); err != nil {
+		t.Fatalf("/metrics does not parse: %v\n%s", err, b)
+	}
+	return string(b)
 }
 
 func TestEndpoints(t *testing.T) {
@@ -84,7 +110,7 @@ func TestEndpoints(t *testing.T) {
 		!strings.HasSuffix(body, ": push to http://loki/x: server answered 401 Unauthorized: no org id\n") {
 		t.Fatalf("readyz with a held sink = %d %q", code, body)
 	}
-	if _, m := get(t, base+"/metrics"); !strings.Contains(m, `sluice_output_held{sink="loki"} 1`) {
+	if m := getMetrics(t, base); !strings.Contains(m, `sluice_output_held{sink="loki"} 1`) {
 		t.Fatal("held gauge not 1")
 	}
 	out.Recovered()
@@ -93,7 +119,7 @@ func TestEndpoints(t *testing.T) {
 	if code, body := get(t, base+"/readyz"); code != 200 || body != "ok\n" {
 		t.Fatalf("readyz after recovery = %d %q", code, body)
 	}
-	_, body = get(t, base+"/metrics")
+	body = getMetrics(t, base)
 	for _, want := range []string{
 		"sluice_input_lines_total 3", "sluice_input_bytes_total 120", "sluice_input_files_open 1",
 		`sluice_input_anomalies_total{reason="split_line"} 2`, "sluice_input_rotations_total 1",
@@ -153,7 +179,7 @@ func TestBufferMetrics(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Serve(ctx, ln, m, NewReadiness()) }()
-	_, body := get(t, "http://"+ln.Addr().String()+"/metrics")
+	body := getMetrics(t, "http://"+ln.Addr().String())
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -5,46 +5,38 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/sluicelog/sluice/outputs"
 )
 
 // outputMetrics are the per-sink delivery metrics.
 type outputMetrics struct {
-	records, bytes *prometheus.CounterVec
-	requests       *prometheus.CounterVec
-	retries        *prometheus.CounterVec
-	rejected       *prometheus.CounterVec
-	held           *prometheus.GaugeVec
-	deadErrors     *prometheus.CounterVec
-	duplicates     *prometheus.CounterVec
-	latency        *prometheus.HistogramVec
+	records, bytes *counterVec
+	requests       *counterVec
+	retries        *counterVec
+	rejected       *counterVec
+	held           *gaugeVec
+	deadErrors     *counterVec
+	duplicates     *counterVec
+	latency        *histogramVec
 }
 
-func newOutputMetrics(reg prometheus.Registerer) *outputMetrics {
-	vec := func(name, help string, labels ...string) *prometheus.CounterVec {
-		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
-	}
+func newOutputMetrics(reg *registry) *outputMetrics {
+	vec := newCounterVec
 	o := &outputMetrics{
 		records:  vec("sluice_output_records_total", "Records a sink accepted.", "sink"),
 		bytes:    vec("sluice_output_bytes_total", "Body bytes (before compression) a sink accepted.", "sink"),
 		requests: vec("sluice_output_requests_total", "Requests sent, by HTTP status or transport failure (timeout, network, tls).", "sink", "status"),
 		retries:  vec("sluice_output_retries_total", "Failed requests that will be sent again.", "sink"),
 		rejected: vec("sluice_output_rejected_records_total", "Records a sink refused for good, by reason.", "sink", "reason"),
-		held: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sluice_output_held",
-			Help: "1 while a sink's requests are held by a misconfiguration (such as 401, 403, 404 or a redirect), until one is accepted.",
-		}, []string{"sink"}),
+		held: newGaugeVec("sluice_output_held",
+			"1 while a sink's requests are held by a misconfiguration (such as 401, 403, 404 or a redirect), until one is accepted.", "sink"),
 		deadErrors: vec("sluice_output_dead_letter_errors_total", "Failed writes to the dead-letter file; the rejected batch waits for a successful one.", "sink"),
 		duplicates: vec("sluice_output_duplicate_records_total",
 			"Accepted records the server already held (a replay recognised by its document id); sluice_output_records_total counts them too.", "sink"),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "sluice_output_request_duration_seconds", Help: "Time from sending a request to its answer, failures included.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1 ms .. 65 s
-		}, []string{"sink"}),
+		latency: newHistogramVec("sluice_output_request_duration_seconds", "Time from sending a request to its answer, failures included.",
+			exponentialBuckets(0.001, 4, 9), "sink"), // 1 ms .. 65 s
 	}
-	reg.MustRegister(o.records, o.bytes, o.requests, o.retries, o.rejected, o.held, o.deadErrors, o.duplicates, o.latency)
+	reg.register(o.records, o.bytes, o.requests, o.retries, o.rejected, o.held, o.deadErrors, o.duplicates, o.latency)
 	return o
 }
 
@@ -53,11 +45,11 @@ func newOutputMetrics(reg prometheus.Registerer) *outputMetrics {
 type sinkEvents struct {
 	o                       *outputMetrics
 	name                    string
-	records, bytes, retries prometheus.Counter
-	ok, deadErrors          prometheus.Counter
-	duplicates              prometheus.Counter
-	held                    prometheus.Gauge
-	latency                 prometheus.Observer
+	records, bytes, retries *counter
+	ok, deadErrors          *counter
+	duplicates              *counter
+	held                    *gauge
+	latency                 *histogram
 	ready                   *Readiness // nil: no /readyz note
 
 	mu        sync.Mutex
@@ -72,25 +64,25 @@ func (m *Registry) Output(sink string, ready *Readiness) outputs.Events {
 	o := m.out
 	return &sinkEvents{
 		o: o, name: sink, ready: ready,
-		records: o.records.WithLabelValues(sink), bytes: o.bytes.WithLabelValues(sink),
-		retries: o.retries.WithLabelValues(sink), latency: o.latency.WithLabelValues(sink),
-		ok: o.requests.WithLabelValues(sink, "ok"), held: o.held.WithLabelValues(sink),
-		deadErrors: o.deadErrors.WithLabelValues(sink), duplicates: o.duplicates.WithLabelValues(sink),
+		records: o.records.with(sink), bytes: o.bytes.with(sink),
+		retries: o.retries.with(sink), latency: o.latency.with(sink),
+		ok: o.requests.with(sink, "ok"), held: o.held.with(sink),
+		deadErrors: o.deadErrors.with(sink), duplicates: o.duplicates.with(sink),
 	}
 }
 
 // Sent implements outputs.Events. Accepted requests are counted under
 // status "ok" whatever 2xx code they got, which keeps the series few.
 func (e *sinkEvents) Sent(records, bytes int, latency time.Duration) {
-	e.records.Add(float64(records))
-	e.bytes.Add(float64(bytes))
+	e.records.Add(int64(records))
+	e.bytes.Add(int64(bytes))
 	e.ok.Inc()
 	e.latency.Observe(latency.Seconds())
 }
 
 // Failed implements outputs.Events.
 func (e *sinkEvents) Failed(status string, retry bool, latency time.Duration) {
-	e.o.requests.WithLabelValues(e.name, status).Inc()
+	e.o.requests.with(e.name, status).Inc()
 	e.latency.Observe(latency.Seconds())
 	if retry {
 		e.retries.Inc()
@@ -99,7 +91,7 @@ func (e *sinkEvents) Failed(status string, retry bool, latency time.Duration) {
 
 // Rejected implements outputs.Events.
 func (e *sinkEvents) Rejected(reason string, records int) {
-	e.o.rejected.WithLabelValues(e.name, reason).Add(float64(records))
+	e.o.rejected.with(e.name, reason).Add(int64(records))
 }
 
 // Held implements outputs.Events: the gauge goes to 1 and /readyz notes
@@ -135,4 +127,4 @@ func (e *sinkEvents) Recovered() {
 func (e *sinkEvents) DeadLetterFailed(error) { e.deadErrors.Inc() }
 
 // Duplicate implements outputs.Events.
-func (e *sinkEvents) Duplicate(records int) { e.duplicates.Add(float64(records)) }
+func (e *sinkEvents) Duplicate(records int) { e.duplicates.Add(int64(records)) }

@@ -17,18 +17,9 @@ func TestReplaceFailures(t *testing.T) {
 	be.DiskError(buffer.OpCursor)
 	be.DiskError("write")
 	m.ReplaceFailed("dead_letter")
-	families, err := m.Reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := map[string]float64{}
-	for _, f := range families {
-		if f.GetName() != "sluice_file_replace_failures_total" {
-			continue
-		}
-		for _, s := range f.GetMetric() {
-			got[s.GetLabel()[0].GetValue()] = s.GetCounter().GetValue()
-		}
+	for _, s := range scrape(t, m)["sluice_file_replace_failures_total"].GetMetric() {
+		got[s.GetLabel()[0].GetValue()] = s.GetCounter().GetValue()
 	}
 	want := map[string]float64{"checkpoint": 1, "cursor": 2, "dead_letter": 1}
 	if !maps.Equal(got, want) {
