@@ -173,8 +173,14 @@ func (r *Reader) wait(ctx context.Context) (int64, bool, error) {
 			return s.size, sealed, nil
 		}
 		if r.trim.Swap(false) {
-			// Waiting means the last Read's records are done with.
+			// Waiting means the last Read's records are done with. The
+			// segment's sources go too (a thousand files' paths and pod
+			// attributes, about a MB): the next Read learns them again
+			// from the segment's start, as a Reader opened mid-segment
+			// does, once per idle spell.
 			r.recs, r.arena = nil, nil
+			r.close()
+			r.dec = codec.Decoder{}
 		}
 		b.cond.Wait()
 	}
