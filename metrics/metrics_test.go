@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -21,6 +20,13 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
+	resp, body := fetch(t, url)
+	return resp.StatusCode, body
+}
+
+// fetch GETs url and reads the whole answer.
+func fetch(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
@@ -30,30 +36,22 @@ func get(t *testing.T, url string) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, string(b)
+	return resp, string(b)
 }
 
 // getMetrics reads /metrics, which must parse with client_golang's parser
 // and say it is the text format 0.0.4.
 func getMetrics(t *testing.T, base string) string {
 	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := fetch(t, base+"/metrics")
 	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != "text/plain; version=0.0.4; charset=utf-8" {
 		t.Fatalf("/metrics: %d, Content-Type %q", resp.StatusCode, ct)
 	}
 	p := expfmt.NewTextParser(model.UTF8Validation)
-	if _, err := p.TextToMetricFamilies(bytes.NewReader(b)); err != nil {
+	if _, err := p.TextToMetricFamilies(strings.NewReader(b)); err != nil {
 		t.Fatalf("/metrics does not parse: %v\n%s", err, b)
 	}
-	return string(b)
+	return b
 }
 
 func TestEndpoints(t *testing.T) {

@@ -17,15 +17,11 @@ import (
 	"github.com/sluicelog/sluice/internal/jsontext"
 )
 
-// appendProto appends e.streams as a push.PushRequest, in the bytes the
-// generated Marshal writes (a test holds it to that). It sizes every entry
-// once, then appends forward: the generated code sizes each entry three
-// times and spends a third of the encode time in its timestamp helpers.
-// The sink streams the same bytes through snappy (snappyProto) instead of
-// holding them whole.
-func (e *encoder) appendProto(dst []byte) []byte {
-	return e.writeProto(slices.Grow(dst[:0], e.sizeProto()), nil)
-}
+// The protobuf request is e.streams as a push.PushRequest, in the bytes the
+// generated Marshal writes (a test holds it to that). sizeProto sizes every
+// entry once, then writeProto appends forward: the generated code sizes
+// each entry three times and spends a third of the encode time in its
+// timestamp helpers.
 
 // sizeProto sizes every entry into e.sizes and returns the size of the
 // whole request.
