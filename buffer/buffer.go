@@ -76,11 +76,10 @@ type Buffer struct {
 	trash   []uint64 // segments whose removal failed (Windows: still open); retried
 	closed  bool
 
-	enc      []byte
-	payloads [][]byte
-	ends     []int           // where each record's encoding ends in enc
-	src      codec.Encoder   // sources defined in the segment encSeg writes
-	encSeg   *segment.Writer // the writer src's dictionary belongs to
+	enc    []byte          // the batch's frames, encoded in place
+	ends   []int           // where each frame ends in enc
+	src    codec.Encoder   // sources defined in the segment encSeg writes
+	encSeg *segment.Writer // the writer src's dictionary belongs to
 
 	// sync makes a segment's appends durable; tests make it fail.
 	sync func(*segment.Writer) error
@@ -317,7 +316,7 @@ func (b *Buffer) Append(ctx context.Context, recs []record.Record, durable func(
 	// Records refer to sources defined earlier in their segment, so they
 	// are encoded for the segment they go to, under the lock that decides it.
 	b.encode(recs)
-	need := int64(len(b.enc) + segment.FrameOverhead*len(recs))
+	need := int64(len(b.enc))
 	if err := b.makeRoom(ctx, need); err != nil {
 		return err
 	}
@@ -330,7 +329,7 @@ func (b *Buffer) Append(ctx context.Context, recs []record.Record, durable func(
 		b.encode(recs) // a new segment, or the old one closed while makeRoom waited
 	}
 	before := b.w.Size()
-	if _, err := b.w.AppendBatch(b.payloads); err != nil {
+	if err := b.w.AppendFrames(b.enc, b.ends); err != nil {
 		b.writeFailed(before, err)
 		return fmt.Errorf("append to buffer: %w", err)
 	}
@@ -355,7 +354,9 @@ func (b *Buffer) Append(ctx context.Context, recs []record.Record, durable func(
 }
 
 // encode encodes recs for the current segment (a fresh one when there is
-// no writer), defining each source the first time the segment sees it.
+// no writer), defining each source the first time the segment sees it. Each
+// record is encoded straight into its frame, after room for the header the
+// segment writer fills in, so its bytes are not copied again to be framed.
 func (b *Buffer) encode(recs []record.Record) {
 	at := int64(segment.HeaderSize)
 	if b.w != nil {
@@ -365,16 +366,13 @@ func (b *Buffer) encode(recs []record.Record) {
 		b.src.Reset()
 		b.encSeg = b.w
 	}
-	b.enc, b.payloads = b.enc[:0], b.payloads[:0]
-	b.ends = b.ends[:0]
+	var room [segment.FrameOverhead]byte
+	b.enc, b.ends = b.enc[:0], b.ends[:0]
 	for i := range recs {
-		b.enc = b.src.Append(b.enc, &recs[i], at+int64(len(b.enc)+segment.FrameOverhead*i))
+		start := len(b.enc)
+		b.enc = append(b.enc, room[:]...)
+		b.enc = b.src.Append(b.enc, &recs[i], at+int64(start))
 		b.ends = append(b.ends, len(b.enc))
-	}
-	start := 0
-	for _, e := range b.ends {
-		b.payloads = append(b.payloads, b.enc[start:e])
-		start = e
 	}
 }
 

@@ -13,9 +13,15 @@ func frameCRC(lengthField, payload []byte) uint32 {
 // putFrame writes the frame of payload into dst, which holds exactly
 // FrameOverhead+len(payload) bytes.
 func putFrame(dst, payload []byte) {
-	binary.LittleEndian.PutUint32(dst, uint32(len(payload)))
 	copy(dst[FrameOverhead:], payload)
-	binary.LittleEndian.PutUint32(dst[4:], frameCRC(dst[:4], payload))
+	sealFrame(dst)
+}
+
+// sealFrame fills in the header of the frame in dst, whose payload follows
+// the FrameOverhead bytes of room at its start.
+func sealFrame(dst []byte) {
+	binary.LittleEndian.PutUint32(dst, uint32(len(dst)-FrameOverhead))
+	binary.LittleEndian.PutUint32(dst[4:], frameCRC(dst[:4], dst[FrameOverhead:]))
 }
 
 // frameHeader returns the length and CRC fields of the frame header at the start of b.

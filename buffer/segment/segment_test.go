@@ -165,6 +165,84 @@ func TestAppendBatchWritesTheSameBytes(t *testing.T) {
 	}
 }
 
+// inPlace lays payloads out as AppendFrames takes them: each after
+// FrameOverhead bytes of room, which hold garbage to show they are filled in.
+func inPlace(payloads [][]byte) ([]byte, []int) {
+	var frames []byte
+	var ends []int
+	for _, p := range payloads {
+		frames = append(frames, "GARBAGE!"...)
+		frames = append(frames, p...)
+		ends = append(ends, len(frames))
+	}
+	return frames, ends
+}
+
+func TestAppendFramesWritesTheSameBytes(t *testing.T) {
+	dir := testdir.New(t)
+	payloads := roundTripPayloads()
+	writeSegment(t, dir, 1, payloads)
+
+	w, err := Create(dir, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	rest := payloads
+	for _, n := range []int{1, 3, 0, 50, 7, 200, len(payloads)} {
+		n = min(n, len(rest))
+		before := w.Size()
+		frames, ends := inPlace(rest[:n])
+		if err := w.AppendFrames(frames, ends); err != nil {
+			t.Fatal(err)
+		}
+		if w.Size() != before+int64(len(frames)) {
+			t.Fatalf("AppendFrames of %d bytes moved Size from %d to %d", len(frames), before, w.Size())
+		}
+		rest = rest[n:]
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readFile(t, dir, 1), readFile(t, dir, 2)) {
+		t.Fatal("AppendFrames wrote other bytes than Append")
+	}
+}
+
+func TestAppendFramesRefusesBadLayouts(t *testing.T) {
+	dir := testdir.New(t)
+	w, err := Create(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	frames, ends := inPlace([][]byte{[]byte("one"), []byte("two")})
+	for _, tc := range []struct {
+		name   string
+		frames []byte
+		ends   []int
+	}{
+		{"ends short of the bytes", frames, ends[:1]},
+		{"ends past the bytes", frames[:len(frames)-1], ends},
+		{"no ends for the bytes", frames, nil},
+		{"a frame shorter than its header", frames, []int{4, len(frames)}},
+		{"ends going back", frames, []int{ends[1], ends[0], len(frames)}},
+	} {
+		if err := w.AppendFrames(tc.frames, tc.ends); err == nil {
+			t.Errorf("%s: AppendFrames succeeded", tc.name)
+		}
+	}
+	if w.Size() != HeaderSize {
+		t.Fatalf("refused appends wrote: size %d", w.Size())
+	}
+	if err := w.AppendFrames(nil, nil); err != nil || w.Size() != HeaderSize {
+		t.Fatalf("empty AppendFrames: %v, size %d", err, w.Size())
+	}
+	if err := w.AppendFrames(frames, ends); err != nil {
+		t.Fatalf("the writer is unusable after refusals: %v", err)
+	}
+}
+
 func TestWriterSize(t *testing.T) {
 	dir := testdir.New(t)
 	w, err := Create(dir, 1)
@@ -207,6 +285,9 @@ func TestAppendTooLarge(t *testing.T) {
 	}
 	if _, err := w.AppendBatch([][]byte{[]byte("a"), big}); err == nil {
 		t.Fatal("AppendBatch holding MaxRecord+1 bytes succeeded")
+	}
+	if frames, ends := inPlace([][]byte{[]byte("a"), big}); w.AppendFrames(frames, ends) == nil {
+		t.Fatal("AppendFrames holding MaxRecord+1 bytes succeeded")
 	}
 	if w.Size() != HeaderSize {
 		t.Fatalf("refused appends wrote: size %d", w.Size())
