@@ -262,6 +262,7 @@ func (t *Tailer) atEOF(r *reader) {
 	size, err := osfile.Size(r.f)
 	if err != nil {
 		t.readError(r, err)
+		r.atEOF = false // the turn reads instead, and finds data or the error
 		return
 	}
 	r.size = size

@@ -56,12 +56,10 @@ func (r *reader) turn(t *Tailer, budget int) (progressed, more bool) {
 		return false, false
 	}
 	if r.atEOF && r.gz == nil && !r.headMoved {
-		// Read to its end last time: a stat says whether anything came
-		// since, so an idle file costs no read and the tailer can let go
-		// of its read buffer. A shrunken file is atEOF's to handle.
-		if size, err := osfile.Size(r.f); err == nil && size <= r.off+r.tail {
-			return false, false
-		}
+		// Read to its end, and poll's atEOF, just before, found nothing
+		// new: an idle file costs no read and the tailer can let go of
+		// its read buffer.
+		return false, false
 	}
 	b := r.begin(t)
 	consumed, eof := r.fill(t, b, budget)

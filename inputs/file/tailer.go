@@ -212,11 +212,19 @@ func (t *Tailer) readBuf(whole bool) []byte {
 // reads nothing but still finishes files that were read to their end. It
 // reports whether any file returned data, and whether any stopped short
 // of its end (its read budget, or a full batch) and so has more to read.
+//
+// A file read to its end costs one stat per poll: atEOF's, before the turn,
+// says whether it grew, shrank or is drained, and the turn reads only if
+// it grew. After a turn that read to the end, atEOF looks again at once,
+// so a drained or truncated file is handled in the same poll.
 func (t *Tailer) poll() (progressed, more bool) {
 	for _, r := range t.readers {
+		if r.f != nil && r.atEOF {
+			t.atEOF(r)
+		}
 		p, m := r.turn(t, t.cfg.ReadBudget)
 		progressed, more = progressed || p, more || m
-		if r.f != nil && r.atEOF {
+		if p && r.f != nil && r.atEOF {
 			t.atEOF(r)
 		}
 	}
