@@ -319,6 +319,10 @@ func (s *Stage) end(o *outgoing, ps *pathState, k int) {
 	o.recs = append(o.recs, s.finish(ev))
 	s.shape(&o.recs[len(o.recs)-1], ps.plan)
 	o.refs, o.done = addRefs(o.refs, ev.refs), append(o.done, ev.refs...)
+	// Kept for reuse empty: its body, record and refs would keep the input
+	// batch, and the tailer's read slab, alive for as long as the file is quiet.
+	clear(ev.refs)
+	*ev = event{refs: ev.refs[:0]}
 	ps.pending[k], ps.spare = nil, ev
 }
 

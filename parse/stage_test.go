@@ -2,6 +2,7 @@ package parse
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -403,5 +404,27 @@ func TestAnnotationOfStaticPod(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d records, want the trace as one", n)
+	}
+}
+
+// The event kept for reuse holds nothing of the batch it came from: with
+// a thousand quiet files, each path's spare would otherwise keep its last
+// input batch, and the tailer's read slab that batch points into, alive.
+func TestSpareEventHoldsNoBatch(t *testing.T) {
+	s := dotnetStage(t, Limits{}, nil)
+	out := make(chan *record.Batch, 4)
+	var a acks
+	if !s.handle(context.Background(), out, a.batch("1", lines("stdout", 0, trace))) {
+		t.Fatal("handle refused the batch")
+	}
+	if !s.flush(context.Background(), out, time.Time{}) {
+		t.Fatal("flush failed")
+	}
+	ps := s.paths[path]
+	if ps == nil || ps.spare == nil {
+		t.Fatal("no spare event after an event ended")
+	}
+	if sp := ps.spare; sp.body != nil || sp.first.Source != nil || sp.first.Path != "" || len(sp.refs) != 0 || slices.ContainsFunc(sp.refs[:cap(sp.refs)], func(r *inRef) bool { return r != nil }) {
+		t.Fatalf("the spare event still holds its input: body %q, source %v, path %q, refs %v", sp.body, sp.first.Source, sp.first.Path, sp.refs[:cap(sp.refs)])
 	}
 }

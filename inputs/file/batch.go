@@ -94,6 +94,7 @@ func (b *batcher) empty() bool { return len(b.recs) == 0 }
 func (b *batcher) send(ack ackFuncs) {
 	recs, used, p := b.recs, append([]*slab(nil), b.used...), &b.pool
 	batch := record.NewBatch(recs, ack.ack).OnNack(ack.nack).OnRelease(func() { p.put(recs, used) })
+	clear(b.used) // the batch holds them now; a stale entry would keep an idle tailer's slab
 	b.recs, b.bytes, b.used = nil, 0, b.used[:0]
 	b.outbox = append(b.outbox, batch)
 	b.flush()

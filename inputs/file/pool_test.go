@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"weak"
 
 	"github.com/sluicelog/sluice/record"
 )
@@ -138,4 +139,29 @@ func TestTrimLetsGo(t *testing.T) {
 	if want := line(7, 100); !bytes.Equal(last.Body, want) {
 		t.Errorf("held batch reads %.20q after trim, want %.20q", last.Body, want)
 	}
+}
+
+// Once every batch is released and the batcher trimmed, nothing in the
+// batcher reaches the slabs any more: an idle tailer holds none of them.
+func TestTrimmedBatcherHoldsNoSlab(t *testing.T) {
+	b, out := newTestBatcher(1024)
+	var slabs []weak.Pointer[slab]
+	for i := range 600 {
+		b.add(record.Record{Body: line(i, 1000)})
+		if len(slabs) == 0 || slabs[len(slabs)-1].Value() != b.cur {
+			slabs = append(slabs, weak.Make(b.cur))
+		}
+		if b.full() || i == 599 {
+			b.send(ackFuncs{})
+			(<-out).Release()
+		}
+	}
+	b.trim()
+	runtime.GC()
+	for i, p := range slabs {
+		if p.Value() != nil {
+			t.Errorf("slab %d of %d is still reachable after every batch was released and the batcher trimmed", i+1, len(slabs))
+		}
+	}
+	runtime.KeepAlive(b) // the batcher lives on, as the tailer's does
 }
