@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -23,9 +24,10 @@ type Reader struct {
 	dec  codec.Decoder
 	seen int // corruptions already counted for seg
 
-	recs  []record.Record // reused by every Read
-	arena []byte          // bodies of recs, reused
-	trim  atomic.Bool     // Trim asked to drop recs and arena before waiting
+	recs   []record.Record // reused by every Read
+	arena  []byte          // bodies of recs, reused
+	window []byte          // the closed segment reader's read buffer, for the next one
+	trim   atomic.Bool     // Trim asked to drop recs and arena before waiting
 }
 
 // Reader returns the reader of a configured sink.
@@ -180,6 +182,7 @@ func (r *Reader) wait(ctx context.Context) (int64, bool, error) {
 			// does, once per idle spell.
 			r.recs, r.arena = nil, nil
 			r.close()
+			r.window = nil
 			r.dec = codec.Decoder{}
 		}
 		b.cond.Wait()
@@ -213,7 +216,8 @@ func (r *Reader) readSegment(limit int64, maxRecords, maxBytes int) ([]record.Re
 		if err != nil {
 			return nil, false, fmt.Errorf("open buffer segment %s: %w", segment.Name(r.pos.Segment), err)
 		}
-		r.seg, r.seen = s, 0
+		s.SetWindow(r.window)
+		r.seg, r.seen, r.window = s, 0, nil
 	}
 	r.seg.SetLimit(limit)
 	recs, arena := r.recs[:0], r.arena[:0]
@@ -225,6 +229,11 @@ func (r *Reader) readSegment(limit int64, maxRecords, maxBytes int) ([]record.Re
 		}
 		p := r.seg.Record()
 		r.pos.Offset, r.pos.Records = r.seg.End(), r.pos.Records+1
+		if len(recs) == cap(recs) {
+			// Doubled, not append's quarter at a time: the slice is kept,
+			// and its growth is garbage the first batches all make.
+			recs = slices.Grow(recs, max(cap(recs), 64))
+		}
 		recs = append(recs, record.Record{})
 		rec := &recs[len(recs)-1]
 		if err := r.dec.Decode(p, rec); err != nil {
@@ -311,6 +320,7 @@ func (r *Reader) next() {
 
 func (r *Reader) close() {
 	if r.seg != nil {
+		r.window = r.seg.Window()
 		r.seg.Close()
 		r.seg = nil
 	}

@@ -250,6 +250,20 @@ func (r *Reader) Corruptions() []*CorruptionErr { return slices.Clip(r.corrupt) 
 // Err returns the I/O error that stopped the reader, if any; corruption is not an error.
 func (r *Reader) Err() error { return r.err }
 
+// SetWindow gives the Reader buf's memory to read into, such as the
+// Window of the Reader of the segment before: a reader that moves from
+// segment to segment then makes no new read buffer for each. It is
+// ignored once the Reader has read.
+func (r *Reader) SetWindow(buf []byte) {
+	if r.buf == nil && cap(buf) <= maxKeptWindow {
+		r.buf, r.bufOff = buf[:0], 0
+	}
+}
+
+// Window returns the Reader's read buffer, for SetWindow of the next
+// Reader once this one is closed; the current record points into it.
+func (r *Reader) Window() []byte { return r.buf }
+
 // Close closes the file; the current record is no longer valid.
 func (r *Reader) Close() error {
 	if r.f == nil {

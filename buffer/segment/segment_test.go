@@ -427,3 +427,36 @@ func TestRemoveWhileOpen(t *testing.T) {
 		t.Fatalf("removed segment still there once closed: %v", err)
 	}
 }
+
+// A Reader given the window of the Reader before it reads into that
+// memory, and reads the same records as one that made its own.
+func TestSetWindowReusesTheBuffer(t *testing.T) {
+	dir := testdir.New(t)
+	payloads := roundTripPayloads()
+	writeSegment(t, dir, 1, payloads[:len(payloads)/2])
+	writeSegment(t, dir, 2, payloads[len(payloads)/2:])
+	first, err := OpenReader(dir, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got readResult
+	drain(t, first, &got)
+	window := first.Window()
+	first.Close()
+	if cap(window) == 0 {
+		t.Fatal("a Reader that read has no window")
+	}
+	second, err := OpenReader(dir, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	second.SetWindow(window)
+	drain(t, second, &got)
+	if !equalRecords(got.recs, payloads) {
+		t.Fatalf("read %d records through a reused window, want %d", len(got.recs), len(payloads))
+	}
+	if w := second.Window(); cap(w) > 0 && cap(w) <= maxKeptWindow && &w[:1][0] != &window[:1][0] {
+		t.Fatal("the second Reader read into memory of its own, not the window it was given")
+	}
+}
