@@ -232,3 +232,15 @@ func BenchmarkParseRFC3339(b *testing.B) {
 		})
 	}
 }
+
+// Every day of years 0000 to 9999 gets the day number time.Date gives it.
+func TestDaysSinceEpochEveryDay(t *testing.T) {
+	d := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	want := d.Unix() / 86400
+	for d.Year() < 10000 {
+		if got := daysSinceEpoch(d.Year(), int(d.Month()), d.Day()); got != want {
+			t.Fatalf("%s: day %d, want %d", d.Format(time.DateOnly), got, want)
+		}
+		d, want = d.AddDate(0, 0, 1), want+1
+	}
+}
