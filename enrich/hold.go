@@ -16,7 +16,9 @@ type pathState struct {
 	path   string
 	meta   kubepath.Meta
 	parsed bool
-	base   []record.Attr // path-derived, for when the pod is not known
+	base   []record.Attr // path-derived, for when the pod is not known; see Stage.base
+	// baseMade says base was made (it may be nil: no keys to fill).
+	baseMade bool
 
 	pod   *podmeta.Pod  // the pod attrs were built from; nil before the first hit
 	attrs []record.Attr // for pod; rebuilt only when the cache hands out another *Pod
@@ -111,7 +113,7 @@ func (s *Stage) state(path string) *pathState {
 	if len(s.paths) >= maxPaths {
 		s.forgetIdle()
 	}
-	st := &pathState{path: path, meta: m, parsed: ok, base: pathAttrs(s.keys, m, ok, s.node), gen: s.gen}
+	st := &pathState{path: path, meta: m, parsed: ok, gen: s.gen}
 	s.paths[path] = st
 	return st
 }
@@ -138,13 +140,24 @@ func (s *Stage) mayHold(st *pathState) bool {
 func (s *Stage) attrs(st *pathState) ([]record.Attr, bool) {
 	p, ok := s.lookup(st)
 	if !ok {
-		return st.base, false
+		return s.base(st), false
 	}
 	st.missed = false
 	if p != st.pod {
 		st.pod, st.attrs = p, p.RecordAttrs(s.keys, st.meta.Container, st.meta.ContainerID)
 	}
 	return st.attrs, true
+}
+
+// base returns st's path-derived attributes, made the first time a batch
+// of st goes out without its pod: most paths' pods are known, and with
+// a thousand quiet files the slices nobody used were a fifth of the
+// stage's memory.
+func (s *Stage) base(st *pathState) []record.Attr {
+	if !st.baseMade {
+		st.base, st.baseMade = pathAttrs(s.keys, st.meta, st.parsed, s.node), true
+	}
+	return st.base
 }
 
 // lookup finds st's pod.
@@ -209,7 +222,7 @@ func (s *Stage) releaseFirst(ctx context.Context, out chan<- *record.Batch, st *
 		s.log.Warn("too many lines held waiting for pod metadata; this file's oldest go out with path fields only (counted as hold_full)",
 			"path", st.path, "limit", limit, "held_bytes", s.order.bytes, "node_max_held_bytes", s.nodeMaxHeld)
 	}
-	s.apply(first.b, st.base)
+	s.apply(first.b, s.base(st))
 	return s.send(ctx, out, first.b)
 }
 

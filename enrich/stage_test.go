@@ -443,6 +443,18 @@ func TestStageHitAllocs(t *testing.T) {
 	}
 }
 
+// A path whose pod is known keeps no path-derived attributes: only a
+// batch that goes out without its pod needs them.
+func TestStageKeepsNoBaseOnHit(t *testing.T) {
+	s := NewStage(StageConfig{Node: "n", Pods: newFakePods(webPod())})
+	out := make(chan *record.Batch, 1)
+	s.handle(context.Background(), out, mkBatch("a", ctrPath, 4, new(atomic.Int32)))
+	<-out
+	if st := s.paths[ctrPath]; st == nil || st.baseMade || st.base != nil {
+		t.Fatalf("path state after a hit: %+v, want no path-derived attributes made", st)
+	}
+}
+
 // TestStageEmptyBatch checks that a batch without records passes through.
 func TestStageEmptyBatch(t *testing.T) {
 	r := startStage(t, StageConfig{Pods: newFakePods()})
