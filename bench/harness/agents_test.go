@@ -62,7 +62,7 @@ outputs:
 		t.Fatal(err)
 	}
 	args := []string{"run", "-config", path}
-	if prof := os.Getenv("BENCH_PROFILE"); prof != "" {
+	if prof := envPath("BENCH_PROFILE"); prof != "" {
 		// BENCH_PROFILE=folder: a CPU and an allocation profile per run,
 		// named after the case, for bench/profiles.
 		if err := os.MkdirAll(prof, 0o755); err != nil {
@@ -124,7 +124,7 @@ func loadOtelcol(t *testing.T) (otelcolAgent, string, error) {
 	t.Helper()
 	const script, defaultTmpl = "scripts/install-otelcol.sh", "bench/otelcol/config.yaml.tmpl"
 	tmplPath := filepath.Join(repoRoot, defaultTmpl)
-	if p := os.Getenv("BENCH_OTELCOL_TEMPLATE"); p != "" {
+	if p := envPath("BENCH_OTELCOL_TEMPLATE"); p != "" {
 		tmplPath = p
 	}
 	if _, err := os.Stat(tmplPath); errors.Is(err, os.ErrNotExist) && tmplPath == filepath.Join(repoRoot, defaultTmpl) {
@@ -136,7 +136,7 @@ func loadOtelcol(t *testing.T) (otelcolAgent, string, error) {
 	if err != nil {
 		return otelcolAgent{}, "", err
 	}
-	bin := os.Getenv("BENCH_OTELCOL")
+	bin := envPath("BENCH_OTELCOL")
 	if bin == "" {
 		if _, err := os.Stat(filepath.Join(repoRoot, script)); errors.Is(err, os.ErrNotExist) {
 			return otelcolAgent{}, "", fmt.Errorf("%s is missing", script)

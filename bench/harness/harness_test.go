@@ -40,6 +40,18 @@ const (
 // podRef is what a file's kubelet path says of its pod.
 type podRef struct{ namespace, name, uid string }
 
+// envPath returns the path the environment variable name holds, a
+// relative one taken from the repository's root, where make runs: go test
+// runs the harness in its own folder, and BENCH_PROFILE=bench/profiles
+// had written to bench/harness/bench/profiles.
+func envPath(name string) string {
+	p := os.Getenv(name)
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(repoRoot, p)
+}
+
 // TestTable runs every case (BENCH_CASES, say "a,c", picks some) for every
 // agent (BENCH_AGENTS: sluice, otelcol or both; the collector runs when
 // it is installed), prints a table and writes bench/results/<date>.json
@@ -126,7 +138,7 @@ func TestTable(t *testing.T) {
 	fmt.Print(table)
 
 	dir := filepath.Join(repoRoot, "bench", "results")
-	if d := os.Getenv("BENCH_RESULTS"); d != "" {
+	if d := envPath("BENCH_RESULTS"); d != "" {
 		dir = d
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -278,7 +290,7 @@ func createPods(t *testing.T, api *kubetest.Server) []podRef {
 // version is its file name.
 func buildSluice(t *testing.T) (string, string) {
 	t.Helper()
-	if bin := os.Getenv("BENCH_SLUICE"); bin != "" {
+	if bin := envPath("BENCH_SLUICE"); bin != "" {
 		abs, err := filepath.Abs(bin)
 		if err != nil {
 			t.Fatal(err)
