@@ -46,14 +46,32 @@ type pending struct {
 type decoder struct {
 	format  string // "" until detected
 	max     int
-	join    [2]pending // per stream: containerd interleaves stdout and stderr chunks
-	cont    pending    // the rest of a line cut at max follows
-	scratch []byte     // docker unescaping, reused
-	now     time.Time  // stamp for lines that carry no time
-	end     int64      // where the last line fed ends: its newline included
+	part    *partials // nil until the file's first split or joined line
+	scratch []byte    // docker unescaping, reused
+	now     time.Time // stamp for lines that carry no time
+	end     int64     // where the last line fed ends: its newline included
 	ev      Events
 	emit    func(record.Record)
 }
+
+// partials are the lines a decoder has not finished. Most files never
+// split or join a line, and a thousand readers each holding three empty
+// ones inline was a quarter of their memory, so they are made on first use.
+type partials struct {
+	join [2]pending // per stream: containerd interleaves stdout and stderr chunks
+	cont pending    // the rest of a line cut at max follows
+}
+
+// parts returns d's partials, making them on first use.
+func (d *decoder) parts() *partials {
+	if d.part == nil {
+		d.part = new(partials)
+	}
+	return d.part
+}
+
+// splitting reports whether the pieces of a line cut at max are coming.
+func (d *decoder) splitting() bool { return d.part != nil && d.part.cont.active }
 
 func newDecoder(format string, max int, ev Events) decoder {
 	if format == FormatAuto {
@@ -82,16 +100,17 @@ func (d *decoder) feedTail(p []byte, off int64) {
 // before it emits, so each record's restart offset (restart) is computed
 // from the state the line leaves behind.
 func (d *decoder) line(p []byte, off int64, complete bool) {
-	if d.cont.active {
+	if d.splitting() {
+		c := &d.part.cont
 		if complete {
 			p = trimCR(p)
 		}
 		if len(p) == 0 && complete {
-			d.cont.active = false // the cut fell just before the line end
+			c.active = false // the cut fell just before the line end
 			return
 		}
-		d.cont.active = !complete
-		d.out(d.cont.time, d.cont.stream, p, off, record.FlagSplit)
+		c.active = !complete
+		d.out(c.time, c.stream, p, off, record.FlagSplit)
 		d.ev.Anomaly(SkipSplitLine, 1)
 		return
 	}
@@ -154,11 +173,12 @@ func (d *decoder) parsed(p []byte, off int64, complete bool, t time.Time, stream
 		d.whole(t, stream, msg, off, false, 0)
 		return
 	}
-	j := &d.join[streamIndex(stream)]
-	if !partial && !j.active {
+	k := streamIndex(stream)
+	if !partial && (d.part == nil || !d.part.join[k].active) {
 		d.out(t, stream, msg, off, 0)
 		return
 	}
+	j := &d.parts().join[k]
 	d.add(j, t, stream, msg, off)
 	if !partial {
 		if len(msg) == 0 {
@@ -178,7 +198,7 @@ func (d *decoder) parsed(p []byte, off int64, complete bool, t time.Time, stream
 func (d *decoder) whole(t time.Time, stream string, body []byte, off int64, complete bool, fl record.Flags) {
 	if !complete {
 		fl |= record.FlagSplit
-		d.cont = pending{active: true, time: d.stamp(t), stream: stream, offset: off}
+		d.parts().cont = pending{active: true, time: d.stamp(t), stream: stream, offset: off}
 	}
 	d.out(t, stream, body, off, fl)
 }
@@ -206,8 +226,11 @@ func (d *decoder) flushJoins() { d.flushBefore(d.end) }
 // continue them. That line's own record follows in the same feed, so no
 // join's record may restart past it.
 func (d *decoder) flushBefore(limit int64) {
-	for i := range d.join {
-		if j := &d.join[i]; j.active {
+	if d.part == nil {
+		return
+	}
+	for i := range d.part.join {
+		if j := &d.part.join[i]; j.active {
 			// The joins not emitted yet still hold the restart offset back.
 			j.active = false
 			d.outNext(j.time, j.stream, j.body, j.offset, record.FlagSplit, min(d.restart(), limit))
@@ -224,7 +247,10 @@ func (d *decoder) flushBefore(limit int64) {
 // only moves forward, so does restart, record after record.
 func (d *decoder) restart() int64 {
 	n := d.end
-	for _, p := range [...]*pending{&d.join[0], &d.join[1], &d.cont} {
+	if d.part == nil {
+		return n
+	}
+	for _, p := range [...]*pending{&d.part.join[0], &d.part.join[1], &d.part.cont} {
 		if !p.active {
 			continue
 		}
@@ -272,14 +298,17 @@ func streamIndex(stream string) int {
 
 // snapshot returns the state a checkpoint needs to resume this decoder.
 func (d *decoder) snapshot(path string) []checkpoint.Partial {
+	if d.part == nil {
+		return nil
+	}
 	var out []checkpoint.Partial
-	for _, j := range d.join {
+	for _, j := range d.part.join {
 		if j.active {
 			out = append(out, checkpoint.Partial{Time: j.time, Stream: j.stream, Path: path, Offset: j.offset, Body: append([]byte(nil), j.body...)})
 		}
 	}
-	if d.cont.active {
-		out = append(out, checkpoint.Partial{Time: d.cont.time, Stream: d.cont.stream, Path: path, Split: true})
+	if c := d.part.cont; c.active {
+		out = append(out, checkpoint.Partial{Time: c.time, Stream: c.stream, Path: path, Split: true})
 	}
 	return out
 }
@@ -289,21 +318,22 @@ func (d *decoder) snapshot(path string) []checkpoint.Partial {
 func (d *decoder) restore(ps []checkpoint.Partial) {
 	for _, p := range ps {
 		if p.Split {
-			d.cont = pending{active: true, time: p.Time, stream: p.Stream, foreign: true}
+			d.parts().cont = pending{active: true, time: p.Time, stream: p.Stream, foreign: true}
 			continue
 		}
-		d.join[streamIndex(p.Stream)] = pending{active: true, time: p.Time, stream: p.Stream, offset: p.Offset, body: p.Body, foreign: true}
+		d.parts().join[streamIndex(p.Stream)] = pending{active: true, time: p.Time, stream: p.Stream, offset: p.Offset, body: p.Body, foreign: true}
 	}
 }
 
 // handOver moves unfinished joins to the decoder of the file that replaced
 // this one: containerd may finish a "P" line in the next file after rotation.
 func (d *decoder) handOver(next *decoder) {
-	for i := range d.join {
-		if d.join[i].active && !next.join[i].active {
-			next.join[i] = d.join[i]
-			next.join[i].foreign = true // its offset is in this file, not next's
-			d.join[i] = pending{}
+	for i := 0; d.part != nil && i < len(d.part.join); i++ {
+		if j := &d.part.join[i]; j.active && (next.part == nil || !next.part.join[i].active) {
+			n := &next.parts().join[i]
+			*n = *j
+			n.foreign = true // its offset is in this file, not next's
+			*j = pending{}
 		}
 	}
 	if next.format == "" {

@@ -198,7 +198,7 @@ func feedRest(d *decoder, data []byte, off int64) {
 // reader.decodeChunk does, and returns the offset after the last one.
 func feedLines(d *decoder, data []byte, off int64, max int) int64 {
 	for {
-		if !d.cont.active {
+		if !d.splitting() {
 			_, nul := trimNUL(data[off:])
 			off += int64(nul)
 		}

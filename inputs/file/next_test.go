@@ -2,6 +2,7 @@ package file
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,5 +139,26 @@ func TestHandOverMakesJoinsForeign(t *testing.T) {
 	}
 	if want := int64(len(e) + len(f)); got[2].Next != want {
 		t.Errorf("the record that closes the handed-over join restarts at %d, want %d", got[2].Next, want)
+	}
+}
+
+// A file of whole lines makes no partial-line state: only the first "P"
+// chunk or over-long line does, and the join still comes out whole.
+func TestDecoderMakesPartialsOnFirstUse(t *testing.T) {
+	var got []string
+	d := newDecoder(FormatCRI, 1<<10, &Counts{})
+	d.emit = func(r record.Record) { got = append(got, string(r.Body)) }
+	whole := "2026-12-04T17:00:00.000000001Z stdout F one\n2026-12-04T17:00:00.000000002Z stderr F two\n"
+	feedRest(&d, []byte(whole), feedLines(&d, []byte(whole), 0, 1<<10))
+	if d.part != nil {
+		t.Fatalf("whole lines made partial-line state: %+v", *d.part)
+	}
+	all := []byte(whole + "2026-12-04T17:00:00.000000003Z stdout P thr\n2026-12-04T17:00:00.000000004Z stdout F ee\n")
+	feedRest(&d, all, feedLines(&d, all, int64(len(whole)), 1<<10))
+	if d.part == nil || d.part.join[0].active {
+		t.Fatalf("after a joined line: partials %v", d.part)
+	}
+	if want := []string{"one", "two", "three"}; !slices.Equal(got, want) {
+		t.Fatalf("records %q, want %q", got, want)
 	}
 }

@@ -129,7 +129,7 @@ func (r *reader) readAt(p []byte, off int64) (int, error) {
 func (r *reader) decodeChunk(t *Tailer, b *batcher, data []byte) (int, int) {
 	used, lines := 0, 0
 	for {
-		if !r.dec.cont.active {
+		if !r.dec.splitting() {
 			// Skipped even without a newline after them, so a file of NULs
 			// is consumed instead of waiting for a line end forever.
 			if _, nul := trimNUL(data[used:]); nul > 0 {
