@@ -180,3 +180,16 @@ func describe(recs [][]byte) string {
 	}
 	return "[" + b.String() + "]"
 }
+
+// inPlace lays payloads out as AppendFrames takes them: each after
+// FrameOverhead bytes of room, which hold garbage to show they are filled in.
+func inPlace(payloads [][]byte) ([]byte, []int) {
+	var frames []byte
+	var ends []int
+	for _, p := range payloads {
+		frames = append(frames, "GARBAGE!"...)
+		frames = append(frames, p...)
+		ends = append(ends, len(frames))
+	}
+	return frames, ends
+}

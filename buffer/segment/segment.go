@@ -17,9 +17,9 @@
 //     counts the skipped bytes ([Reader.Skipped]) and records where
 //     ([Reader.Corruptions]), so one bad sector does not lose the records
 //     behind it;
-//   - every [Writer.Append], [Writer.AppendBatch] and [Writer.AppendFrames]
-//     is one write call, so a reader bounded by [Reader.SetLimit] to a size
-//     the writer reported sees whole frames only;
+//   - every [Writer.Append] and [Writer.AppendFrames] is one write call, so a
+//     reader bounded by [Reader.SetLimit] to a size the writer reported sees
+//     whole frames only;
 //   - a crash can damage only what follows the last [Writer.Sync]: a torn
 //     last frame, or zeroed or stale bytes where the file system had not
 //     written the data yet; [Repair] cuts such a tail off, and readers skip

@@ -125,59 +125,6 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestAppendBatchWritesTheSameBytes(t *testing.T) {
-	dir := testdir.New(t)
-	payloads := roundTripPayloads()
-	offs := writeSegment(t, dir, 1, payloads)
-
-	w, err := Create(dir, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	var batchOffs []int64
-	rest := payloads
-	for _, n := range []int{1, 3, 0, 50, 7, 200} {
-		n = min(n, len(rest))
-		o, err := w.AppendBatch(rest[:n])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(o) != n {
-			t.Fatalf("AppendBatch of %d payloads returned %d offsets", n, len(o))
-		}
-		batchOffs = append(batchOffs, o...)
-		rest = rest[n:]
-	}
-	o, err := w.AppendBatch(rest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	batchOffs = append(batchOffs, o...)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(readFile(t, dir, 1), readFile(t, dir, 2)) {
-		t.Fatal("AppendBatch wrote other bytes than Append")
-	}
-	if !slices.Equal(batchOffs, offs) {
-		t.Fatal("AppendBatch returned other offsets than Append")
-	}
-}
-
-// inPlace lays payloads out as AppendFrames takes them: each after
-// FrameOverhead bytes of room, which hold garbage to show they are filled in.
-func inPlace(payloads [][]byte) ([]byte, []int) {
-	var frames []byte
-	var ends []int
-	for _, p := range payloads {
-		frames = append(frames, "GARBAGE!"...)
-		frames = append(frames, p...)
-		ends = append(ends, len(frames))
-	}
-	return frames, ends
-}
-
 func TestAppendFramesWritesTheSameBytes(t *testing.T) {
 	dir := testdir.New(t)
 	payloads := roundTripPayloads()
@@ -282,9 +229,6 @@ func TestAppendTooLarge(t *testing.T) {
 	big := make([]byte, MaxRecord+1)
 	if _, err := w.Append(big); err == nil {
 		t.Fatal("Append of MaxRecord+1 bytes succeeded")
-	}
-	if _, err := w.AppendBatch([][]byte{[]byte("a"), big}); err == nil {
-		t.Fatal("AppendBatch holding MaxRecord+1 bytes succeeded")
 	}
 	if frames, ends := inPlace([][]byte{[]byte("a"), big}); w.AppendFrames(frames, ends) == nil {
 		t.Fatal("AppendFrames holding MaxRecord+1 bytes succeeded")

@@ -135,7 +135,7 @@ func TestLiveTail(t *testing.T) {
 		for i := 0; i < len(payloads); {
 			if i%3 == 0 {
 				n := min(1+i%17, len(payloads)-i)
-				if _, werr = w.AppendBatch(payloads[i : i+n]); werr != nil {
+				if werr = w.AppendFrames(inPlace(payloads[i : i+n])); werr != nil {
 					return
 				}
 				i += n

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync/atomic"
 )
 
@@ -18,7 +17,7 @@ var errClosed = errors.New("segment writer is closed")
 
 // Writer appends frames to one segment file.
 //
-// Each Append or AppendBatch is a single write call of whole frames and Size
+// Each Append or AppendFrames is a single write call of whole frames and Size
 // moves past them only once it has returned, so a Reader limited to Size
 // never sees part of a frame. Appended records are durable once Sync returns.
 // After a failed write or sync the Writer refuses further appends: part of a
@@ -30,9 +29,8 @@ type Writer struct {
 	dir     string
 	index   uint64
 	size    atomic.Int64
-	scratch []byte  // frames being written
-	offsets []int64 // what AppendBatch returns, reused
-	err     error   // sticky: no more appends
+	scratch []byte // the frame Append writes
+	err     error  // sticky: no more appends
 }
 
 // Create creates segment index in dir, failing if it exists, and makes its header durable.
@@ -105,48 +103,11 @@ func (w *Writer) Append(payload []byte) (offset int64, err error) {
 	return offset, nil
 }
 
-// AppendBatch writes the frames of several payloads with one write call and returns their start offsets.
-//
-// The frames are laid out in memory first, so the batch costs its size in
-// memory; nothing is written if one payload is over MaxRecord. The
-// offsets are the Writer's, valid until its next append: the buffer, which
-// appends every batch, has no use for them, and a slice per batch was a
-// sixth of what it allocated.
-func (w *Writer) AppendBatch(payloads [][]byte) (offsets []int64, err error) {
-	if w.err != nil {
-		return nil, w.err
-	}
-	if len(payloads) == 0 {
-		return nil, nil
-	}
-	total := 0
-	for i, p := range payloads {
-		if len(p) > MaxRecord {
-			return nil, fmt.Errorf("append to segment %s: record %d of the batch has %d bytes, over the %d-byte maximum", w.path(), i, len(p), MaxRecord)
-		}
-		total += FrameOverhead + len(p)
-	}
-	frames := w.buffer(total)
-	offsets = slices.Grow(w.offsets[:0], len(payloads))[:len(payloads)]
-	w.offsets = offsets
-	base, at := w.size.Load(), 0
-	for i, p := range payloads {
-		n := FrameOverhead + len(p)
-		putFrame(frames[at:at+n], p)
-		offsets[i] = base + int64(at)
-		at += n
-	}
-	if err := w.write(frames); err != nil {
-		return nil, err
-	}
-	return offsets, nil
-}
-
 // AppendFrames writes frames a caller laid out in place with one write
 // call: frame i is frames[ends[i-1]:ends[i]] (from 0 for the first), whose
 // first FrameOverhead bytes are room for the header AppendFrames fills in.
-// A caller that encodes its records straight into that layout saves
-// AppendBatch's copy of every byte and its framing buffer. Nothing is
+// A caller that encodes its records straight into that layout saves a
+// copy of every byte and a framing buffer the size of the batch. Nothing is
 // written if a frame is shorter than its header or over MaxRecord, or if
 // the last end is not len(frames).
 func (w *Writer) AppendFrames(frames []byte, ends []int) error {
@@ -175,9 +136,9 @@ func (w *Writer) AppendFrames(frames []byte, ends []int) error {
 	return w.write(frames)
 }
 
-// buffer returns the scratch buffer resized to n bytes. It grows by at
-// least half again, not to each larger batch's size: batches of a busy
-// tailer grow a little at a time, and each had made a new buffer.
+// buffer returns Append's scratch buffer resized to n bytes. It grows by
+// at least half again, not to each larger frame's size, so frames that grow
+// a little at a time do not each make a new buffer.
 func (w *Writer) buffer(n int) []byte {
 	if cap(w.scratch) < n {
 		w.scratch = make([]byte, max(n, min(cap(w.scratch)*3/2, maxKeptScratch)))
