@@ -11,19 +11,35 @@ import (
 // client_golang's names and meanings, from runtime/metrics at scrape time.
 type runtimeCollector struct{}
 
-// The samples runtimeCollector reads, in this order.
-var runtimeSamples = []string{
-	"/gc/cycles/total:gc-cycles",
-	"/gc/gogc:percent",
-	"/gc/gomemlimit:bytes",
-	"/gc/heap/allocs:bytes",
-	"/gc/heap/goal:bytes",
-	"/memory/classes/heap/objects:bytes",
-	"/memory/classes/heap/unused:bytes",
-	"/memory/classes/heap/released:bytes",
-	"/memory/classes/heap/free:bytes",
-	"/memory/classes/heap/stacks:bytes",
-	"/memory/classes/total:bytes",
+// The samples runtimeCollector reads, named by their index in
+// runtimeSamples so that a reading cannot take another's place.
+const (
+	smpGCCycles = iota
+	smpGOGC
+	smpMemLimit
+	smpAllocs
+	smpGoal
+	smpObjects
+	smpUnused
+	smpReleased
+	smpFree
+	smpStacks
+	smpTotal
+	numSamples
+)
+
+var runtimeSamples = [numSamples]string{
+	smpGCCycles: "/gc/cycles/total:gc-cycles",
+	smpGOGC:     "/gc/gogc:percent",
+	smpMemLimit: "/gc/gomemlimit:bytes",
+	smpAllocs:   "/gc/heap/allocs:bytes",
+	smpGoal:     "/gc/heap/goal:bytes",
+	smpObjects:  "/memory/classes/heap/objects:bytes",
+	smpUnused:   "/memory/classes/heap/unused:bytes",
+	smpReleased: "/memory/classes/heap/released:bytes",
+	smpFree:     "/memory/classes/heap/free:bytes",
+	smpStacks:   "/memory/classes/heap/stacks:bytes",
+	smpTotal:    "/memory/classes/total:bytes",
 }
 
 var (
@@ -59,13 +75,13 @@ func (runtimeCollector) describe() []*desc {
 }
 
 func (runtimeCollector) collect(dst []family) []family {
-	s := make([]rtmetrics.Sample, len(runtimeSamples))
+	s := make([]rtmetrics.Sample, numSamples)
 	for i, name := range runtimeSamples {
 		s[i].Name = name
 	}
 	rtmetrics.Read(s)
 	v := func(i int) float64 { return float64(s[i].Value.Uint64()) }
-	objects, unused, released, free := v(5), v(6), v(7), v(8)
+	objects, unused, released, free := v(smpObjects), v(smpUnused), v(smpReleased), v(smpFree)
 	threads, _ := runtime.ThreadCreateProfile(nil)
 	// Pause quantiles 0, 0.25, 0.5, 0.75 and 1 of the recent pauses, as
 	// client_golang reads them.
@@ -82,15 +98,15 @@ func (runtimeCollector) collect(dst []family) []family {
 		constFamily(descGoInfo, 1, runtime.Version()),
 		constFamily(descGoroutines, float64(runtime.NumGoroutine())),
 		constFamily(descThreads, float64(threads)),
-		constFamily(descGCCycles, v(0)),
-		constFamily(descGOGC, v(1)),
-		constFamily(descGoMemLimit, v(2)),
-		constFamily(descAllocTotal, v(3)),
-		constFamily(descNextGC, v(4)),
+		constFamily(descGCCycles, v(smpGCCycles)),
+		constFamily(descGOGC, v(smpGOGC)),
+		constFamily(descGoMemLimit, v(smpMemLimit)),
+		constFamily(descAllocTotal, v(smpAllocs)),
+		constFamily(descNextGC, v(smpGoal)),
 		constFamily(descHeapAlloc, objects),
 		constFamily(descHeapInuse, objects+unused),
 		constFamily(descHeapSys, objects+unused+released+free),
-		constFamily(descStackInuse, v(9)),
-		constFamily(descSys, v(10)),
+		constFamily(descStackInuse, v(smpStacks)),
+		constFamily(descSys, v(smpTotal)),
 	)
 }
