@@ -328,12 +328,14 @@ func (d *decoder) restore(ps []checkpoint.Partial) {
 // handOver moves unfinished joins to the decoder of the file that replaced
 // this one: containerd may finish a "P" line in the next file after rotation.
 func (d *decoder) handOver(next *decoder) {
-	for i := 0; d.part != nil && i < len(d.part.join); i++ {
-		if j := &d.part.join[i]; j.active && (next.part == nil || !next.part.join[i].active) {
-			n := &next.parts().join[i]
-			*n = *j
-			n.foreign = true // its offset is in this file, not next's
-			*j = pending{}
+	if d.part != nil {
+		for i := range d.part.join {
+			if j := &d.part.join[i]; j.active && (next.part == nil || !next.part.join[i].active) {
+				n := &next.parts().join[i]
+				*n = *j
+				n.foreign = true // its offset is in this file, not next's
+				*j = pending{}
+			}
 		}
 	}
 	if next.format == "" {
