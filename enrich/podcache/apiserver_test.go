@@ -74,6 +74,13 @@ func startOnConfig(t *testing.T, rc *rest.Config, c Config) *started {
 	return s
 }
 
+// use makes k the Cache under test, on the test clock and janitor tick.
+func (s *started) use(k *Cache) {
+	s.Cache = k
+	s.now = s.clock.Now
+	s.Cache.tick = s.tick
+}
+
 func newStarted(c *Config) *started {
 	s := &started{ev: newRecorder(), log: &logBuf{}, clock: &clock{now: time.Unix(1_800_000_000, 0)}, tick: make(chan time.Time)}
 	c.Events = s.ev
@@ -83,9 +90,7 @@ func newStarted(c *Config) *started {
 
 func (s *started) run(t *testing.T, k *Cache) {
 	t.Helper()
-	s.Cache = k
-	s.now = s.clock.Now
-	s.Cache.tick = s.tick
+	s.use(k)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); s.Run(ctx) }()

@@ -71,8 +71,7 @@ func TestForbiddenThenGranted(t *testing.T) {
 // TestWatchErrorReporting drives the error handler directly: what is
 // counted, what is logged at which level, and how often.
 func TestWatchErrorReporting(t *testing.T) {
-	c := start(t, fake.NewClientset(), Config{NamespaceLabels: true})
-	c.ev.syncedOnce(t)
+	c := build(fake.NewClientset(), Config{NamespaceLabels: true})
 	refused := &url.Error{Op: "Get", URL: "https://10.0.0.1:443/api/v1/pods", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}}
 	steps := []struct {
 		r   resource

@@ -173,6 +173,18 @@ func start(t *testing.T, cs kubernetes.Interface, c Config) *started {
 	return s
 }
 
+// build makes a Cache on cs as start does, without running it: a test that
+// drives its handlers directly then races no informer (a running one's
+// successful watch could clear an error the test had just reported).
+func build(cs kubernetes.Interface, c Config) *started {
+	if c.Node == "" {
+		c.Node = testNode
+	}
+	s := newStarted(&c)
+	s.use(NewForClient(podcachetest.New(cs), c))
+	return s
+}
+
 // watchSignals makes f's watches report when they exist. The fake tracker
 // does not replay what changed before a watch started, so a test that
 // changes objects after the initial list first waits for the watch, or the
