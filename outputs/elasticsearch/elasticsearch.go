@@ -16,6 +16,7 @@ import (
 
 	"github.com/sluicelog/sluice/internal/jsontext"
 	"github.com/sluicelog/sluice/internal/redact"
+	"github.com/sluicelog/sluice/outputs"
 	"github.com/sluicelog/sluice/outputs/internal/httpsink"
 	"github.com/sluicelog/sluice/record"
 )
@@ -46,7 +47,7 @@ type Sink struct {
 
 	encMu sync.Mutex
 	enc   *encoder
-	free  chan *Request
+	free  outputs.FreeList[*Request]
 }
 
 // New checks c and returns a sink for it. Files named in c must be readable
@@ -67,7 +68,7 @@ func New(c Config) (*Sink, error) {
 	if u.RawQuery != "" {
 		return nil, fmt.Errorf("elasticsearch url %q: a query is not sent (VictoriaLogs' settings go in headers: VL-Msg-Field, ...)", redact.URL(raw))
 	}
-	s := &Sink{shown: redact.URL(u.String()), pipeline: c.Pipeline, free: make(chan *Request, freeRequests)}
+	s := &Sink{shown: redact.URL(u.String()), pipeline: c.Pipeline, free: outputs.NewFreeList[*Request](freeRequests)}
 	if s.timeout = c.Timeout; s.timeout == 0 {
 		s.timeout = defaultTimeout
 	} else if s.timeout < 0 {

@@ -351,3 +351,22 @@ func TestParsedFields(t *testing.T) {
 		}
 	}
 }
+
+// A released request is reused by the next Encode, and Trim lets the kept
+// requests' buffers go when the logs went quiet.
+func TestReleasedRequestsAreReusedUntilTrim(t *testing.T) {
+	s := newSink(t, Config{URL: "http://127.0.0.1:1"})
+	req := s.Encode(fileRecords(4, "s0", "s1"))
+	req.Release()
+	if next := s.Encode(fileRecords(4, "s2")); next != req {
+		t.Error("the next Encode did not reuse the released request")
+	}
+	req.Release()
+	s.Trim()
+	if s.free.Len() != 0 {
+		t.Errorf("after Trim %d requests are kept", s.free.Len())
+	}
+	if next := s.Encode(fileRecords(4, "s3")); next == req || next.Records() != 1 {
+		t.Errorf("after Trim Encode returned the trimmed request or %d records", next.Records())
+	}
+}

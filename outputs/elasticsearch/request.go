@@ -6,13 +6,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/sluicelog/sluice/internal/jsontext"
+	"github.com/sluicelog/sluice/outputs"
 )
 
-const (
-	sampleBytes = 200
-	// maxPooledBody keeps one huge batch from pinning its buffer forever.
-	maxPooledBody = 16 << 20
-)
+const sampleBytes = 200
 
 // Request is one bulk request: NDJSON items (an action line and a document
 // line each) and what it carries. It owns its memory; nothing in it refers
@@ -25,7 +22,7 @@ type Request struct {
 	bytes  int
 	wire   []byte // raw compressed, made by the first Send when the sink compresses
 	wired  bool
-	free   chan<- *Request
+	free   outputs.FreeList[*Request]
 	pooled bool // released: a second Release must not hand it out twice
 }
 
@@ -89,25 +86,24 @@ func (r *Request) WriteEntries(w io.Writer) error {
 
 // Release implements outputs.Request; the sink reuses the request's buffers.
 func (r *Request) Release() {
-	if !r.pooled && cap(r.raw) <= maxPooledBody {
+	if !r.pooled && cap(r.raw) <= outputs.MaxPooledBody {
 		r.pooled = true
-		select {
-		case r.free <- r:
-		default: // the pool is full: the garbage collector takes it
-		}
+		r.free.Put(r)
 	}
 }
 
+// Trim implements outputs.Trimmer: it lets go of the kept requests'
+// buffers, a batch's items each, when the logs went quiet.
+func (s *Sink) Trim() { s.free.Drop() }
+
 // newRequest returns an empty request, reusing a released one when it can.
 func (s *Sink) newRequest() *Request {
-	select {
-	case r := <-s.free:
+	if r, ok := s.free.Get(); ok {
 		r.raw, r.ends, r.sizes, r.errs, r.wire = r.raw[:0], r.ends[:0], r.sizes[:0], r.errs[:0], r.wire[:0]
 		r.bytes, r.wired, r.pooled = 0, false, false
 		return r
-	default:
-		return &Request{free: s.free}
 	}
+	return &Request{free: s.free}
 }
 
 // addItem copies item i of from into r; err, when not empty, says why the

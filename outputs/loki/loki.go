@@ -115,7 +115,7 @@ type Sink struct {
 
 	encMu sync.Mutex
 	enc   *encoder
-	free  chan *Request
+	free  outputs.FreeList[*Request]
 }
 
 var (
@@ -134,7 +134,7 @@ func New(c Config) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sink{url: u.String(), tenant: c.TenantID, log: log, free: make(chan *Request, freeRequests)}
+	s := &Sink{url: u.String(), tenant: c.TenantID, log: log, free: outputs.NewFreeList[*Request](freeRequests)}
 	s.shown = redact.URL(s.url)
 	if s.json, err = parseEncoding(c.Encoding); err != nil {
 		return nil, err

@@ -12,14 +12,11 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/s2"
 
+	"github.com/sluicelog/sluice/outputs"
 	"github.com/sluicelog/sluice/record"
 )
 
-const (
-	sampleBytes = 200
-	// maxPooledBody keeps one huge batch from pinning its buffer forever.
-	maxPooledBody = 16 << 20
-)
+const sampleBytes = 200
 
 // Request is one encoded push: the compressed body and what it carries. It
 // owns its body; nothing in it refers to the records it was built from.
@@ -29,7 +26,7 @@ type Request struct {
 	bytes   int
 	sample  []byte
 	json    bool
-	free    chan<- *Request
+	free    outputs.FreeList[*Request]
 	pooled  bool // released: a second Release must not hand it out twice
 }
 
@@ -45,14 +42,11 @@ func (r *Request) Sample() string { return string(r.sample) }
 
 // Release implements outputs.Request; the sink reuses the request's buffers.
 func (r *Request) Release() {
-	if r.pooled || cap(r.body) > maxPooledBody {
+	if r.pooled || cap(r.body) > outputs.MaxPooledBody {
 		return
 	}
 	r.pooled = true
-	select {
-	case r.free <- r:
-	default:
-	}
+	r.free.Put(r)
 }
 
 // deadEntry is one line of the dead-letter file.
@@ -200,23 +194,15 @@ func (s *Sink) Trim() {
 	}
 	defer s.encMu.Unlock()
 	s.enc.trim()
-	for {
-		select {
-		case <-s.free:
-		default:
-			return
-		}
-	}
+	s.free.Drop()
 }
 
 func (s *Sink) newRequest() *Request {
-	select {
-	case r := <-s.free:
+	if r, ok := s.free.Get(); ok {
 		r.records, r.bytes, r.sample, r.pooled = 0, 0, r.sample[:0], false
 		return r
-	default:
-		return &Request{json: s.json, free: s.free}
 	}
+	return &Request{json: s.json, free: s.free}
 }
 
 // gzip compresses raw onto dst; JSON is several times larger than the

@@ -21,9 +21,9 @@ func TestTrim(t *testing.T) {
 		t.Fatal("the encoder kept no request buffer to trim")
 	}
 	s.Trim()
-	if s.enc.raw != nil || s.enc.block != nil || s.enc.metaEnc != nil || s.enc.tmp != nil || s.enc.meta != nil || len(s.free) != 0 || len(s.enc.cache) != 0 {
+	if s.enc.raw != nil || s.enc.block != nil || s.enc.metaEnc != nil || s.enc.tmp != nil || s.enc.meta != nil || s.free.Len() != 0 || len(s.enc.cache) != 0 {
 		t.Errorf("after Trim: raw %d, block %d, encoded metadata %d, entries %d, metadata %d bytes kept, %d pooled requests, %d cached streams",
-			cap(s.enc.raw), cap(s.enc.block), cap(s.enc.metaEnc), cap(s.enc.tmp), cap(s.enc.meta), len(s.free), len(s.enc.cache))
+			cap(s.enc.raw), cap(s.enc.block), cap(s.enc.metaEnc), cap(s.enc.tmp), cap(s.enc.meta), s.free.Len(), len(s.enc.cache))
 	}
 	req = s.Encode(recs)
 	defer req.Release()

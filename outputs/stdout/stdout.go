@@ -24,7 +24,7 @@ import (
 type Sink struct {
 	mu   sync.Mutex
 	w    io.Writer
-	pool sync.Pool
+	free outputs.FreeList[*Request]
 }
 
 var (
@@ -33,22 +33,29 @@ var (
 )
 
 // New returns a sink writing to w.
-func New(w io.Writer) *Sink { return &Sink{w: w} }
+func New(w io.Writer) *Sink { return &Sink{w: w, free: outputs.NewFreeList[*Request](freeRequests)} }
+
+// freeRequests is how many released requests a sink keeps for reuse: one
+// per request in flight and one being encoded, for any max_in_flight an
+// operator is likely to set.
+const freeRequests = 8
 
 // Request is a batch encoded as JSON lines.
 type Request struct {
-	s       *Sink
+	free    outputs.FreeList[*Request]
 	buf     []byte
 	records int
 	bytes   int
+	pooled  bool // released: a second Release must not hand it out twice
 }
 
 // Encode renders recs as JSON lines.
 func (s *Sink) Encode(recs []record.Record) *Request {
-	req, _ := s.pool.Get().(*Request)
-	if req == nil {
-		req = &Request{s: s}
+	req, ok := s.free.Get()
+	if !ok {
+		req = &Request{free: s.free}
 	}
+	req.pooled = false
 	b := req.buf[:0]
 	n := 0
 	for i := range recs {
@@ -91,13 +98,17 @@ func (r *Request) WriteEntries(w io.Writer) error {
 	return err
 }
 
-// Release implements outputs.Request.
+// Release implements outputs.Request; the sink reuses the request's buffer.
 func (r *Request) Release() {
-	if cap(r.buf) > 16<<20 {
-		r.buf = nil // one huge batch should not pin its memory forever
+	if !r.pooled && cap(r.buf) <= outputs.MaxPooledBody {
+		r.pooled = true
+		r.free.Put(r)
 	}
-	r.s.pool.Put(r)
 }
+
+// Trim implements outputs.Trimmer: it lets go of the kept requests'
+// buffers, a batch's JSON each, when the logs went quiet.
+func (s *Sink) Trim() { s.free.Drop() }
 
 // AppendJSON appends r as a JSON object and a newline.
 func AppendJSON(b []byte, r *record.Record) []byte {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +117,31 @@ func BenchmarkAppendJSON(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = AppendJSON(buf[:0], &r)
+	}
+}
+
+// A released request's buffer serves the next Encode even after
+// collections (a sync.Pool would have let it go), a second Release does
+// not hand it out twice, and Trim lets it go.
+func TestRequestBufferIsReused(t *testing.T) {
+	s := New(&bytes.Buffer{})
+	recs := []record.Record{{Time: time.Unix(1, 0), Stream: "stdout", Body: []byte(strings.Repeat("x", 4096))}}
+	req := s.Encode(recs)
+	buf := &req.buf[:1][0]
+	req.Release()
+	req.Release()
+	runtime.GC()
+	runtime.GC()
+	next := s.Encode(recs)
+	if &next.buf[:1][0] != buf {
+		t.Error("the next Encode made a new buffer; the released one was not kept")
+	}
+	if again := s.Encode(recs); again == next {
+		t.Error("a request released twice was handed out twice")
+	}
+	next.Release()
+	s.Trim()
+	if s.free.Len() != 0 {
+		t.Errorf("after Trim %d requests are kept", s.free.Len())
 	}
 }
