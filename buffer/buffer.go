@@ -23,12 +23,17 @@
 // MaxBytes plus one batch: when full, Append blocks (the default) or drops
 // the oldest segment and counts, per sink, the records that sink lost.
 //
-// Known limitations: fsync runs with the buffer's lock held, so appends and
-// reads pause for its duration (see the fsync latency metric). After a crash
-// new records always go to a fresh segment, so a torn segment is never
-// appended to. Each cursor file stays open while the buffer is: on Windows
-// nothing may rename or delete it then (stale cursors go at Open, before
-// any is opened).
+// The sync loop fsyncs the segment being written without holding the
+// buffer's lock, so appends and reads go on while the disk works; an append
+// that starts a new segment waits for that fsync first.
+//
+// Known limitations: an fsync with fsync always, and the cursor files'
+// fsyncs (one small file per sink, every sync interval), run with the lock
+// held, so appends and reads pause for them (see the fsync latency
+// metric). After a crash new records always go to a fresh segment, so a
+// torn segment is never appended to. Each cursor file stays open while the
+// buffer is: on Windows nothing may rename or delete it then (stale
+// cursors go at Open, before any is opened).
 package buffer
 
 import (
@@ -81,8 +86,10 @@ type Buffer struct {
 	src    codec.Encoder   // sources defined in the segment encSeg writes
 	encSeg *segment.Writer // the writer src's dictionary belongs to
 
-	// sync makes a segment's appends durable; tests make it fail.
-	sync func(*segment.Writer) error
+	// syncer returns what makes a segment's appends durable; tests make
+	// it fail or wait.
+	syncer  func(*segment.Writer) func() error
+	syncing bool // the sync loop is in an fsync without the lock (syncOutside)
 
 	stop     context.CancelFunc
 	loopDone chan struct{}
@@ -100,7 +107,7 @@ func Open(cfg Config) (*Buffer, error) {
 	if err := os.MkdirAll(CursorDir(cfg.Dir), 0o700); err != nil {
 		return nil, fmt.Errorf("create buffer folder: %w", err)
 	}
-	b := &Buffer{cfg: cfg, ev: cfg.Events, cursors: map[string]*cursor{}, sync: (*segment.Writer).Sync}
+	b := &Buffer{cfg: cfg, ev: cfg.Events, cursors: map[string]*cursor{}, syncer: (*segment.Writer).Syncer}
 	b.cond = sync.NewCond(&b.mu)
 	if err := b.recoverSegments(); err != nil {
 		return nil, err
@@ -423,6 +430,7 @@ func (b *Buffer) makeRoom(ctx context.Context, need int64) error {
 // starts the next.
 func (b *Buffer) rotate() error {
 	next := b.segs[len(b.segs)-1].index + 1
+	b.waitSync()
 	if b.w != nil {
 		if err := b.syncLocked(); err != nil {
 			return err
@@ -439,6 +447,10 @@ func (b *Buffer) rotate() error {
 func (b *Buffer) writeFailed(goodSize int64, err error) {
 	b.ev.DiskError("write")
 	b.cfg.Logger.Error("buffer write failed, inputs wait until it succeeds", "err", err)
+	b.waitSync()
+	if b.w == nil {
+		return // the sync that ran meanwhile failed and let the segment go
+	}
 	path := filepath.Join(b.cfg.Dir, segment.Name(b.w.Index()))
 	b.w.Close()
 	b.w = nil
@@ -480,22 +492,68 @@ func (b *Buffer) unsynced(err error) {
 
 // syncLocked fsyncs the current segment and runs the callbacks it covers.
 func (b *Buffer) syncLocked() error {
+	b.waitSync()
 	if b.w != nil {
 		start := time.Now()
-		if err := b.sync(b.w); err != nil {
+		if err := b.syncer(b.w)(); err != nil {
 			b.unsynced(err)
 			return fmt.Errorf("sync buffer segment: %w", err)
 		}
 		b.ev.Synced(time.Since(start))
 	}
-	b.synced = b.end()
+	b.durable(b.end())
+	return nil
+}
+
+// syncOutside fsyncs the current segment as syncLocked does, but lets go
+// of the lock for the fsync itself: appends and reads go on while the disk
+// works, which can take a while (FlushFileBuffers on a busy Windows disk).
+// What closes or syncs the segment meanwhile waits for it (waitSync): a
+// second fsync of the file could report success for pages the first one
+// found lost, and closing the file would end the first. Appends made
+// during the fsync wait for the next one.
+func (b *Buffer) syncOutside() {
+	b.waitSync()
+	if b.w == nil {
+		return
+	}
+	upto, sync := b.end(), b.syncer(b.w)
+	b.syncing = true
+	b.mu.Unlock()
+	start := time.Now()
+	err := sync()
+	b.mu.Lock()
+	b.syncing = false
+	b.cond.Broadcast()
+	if err != nil {
+		b.unsynced(err)
+		b.cfg.Logger.Error("buffer sync failed", "err", fmt.Errorf("sync buffer segment: %w", err))
+		return
+	}
+	b.ev.Synced(time.Since(start))
+	b.durable(upto)
+}
+
+// waitSync waits, with the lock held around it, until no syncOutside is
+// in its fsync.
+func (b *Buffer) waitSync() {
+	for b.syncing {
+		b.cond.Wait()
+	}
+}
+
+// durable records that everything up to upto is synced, and runs the
+// callbacks that covers.
+func (b *Buffer) durable(upto Position) {
+	if b.synced.Before(upto) {
+		b.synced = upto
+	}
 	n := 0
 	for n < len(b.pending) && !b.synced.Before(b.pending[n].upto) {
 		b.pending[n].fn(true)
 		n++
 	}
 	b.pending = append(b.pending[:0], b.pending[n:]...)
-	return nil
 }
 
 // loop syncs on the interval and saves cursors that moved.
@@ -510,9 +568,7 @@ func (b *Buffer) loop(ctx context.Context) {
 		}
 		b.mu.Lock()
 		if len(b.pending) > 0 {
-			if err := b.syncLocked(); err != nil {
-				b.cfg.Logger.Error("buffer sync failed", "err", err)
-			}
+			b.syncOutside()
 		}
 		b.saveCursors()
 		b.free()

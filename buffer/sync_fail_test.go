@@ -24,13 +24,16 @@ func TestFailedSyncReportsNotDurable(t *testing.T) {
 			b := open(t, cfg)
 			var failOnce sync.Once
 			b.mu.Lock()
-			b.sync = func(w *segment.Writer) error {
-				var err error
-				failOnce.Do(func() { err = syscall.EIO })
-				if err != nil {
-					return err
+			b.syncer = func(w *segment.Writer) func() error {
+				sync := w.Syncer()
+				return func() error {
+					var err error
+					failOnce.Do(func() { err = syscall.EIO })
+					if err != nil {
+						return err
+					}
+					return sync()
 				}
-				return w.Sync()
 			}
 			b.mu.Unlock()
 
@@ -67,5 +70,123 @@ func next(t *testing.T, answers <-chan bool) bool {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no answer for an appended batch")
 		return false
+	}
+}
+
+// holdSync makes b's first fsync wait, as a busy disk does, until the
+// returned release is called (at the latest when the test ends, before
+// the buffer closes); entered is closed once it waits.
+func holdSync(t *testing.T, b *Buffer) (entered chan struct{}, release func()) {
+	entered, held := make(chan struct{}), make(chan struct{})
+	release = sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release)
+	b.mu.Lock()
+	b.syncer = heldSyncer(entered, held)
+	b.mu.Unlock()
+	return entered, release
+}
+
+// heldSyncer makes the first fsync wait until release is closed, and
+// closes entered once it waits.
+func heldSyncer(entered, release chan struct{}) func(*segment.Writer) func() error {
+	var once sync.Once
+	return func(w *segment.Writer) func() error {
+		sync := w.Syncer()
+		return func() error {
+			first := false
+			once.Do(func() { first = true })
+			if first {
+				close(entered)
+				<-release
+			}
+			return sync()
+		}
+	}
+}
+
+// waitClosed fails the test if c is not closed in time; the deadline only
+// bounds a hang.
+func waitClosed(t *testing.T, c <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-c:
+	case <-time.After(10 * time.Second):
+		t.Fatal(what)
+	}
+}
+
+// TestSlowSyncHoldsNoAppendOrRead holds the sync loop's fsync: appends and
+// reads go on meanwhile, nothing is reported durable before the fsync
+// returns, and then every batch is, the later ones by the next sync.
+func TestSlowSyncHoldsNoAppendOrRead(t *testing.T) {
+	b := open(t, testConfig(testdir.New(t), "s"))
+	entered, release := holdSync(t, b)
+	answers := make(chan bool, 4)
+	answer := func(durable bool) { answers <- durable }
+	ctx := context.Background()
+	if err := b.Append(ctx, recs(0, 10), answer); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, entered, "the sync loop never synced the appended batch")
+
+	appended := make(chan struct{})
+	go func() {
+		defer close(appended)
+		if err := b.Append(ctx, recs(10, 20), answer); err != nil {
+			t.Error(err)
+		}
+	}()
+	waitClosed(t, appended, "Append waited for the fsync in flight")
+	r, err := b.Reader("s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got := readN(t, r, 20, true); got[19].Offset != 19 {
+		t.Fatalf("read %d records ending at offset %d", len(got), got[19].Offset)
+	}
+	if len(answers) != 0 {
+		t.Fatalf("a batch was reported (%v) before the fsync covering it returned", <-answers)
+	}
+	release()
+	if !next(t, answers) || !next(t, answers) {
+		t.Fatal("a batch was reported not durable after good syncs")
+	}
+}
+
+// TestRotationWaitsForSync: a segment is not synced again or closed while
+// the sync loop's fsync of it is in flight. A second fsync could report
+// success for pages the first found lost, and the close would end it.
+func TestRotationWaitsForSync(t *testing.T) {
+	cfg := testConfig(testdir.New(t), "s")
+	cfg.SegmentSize = 4 << 10
+	b := open(t, cfg)
+	entered, release := holdSync(t, b)
+	answers := make(chan bool, 4)
+	answer := func(durable bool) { answers <- durable }
+	ctx := context.Background()
+	if err := b.Append(ctx, recs(0, 20), answer); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, entered, "the sync loop never synced the appended batch")
+	rotated := make(chan struct{})
+	go func() {
+		defer close(rotated)
+		if err := b.Append(ctx, recs(20, 40), answer); err != nil {
+			t.Error(err)
+		}
+	}()
+	select {
+	case <-rotated:
+		t.Fatal("the append that rotates the segment did not wait for its fsync in flight")
+	case <-time.After(200 * time.Millisecond):
+	}
+	release()
+	waitClosed(t, rotated, "the rotating append never went on after the fsync returned")
+	if !next(t, answers) || !next(t, answers) {
+		t.Fatal("a batch was reported not durable after good syncs")
+	}
+	if n := b.Stats().Segments; n < 2 {
+		t.Fatalf("%d segments: the second batch should have rotated", n)
 	}
 }

@@ -177,6 +177,28 @@ func (w *Writer) Sync() error {
 	return nil
 }
 
+// Syncer returns a function that makes every frame appended before it
+// returns durable, as Sync does, and that may run while other goroutines
+// call the Writer's methods, even Close: it touches nothing of the Writer
+// but its file, which a Close in the meantime closes only once the sync
+// returned. It does not record a failure in the Writer, as Sync does: the
+// caller that sees the error stops appending to this segment.
+func (w *Writer) Syncer() func() error {
+	f, err := w.f, w.err
+	if f == nil {
+		err = errClosed
+	}
+	return func() error {
+		if err != nil {
+			return err
+		}
+		if err := dataSync(f); err != nil {
+			return fmt.Errorf("sync segment %s: %w", f.Name(), err)
+		}
+		return nil
+	}
+}
+
 // Close closes the file without syncing it; call Sync first for durability.
 func (w *Writer) Close() error {
 	if w.f == nil {
