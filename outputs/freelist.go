@@ -4,6 +4,11 @@ package outputs
 // batch must not pin its memory for the rest of the run.
 const MaxPooledBody = 16 << 20
 
+// KeptRequests is how many released requests a sink's FreeList keeps: one
+// per request in flight and one being encoded, for any max_in_flight an
+// operator is likely to set.
+const KeptRequests = 8
+
 // FreeList keeps a sink's released requests, with their batch-sized
 // buffers, for the next Encode. A sync.Pool is not used: it lets go of
 // what it holds at every collection, and under the daemon's low GOGC a
@@ -32,6 +37,18 @@ func (f FreeList[R]) Put(r R) {
 	case f.c <- r:
 	default:
 	}
+}
+
+// Release keeps r, whose buffer holds size bytes, unless *released says
+// it was released already (a second Release must not hand it out twice)
+// or the buffer is over MaxPooledBody. It sets *released when it keeps r;
+// the sink clears it when Get hands r out again.
+func (f FreeList[R]) Release(r R, released *bool, size int) {
+	if *released || size > MaxPooledBody {
+		return
+	}
+	*released = true
+	f.Put(r)
 }
 
 // Drop lets go of every kept request, for a sink's Trim.

@@ -22,3 +22,20 @@ func TestFreeList(t *testing.T) {
 		t.Fatalf("after Drop: %d kept", f.Len())
 	}
 }
+
+// Release keeps a request once, and never one whose buffer is over
+// MaxPooledBody.
+func TestFreeListRelease(t *testing.T) {
+	f := NewFreeList[*int](4)
+	r, released := new(int), false
+	f.Release(r, &released, 1<<10)
+	f.Release(r, &released, 1<<10)
+	if f.Len() != 1 || !released {
+		t.Fatalf("released twice: %d kept, released %v; want 1, true", f.Len(), released)
+	}
+	big, bigReleased := new(int), false
+	f.Release(big, &bigReleased, MaxPooledBody+1)
+	if f.Len() != 1 || bigReleased {
+		t.Fatalf("a buffer over MaxPooledBody: %d kept, released %v; want 1, false", f.Len(), bigReleased)
+	}
+}

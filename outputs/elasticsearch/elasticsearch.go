@@ -26,7 +26,6 @@ const (
 	defaultDSType    = "logs"
 	defaultDataset   = "kubernetes.container_logs"
 	defaultNamespace = "%{namespace}"
-	freeRequests     = 8
 )
 
 // ownHeaders are set by the sink for every request; letting Headers change
@@ -68,7 +67,7 @@ func New(c Config) (*Sink, error) {
 	if u.RawQuery != "" {
 		return nil, fmt.Errorf("elasticsearch url %q: a query is not sent (VictoriaLogs' settings go in headers: VL-Msg-Field, ...)", redact.URL(raw))
 	}
-	s := &Sink{shown: redact.URL(u.String()), pipeline: c.Pipeline, free: outputs.NewFreeList[*Request](freeRequests)}
+	s := &Sink{shown: redact.URL(u.String()), pipeline: c.Pipeline, free: outputs.NewFreeList[*Request](outputs.KeptRequests)}
 	if s.timeout = c.Timeout; s.timeout == 0 {
 		s.timeout = defaultTimeout
 	} else if s.timeout < 0 {

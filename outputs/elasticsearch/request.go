@@ -85,12 +85,7 @@ func (r *Request) WriteEntries(w io.Writer) error {
 }
 
 // Release implements outputs.Request; the sink reuses the request's buffers.
-func (r *Request) Release() {
-	if !r.pooled && cap(r.raw) <= outputs.MaxPooledBody {
-		r.pooled = true
-		r.free.Put(r)
-	}
-}
+func (r *Request) Release() { r.free.Release(r, &r.pooled, cap(r.raw)) }
 
 // Trim implements outputs.Trimmer: it lets go of the kept requests'
 // buffers, a batch's items each, when the logs went quiet.

@@ -95,7 +95,6 @@ type TLSConfig = httpsink.TLSConfig
 const (
 	defaultTimeout  = 10 * time.Second
 	maxResponseBody = 64 << 10
-	freeRequests    = 8
 )
 
 // Sink pushes records to one Loki push URL. Its methods are safe for
@@ -134,7 +133,7 @@ func New(c Config) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sink{url: u.String(), tenant: c.TenantID, log: log, free: outputs.NewFreeList[*Request](freeRequests)}
+	s := &Sink{url: u.String(), tenant: c.TenantID, log: log, free: outputs.NewFreeList[*Request](outputs.KeptRequests)}
 	s.shown = redact.URL(s.url)
 	if s.json, err = parseEncoding(c.Encoding); err != nil {
 		return nil, err

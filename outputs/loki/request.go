@@ -41,13 +41,7 @@ func (r *Request) Bytes() int { return r.bytes }
 func (r *Request) Sample() string { return string(r.sample) }
 
 // Release implements outputs.Request; the sink reuses the request's buffers.
-func (r *Request) Release() {
-	if r.pooled || cap(r.body) > outputs.MaxPooledBody {
-		return
-	}
-	r.pooled = true
-	r.free.Put(r)
-}
+func (r *Request) Release() { r.free.Release(r, &r.pooled, cap(r.body)) }
 
 // deadEntry is one line of the dead-letter file.
 type deadEntry struct {

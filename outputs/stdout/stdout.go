@@ -33,12 +33,9 @@ var (
 )
 
 // New returns a sink writing to w.
-func New(w io.Writer) *Sink { return &Sink{w: w, free: outputs.NewFreeList[*Request](freeRequests)} }
-
-// freeRequests is how many released requests a sink keeps for reuse: one
-// per request in flight and one being encoded, for any max_in_flight an
-// operator is likely to set.
-const freeRequests = 8
+func New(w io.Writer) *Sink {
+	return &Sink{w: w, free: outputs.NewFreeList[*Request](outputs.KeptRequests)}
+}
 
 // Request is a batch encoded as JSON lines.
 type Request struct {
@@ -99,12 +96,7 @@ func (r *Request) WriteEntries(w io.Writer) error {
 }
 
 // Release implements outputs.Request; the sink reuses the request's buffer.
-func (r *Request) Release() {
-	if !r.pooled && cap(r.buf) <= outputs.MaxPooledBody {
-		r.pooled = true
-		r.free.Put(r)
-	}
-}
+func (r *Request) Release() { r.free.Release(r, &r.pooled, cap(r.buf)) }
 
 // Trim implements outputs.Trimmer: it lets go of the kept requests'
 // buffers, a batch's JSON each, when the logs went quiet.
