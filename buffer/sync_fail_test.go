@@ -115,28 +115,41 @@ func waitClosed(t *testing.T, c <-chan struct{}, what string) {
 	}
 }
 
+// heldAfterAppend opens a buffer with cfg whose first fsync is held,
+// appends recs(0, n) and waits until the sync loop holds that fsync.
+// answers gets the durable answer of every batch appendAsync adds.
+func heldAfterAppend(t *testing.T, cfg Config, n int) (b *Buffer, release func(), answers chan bool) {
+	t.Helper()
+	b = open(t, cfg)
+	entered, release := holdSync(t, b)
+	answers = make(chan bool, 4)
+	if err := b.Append(context.Background(), recs(0, n), func(durable bool) { answers <- durable }); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, entered, "the sync loop never synced the appended batch")
+	return b, release, answers
+}
+
+// appendAsync appends recs(from, to) from another goroutine, sending its
+// durable answer to answers; the channel it returns closes once Append
+// returned.
+func appendAsync(t *testing.T, b *Buffer, from, to int, answers chan bool) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := b.Append(context.Background(), recs(from, to), func(durable bool) { answers <- durable }); err != nil {
+			t.Error(err)
+		}
+	}()
+	return done
+}
+
 // TestSlowSyncHoldsNoAppendOrRead holds the sync loop's fsync: appends and
 // reads go on meanwhile, nothing is reported durable before the fsync
 // returns, and then every batch is, the later ones by the next sync.
 func TestSlowSyncHoldsNoAppendOrRead(t *testing.T) {
-	b := open(t, testConfig(testdir.New(t), "s"))
-	entered, release := holdSync(t, b)
-	answers := make(chan bool, 4)
-	answer := func(durable bool) { answers <- durable }
-	ctx := context.Background()
-	if err := b.Append(ctx, recs(0, 10), answer); err != nil {
-		t.Fatal(err)
-	}
-	waitClosed(t, entered, "the sync loop never synced the appended batch")
-
-	appended := make(chan struct{})
-	go func() {
-		defer close(appended)
-		if err := b.Append(ctx, recs(10, 20), answer); err != nil {
-			t.Error(err)
-		}
-	}()
-	waitClosed(t, appended, "Append waited for the fsync in flight")
+	b, release, answers := heldAfterAppend(t, testConfig(testdir.New(t), "s"), 10)
+	waitClosed(t, appendAsync(t, b, 10, 20, answers), "Append waited for the fsync in flight")
 	r, err := b.Reader("s")
 	if err != nil {
 		t.Fatal(err)
@@ -160,22 +173,8 @@ func TestSlowSyncHoldsNoAppendOrRead(t *testing.T) {
 func TestRotationWaitsForSync(t *testing.T) {
 	cfg := testConfig(testdir.New(t), "s")
 	cfg.SegmentSize = 4 << 10
-	b := open(t, cfg)
-	entered, release := holdSync(t, b)
-	answers := make(chan bool, 4)
-	answer := func(durable bool) { answers <- durable }
-	ctx := context.Background()
-	if err := b.Append(ctx, recs(0, 20), answer); err != nil {
-		t.Fatal(err)
-	}
-	waitClosed(t, entered, "the sync loop never synced the appended batch")
-	rotated := make(chan struct{})
-	go func() {
-		defer close(rotated)
-		if err := b.Append(ctx, recs(20, 40), answer); err != nil {
-			t.Error(err)
-		}
-	}()
+	b, release, answers := heldAfterAppend(t, cfg, 20)
+	rotated := appendAsync(t, b, 20, 40, answers)
 	select {
 	case <-rotated:
 		t.Fatal("the append that rotates the segment did not wait for its fsync in flight")
