@@ -224,7 +224,7 @@ func (p *Parser) commit(r *record.Record) Outcome {
 		p.kv = append(p.kv, field{ks, vs, vs, len(p.out)})
 	}
 	if len(p.kv) > 0 {
-		if !utf8.Valid(p.out) {
+		if !p.fieldsUTF8() {
 			p.repairUTF8()
 		}
 		text := string(p.out)
@@ -245,6 +245,24 @@ func (p *Parser) commit(r *record.Record) Outcome {
 		r.Time = p.t
 	}
 	return o
+}
+
+// fieldsUTF8 reports whether every attribute key and value is UTF-8 on
+// its own. The whole of p.out being UTF-8 is not enough: a key ending in a
+// lead byte followed by a value starting with its continuation reads as
+// one character across the two. Within valid UTF-8, a field is valid when
+// it starts and ends at the start of a character.
+func (p *Parser) fieldsUTF8() bool {
+	if !utf8.Valid(p.out) {
+		return false
+	}
+	at := func(i int) bool { return i >= len(p.out) || utf8.RuneStart(p.out[i]) }
+	for _, f := range p.kv {
+		if !at(f.ks) || !at(f.ke) || !at(f.vs) || !at(f.ve) {
+			return false
+		}
+	}
+	return true
 }
 
 // repairUTF8 replaces each run of bytes that are not UTF-8 in the
