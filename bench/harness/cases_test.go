@@ -27,6 +27,17 @@ type workload struct {
 	timeout time.Duration
 }
 
+// runs is how many times each agent runs w: repeat for a burst over
+// files written beforehand, whose few seconds of CPU are one draw of a
+// noisy machine; once for the minute-long steady case and the idle case,
+// whose figures are a rate over a long window.
+func (w workload) runs(repeat int) int {
+	if w.rate == 0 && w.idle == 0 {
+		return repeat
+	}
+	return 1
+}
+
 // lines is what every agent must deliver.
 func (w workload) lines() int { return w.files * w.perFile }
 

@@ -56,7 +56,8 @@ func envPath(name string) string {
 // agent (BENCH_AGENTS: sluice, otelcol or both; the collector runs when
 // it is installed), prints a table and writes bench/results/<date>.json
 // (BENCH_RESULTS names another folder). BENCH_SCALE=0.1 shrinks the line
-// counts, for a trial.
+// counts, for a trial. The burst cases run BENCH_RUNS times (3 unless set)
+// per agent, and their rows are the median runs (results.Combine).
 func TestTable(t *testing.T) {
 	began := time.Now()
 	scale := 1.0
@@ -72,6 +73,13 @@ func TestTable(t *testing.T) {
 			cases = append(cases, w)
 		}
 	}
+	repeat := 3
+	if s := os.Getenv("BENCH_RUNS"); s != "" {
+		var err error
+		if repeat, err = strconv.Atoi(s); err != nil || repeat < 1 {
+			t.Fatalf("BENCH_RUNS=%q is not a positive whole number", s)
+		}
+	}
 	want := strings.Split(os.Getenv("BENCH_AGENTS"), ",")
 	if os.Getenv("BENCH_AGENTS") == "" {
 		want = []string{"sluice", "otelcol"}
@@ -84,6 +92,9 @@ func TestTable(t *testing.T) {
 	}
 	if scale != 1 {
 		run.Command += fmt.Sprintf(" with BENCH_SCALE=%g", scale)
+	}
+	if repeat != 3 {
+		run.Command += fmt.Sprintf(" with BENCH_RUNS=%d", repeat)
 	}
 	api := kubetest.Start(t)
 	refs := createPods(t, api)
@@ -122,12 +133,22 @@ func TestTable(t *testing.T) {
 			shared = filepath.Join(t.TempDir(), "log")
 			prewrite(t, shared, w, refs)
 		}
-		for _, a := range agents {
-			t.Run(w.name+"/"+a.name(), func(t *testing.T) {
-				row := runCase(t, w, a, shared, refs)
-				t.Logf("%s", formatRow(row))
-				run.Rows = append(run.Rows, row)
-			})
+		// The agents take turns, run after run, so that a slow spell of
+		// the machine falls on both.
+		rows := make([][]results.Row, len(agents))
+		for range w.runs(repeat) {
+			for i, a := range agents {
+				t.Run(w.name+"/"+a.name(), func(t *testing.T) {
+					row := runCase(t, w, a, shared, refs)
+					t.Logf("%s", formatRow(row))
+					rows[i] = append(rows[i], row)
+				})
+			}
+		}
+		for _, r := range rows {
+			if len(r) > 0 {
+				run.Rows = append(run.Rows, results.Combine(r))
+			}
 		}
 		if shared != "" {
 			os.RemoveAll(filepath.Dir(shared)) // hundreds of MB: not kept until the end

@@ -4,6 +4,7 @@ package harness
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -37,12 +38,25 @@ func formatTable(run results.Run) string {
 		if !r.Complete() {
 			delivered += " (incomplete: " + r.Note + ")"
 		}
-		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %.1f\t| %.0f\t| %.2f\t| %.2f\t| %.1f\t| %.1f\t| %s\t|\n", r.Case, r.Agent, delivered,
-			r.WallSeconds, r.LinesPerSecond, r.CPUSeconds, r.CPUPerMillion, r.PeakRSSMiB, r.EndRSSMiB, idle)
+		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %.1f\t| %.0f\t| %.2f\t| %s\t| %s\t| %.1f\t| %s\t|\n", r.Case, r.Agent, delivered,
+			r.WallSeconds, r.LinesPerSecond, r.CPUSeconds, withRange("%.2f", r.CPUPerMillion, r.CPUPerMillionRuns),
+			withRange("%.1f", r.PeakRSSMiB, r.PeakRSSMiBRuns), r.EndRSSMiB, idle)
 	}
 	tw.Flush()
+	if slices.ContainsFunc(run.Rows, func(r results.Row) bool { return r.Runs > 1 }) {
+		b.WriteString("\nRows of several runs are the median run by CPU per million lines; the range of every run's figure follows in brackets.\n")
+	}
 	fmt.Fprintf(&b, "\nwhole run: %.0f s\n", run.WallSeconds)
 	return b.String()
+}
+
+// withRange prints v, and after it the range of runs when there are several.
+func withRange(format string, v float64, runs []float64) string {
+	s := fmt.Sprintf(format, v)
+	if len(runs) > 1 {
+		s += fmt.Sprintf(" ("+format+"–"+format+")", slices.Min(runs), slices.Max(runs))
+	}
+	return s
 }
 
 // formatRow is one row in a line, for the log as the run goes.

@@ -43,9 +43,11 @@ type group struct {
 
 // bar is one agent's value in one case; incomplete runs are drawn, but
 // hatched and labelled, since their figures cover only part of the lines.
+// A row of several runs also has their range, drawn as a whisker.
 type bar struct {
 	agent      string
 	value      float64
+	runs       []float64
 	incomplete bool
 }
 
@@ -53,7 +55,7 @@ type bar struct {
 // an idle window, whose few lines make the figure meaningless; those get
 // a panel of their own, of CPU while idle.
 func panels(r results.Run) []panel {
-	pick := func(title string, use func(results.Row) (float64, bool)) panel {
+	pick := func(title string, use func(results.Row) (float64, []float64, bool)) panel {
 		p := panel{title: title}
 		for _, c := range r.Cases {
 			g := group{label: c.Name}
@@ -61,8 +63,8 @@ func panels(r results.Run) []panel {
 				if row.Case != c.Name {
 					continue
 				}
-				if v, ok := use(row); ok {
-					g.bars = append(g.bars, bar{agent: row.Agent, value: v, incomplete: !row.Complete()})
+				if v, runs, ok := use(row); ok {
+					g.bars = append(g.bars, bar{agent: row.Agent, value: v, runs: runs, incomplete: !row.Complete()})
 				}
 			}
 			if len(g.bars) > 0 {
@@ -72,15 +74,17 @@ func panels(r results.Run) []panel {
 		return p
 	}
 	ps := []panel{
-		pick("CPU seconds per million lines", func(row results.Row) (float64, bool) {
-			return row.CPUPerMillion, row.IdleCPUPerSecond == nil
+		pick("CPU seconds per million lines", func(row results.Row) (float64, []float64, bool) {
+			return row.CPUPerMillion, row.CPUPerMillionRuns, row.IdleCPUPerSecond == nil
 		}),
-		pick("peak RSS, MiB", func(row results.Row) (float64, bool) { return row.PeakRSSMiB, true }),
-		pick("CPU while idle, ms per second", func(row results.Row) (float64, bool) {
+		pick("peak RSS, MiB", func(row results.Row) (float64, []float64, bool) {
+			return row.PeakRSSMiB, row.PeakRSSMiBRuns, true
+		}),
+		pick("CPU while idle, ms per second", func(row results.Row) (float64, []float64, bool) {
 			if row.IdleCPUPerSecond == nil {
-				return 0, false
+				return 0, nil, false
 			}
-			return *row.IdleCPUPerSecond * 1000, true
+			return *row.IdleCPUPerSecond * 1000, nil, true
 		}),
 	}
 	return slices.DeleteFunc(ps, func(p panel) bool { return len(p.groups) == 0 })
@@ -141,7 +145,7 @@ func render(w io.Writer, r results.Run) {
 		drawPanel(w, p, names, i*panelWidth, titleH+legendH)
 	}
 	fmt.Fprintf(w, "<text x=\"10\" y=\"%d\" fill=\"#444\">%s</text>\n", height-8,
-		esc("CPU and RSS are each agent process's own (/proc/<pid>), from its start until the server held every line; idle cases are left out of CPU per million lines."))
+		esc("CPU and RSS are each agent process's own (/proc/<pid>), from its start until the server held every line; idle cases are left out of CPU per million lines. Whiskers: the range of several runs, the bar their median."))
 	fmt.Fprintln(w, "</svg>")
 }
 
@@ -154,6 +158,9 @@ func drawPanel(w io.Writer, p panel, names []string, x0, y0 int) {
 	for _, g := range p.groups {
 		for _, b := range g.bars {
 			peak = max(peak, b.value)
+			if len(b.runs) > 0 {
+				peak = max(peak, slices.Max(b.runs))
+			}
 		}
 	}
 	top, step := axisMax(peak)
@@ -180,7 +187,15 @@ func drawPanel(w io.Writer, p panel, names []string, x0, y0 int) {
 			if b.incomplete {
 				fmt.Fprintf(w, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"url(#hatch)\" opacity=\"0.6\"/>", x, bottom-h, barW, h)
 			}
-			fmt.Fprintf(w, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"10\">%s</text>\n", x+barW/2, bottom-h-3, number(b.value))
+			label := bottom - h - 3
+			if len(b.runs) > 1 {
+				lo, hi := bottom-slices.Min(b.runs)/top*plotH, bottom-slices.Max(b.runs)/top*plotH
+				cx, cap := x+barW/2, barW/4
+				fmt.Fprintf(w, "<path class=\"range\" data-case=\"%s\" data-agent=\"%s\" data-min=\"%g\" data-max=\"%g\" d=\"M%.2f %.2fH%.2fM%.2f %.2fH%.2fM%.2f %.2fV%.2f\" stroke=\"#222\" fill=\"none\"/>",
+					esc(g.label), esc(b.agent), slices.Min(b.runs), slices.Max(b.runs), cx-cap, lo, cx+cap, cx-cap, hi, cx+cap, cx, lo, hi)
+				label = min(label, hi-3)
+			}
+			fmt.Fprintf(w, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"10\">%s</text>\n", x+barW/2, label, number(b.value))
 		}
 		fmt.Fprintf(w, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">case %s</text>\n", gx+groupW/2, bottom+16, esc(g.label))
 	}

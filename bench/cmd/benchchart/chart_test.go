@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
@@ -151,6 +152,73 @@ func TestAxisMax(t *testing.T) {
 		top, step := axisMax(tc.v)
 		if math.Abs(top-tc.top) > 1e-9 || math.Abs(step-tc.step) > 1e-9 {
 			t.Errorf("axisMax(%g) = %g, %g; want %g, %g", tc.v, top, step, tc.top, tc.step)
+		}
+	}
+}
+
+// A row of several runs gets a whisker over its bar from the lowest run to
+// the highest, on the bars' scale, and the axis leaves room for its top.
+func TestRenderRanges(t *testing.T) {
+	r := testRun()
+	r.Rows[0].Runs, r.Rows[0].CPUPerMillionRuns, r.Rows[0].PeakRSSMiBRuns = 3, []float64{1.5, 1.2, 9}, []float64{60, 58, 61}
+	var b bytes.Buffer
+	render(&b, r)
+	bars := parseSVG(t, b.Bytes())
+	plotH := float64(panelHeight - plotTop - plotBottom)
+
+	type whisker struct{ min, max, lo, hi float64 }
+	got := map[string]whisker{}
+	dec := xml.NewDecoder(bytes.NewReader(b.Bytes()))
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		el, ok := tok.(xml.StartElement)
+		if !ok || el.Name.Local != "path" {
+			continue
+		}
+		attr := map[string]string{}
+		for _, a := range el.Attr {
+			attr[a.Name.Local] = a.Value
+		}
+		if attr["class"] != "range" || attr["data-case"] != "a" || attr["data-agent"] != "sluice" {
+			t.Fatalf("a whisker on %v: only case a's sluice row has runs", attr)
+		}
+		var w whisker
+		var cx, x1, x2, x3, x4, y1, y2 float64
+		if _, err := fmt.Sscanf(attr["d"], "M%g %gH%gM%g %gH%gM%g %gV%g", &x1, &y1, &x2, &x3, &y2, &x4, &cx, &w.lo, &w.hi); err != nil {
+			t.Fatalf("whisker path %q: %v", attr["d"], err)
+		}
+		w.min, _ = strconv.ParseFloat(attr["data-min"], 64)
+		w.max, _ = strconv.ParseFloat(attr["data-max"], 64)
+		key := "cpu"
+		if w.max > 10 {
+			key = "rss"
+		}
+		got[key] = w
+	}
+	if len(got) != 2 {
+		t.Fatalf("whiskers %v: want one in the CPU panel and one in the RSS panel", got)
+	}
+	if w := got["cpu"]; w.min != 1.2 || w.max != 9 {
+		t.Errorf("CPU whisker from %g to %g, want 1.2 to 9", w.min, w.max)
+	}
+	// The whisker's ends are on the scale of the bars of its panel.
+	for _, bar := range bars {
+		if bar.caseName != "a" || bar.agent != "sluice" || bar.panel != "CPU seconds per million lines" {
+			continue
+		}
+		w := got["cpu"]
+		perUnit := bar.height / bar.value
+		if span := w.lo - w.hi; math.Abs(span-(w.max-w.min)*perUnit) > 0.05 {
+			t.Errorf("whisker %.2f high for runs %g to %g at %.3f per unit", span, w.min, w.max, perUnit)
+		}
+		if top := w.max * perUnit; top > plotH+1e-9 {
+			t.Errorf("whisker reaches %.1f in a plot %.1f high", top, plotH)
 		}
 	}
 }

@@ -4,9 +4,11 @@
 package results
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 )
 
 // Run is one benchmark run.
@@ -67,6 +69,43 @@ type Row struct {
 	// Rotations counts the rotations of files written during the run.
 	Rotations int    `json:"rotations,omitempty"`
 	Note      string `json:"note,omitempty"`
+	// Runs is how many times the agent ran the case (Combine); 0 or 1 is
+	// one run. With more, CPUPerMillionRuns and PeakRSSMiBRuns hold every
+	// run's figure, in the order they ran.
+	Runs              int       `json:"runs,omitempty"`
+	CPUPerMillionRuns []float64 `json:"cpu_seconds_per_million_lines_runs,omitempty"`
+	PeakRSSMiBRuns    []float64 `json:"peak_rss_mib_runs,omitempty"`
+}
+
+// Combine makes one row of several runs of a case by one agent: the median
+// run by CPU per million lines (of an even number, the lower of the middle
+// two), with every run's CPU and peak RSS beside it. A run that did not
+// deliver every line is the row instead, the first such: a loss is never
+// hidden behind runs that had none. This machine's CPU moves by 15 % or
+// more between runs, so one run is one draw; the median of several, with
+// their range, is the figure to compare.
+func Combine(runs []Row) Row {
+	if len(runs) == 0 {
+		return Row{}
+	}
+	order := make([]int, len(runs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(runs[a].CPUPerMillion, runs[b].CPUPerMillion) })
+	row := runs[order[(len(order)-1)/2]]
+	if i := slices.IndexFunc(runs, func(r Row) bool { return !r.Complete() }); i >= 0 {
+		row = runs[i]
+	}
+	row.Runs = len(runs)
+	row.CPUPerMillionRuns, row.PeakRSSMiBRuns = nil, nil
+	if len(runs) > 1 {
+		for _, r := range runs {
+			row.CPUPerMillionRuns = append(row.CPUPerMillionRuns, r.CPUPerMillion)
+			row.PeakRSSMiBRuns = append(row.PeakRSSMiBRuns, r.PeakRSSMiB)
+		}
+	}
+	return row
 }
 
 // Complete reports whether every expected line arrived.
