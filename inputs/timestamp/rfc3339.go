@@ -15,7 +15,10 @@
 // after the ninth.
 package timestamp
 
-import "time"
+import (
+	"encoding/binary"
+	"time"
+)
 
 // minLen is the length of the shortest valid timestamp.
 const minLen = len("2006-01-02T15:04:05Z")
@@ -80,11 +83,39 @@ func fraction(b []byte) (nsec int, rest []byte) {
 		return 0, b
 	}
 	i, scale := 1, 100_000_000
+	if v, ok := eightDigits(b[1:]); ok {
+		// Runtimes write nine digits (containerd) or up to nine (Docker):
+		// the first eight at once, then the rest one by one.
+		i, scale, nsec = 9, 1, v*10
+	}
 	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
 		nsec += int(b[i]-'0') * scale
 		scale /= 10 // reaches 0 after the ninth digit, so later digits count for nothing
 	}
 	return nsec, b[i:]
+}
+
+// eightDigits parses the first eight bytes of b when they are all decimal
+// digits, eight lanes of one 64-bit word at a time: the fraction was half
+// of a timestamp's parse when taken a digit at a time.
+func eightDigits(b []byte) (int, bool) {
+	if len(b) < 8 {
+		return 0, false
+	}
+	v := binary.LittleEndian.Uint64(b)
+	// A byte is a digit when it is at least '0' (subtracting '0' does not
+	// borrow into the top bit) and at most '9' (adding 0x46 does not carry
+	// into it).
+	if ((v-0x3030303030303030)|(v+0x4646464646464646))&0x8080808080808080 != 0 {
+		return 0, false
+	}
+	v -= 0x3030303030303030
+	// Pairs, then quads, then the eight: the first digit, in the lowest
+	// byte, is the most significant.
+	v = (v*10 + v>>8) & 0x00ff00ff00ff00ff
+	v = (v*100 + v>>16) & 0x0000ffff0000ffff
+	v = (v*10000 + v>>32) & 0xffffffff
+	return int(v), true
 }
 
 // zone parses "Z", "+hh:mm" or "-hh:mm" filling all of b, and returns the offset east of UTC in seconds.

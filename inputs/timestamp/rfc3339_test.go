@@ -3,6 +3,7 @@ package timestamp
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -242,5 +243,27 @@ func TestDaysSinceEpochEveryDay(t *testing.T) {
 			t.Fatalf("%s: day %d, want %d", d.Format(time.DateOnly), got, want)
 		}
 		d, want = d.AddDate(0, 0, 1), want+1
+	}
+}
+
+// eightDigits takes eight bytes only when every one is a digit, whatever
+// byte stands in any place (the neighbours of '0' and '9', '/' and ':',
+// and bytes with the top bit set, are where a lane test goes wrong), and
+// then reads them as strconv does.
+func TestEightDigits(t *testing.T) {
+	for pos := range 8 {
+		for c := range 256 {
+			b := []byte("90817263")
+			b[pos] = byte(c)
+			got, ok := eightDigits(b)
+			want, err := strconv.Atoi(string(b))
+			isDigit := c >= '0' && c <= '9'
+			if ok != isDigit || (ok && (err != nil || got != want)) {
+				t.Fatalf("eightDigits(%q) = %d, %v; want %d, %v", b, got, ok, want, isDigit)
+			}
+		}
+	}
+	if _, ok := eightDigits([]byte("1234567")); ok {
+		t.Fatal("eightDigits took seven bytes")
 	}
 }
