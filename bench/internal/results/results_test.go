@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/sluicelog/sluice/internal/testdir"
 )
 
 func TestCombine(t *testing.T) {
@@ -49,7 +51,7 @@ func TestCombine(t *testing.T) {
 // A combined run survives the file: what benchchart reads is what the
 // harness wrote.
 func TestWriteReadRuns(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "r.json")
+	path := filepath.Join(testdir.New(t), "r.json")
 	in := Run{Date: "2026-12-04", Rows: []Row{Combine([]Row{
 		{Case: "a", Agent: "sluice", Expected: 1, Delivered: 1, CPUPerMillion: 1.2, PeakRSSMiB: 29},
 		{Case: "a", Agent: "sluice", Expected: 1, Delivered: 1, CPUPerMillion: 1.1, PeakRSSMiB: 30},
