@@ -225,24 +225,37 @@ func BenchmarkResumeScan(b *testing.B) {
 // Windows node): the sync loop syncs every 10 ms without holding the
 // lock, so appends go on meanwhile.
 func BenchmarkAppendSlowDisk(b *testing.B) {
+	buf := openSlowDisk(b)
+	defer buf.Close()
+	appendLoop(b, buf)
+}
+
+// openSlowDisk opens a buffer on a disk where every fsync, of a segment or
+// of a cursor file, takes 20 ms more, syncing every 10 ms. Its segments
+// are large enough that a rotation's own fsync, which waits for the one
+// in flight and then holds the lock, is rare.
+func openSlowDisk(b *testing.B) *Buffer {
 	cfg := benchConfig(testdir.New(b), FsyncInterval)
-	// Segments large enough that a rotation's own fsync, which waits
-	// for the one in flight and then holds the lock, is rare.
 	cfg.SyncEvery, cfg.SegmentSize, cfg.MaxBytes = 10*time.Millisecond, 256<<20, 1<<30
 	buf, err := Open(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer buf.Close()
-	buf.mu.Lock()
-	buf.syncer = func(w *segment.Writer) func() error {
-		sync := w.Syncer()
+	slow := func(sync func() error) func() error {
 		return func() error {
 			time.Sleep(20 * time.Millisecond)
 			return sync()
 		}
 	}
+	buf.mu.Lock()
+	buf.syncer = func(w *segment.Writer) func() error { return slow(w.Syncer()) }
+	buf.cursorSyncer = func(cf *cursorFile) func() error { return slow(cf.syncer()) }
 	buf.mu.Unlock()
+	return buf
+}
+
+// appendLoop appends batches of benchRecords to buf for the benchmark.
+func appendLoop(b *testing.B, buf *Buffer) {
 	batches := make([][]record.Record, 16)
 	for i := range batches {
 		batches[i] = benchRecords(i * benchBatch)
@@ -256,4 +269,33 @@ func BenchmarkAppendSlowDisk(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkAppendReadSlowDisk appends while a sink reads and commits, on
+// a disk where every fsync, of a segment or of a cursor file, takes 20 ms
+// more: neither the sync loop's segment fsync nor its cursor fsyncs may
+// stall the appends and reads meanwhile.
+func BenchmarkAppendReadSlowDisk(b *testing.B) {
+	buf := openSlowDisk(b)
+	defer buf.Close()
+	r, err := buf.Reader(buf.cfg.Sinks[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		for {
+			recs, pos, err := r.Read(ctx, benchBatch, 1<<20)
+			if err != nil {
+				return
+			}
+			if len(recs) > 0 {
+				r.Commit(pos)
+			}
+		}
+	}()
+	defer func() { cancel(); <-readerDone; r.Close() }()
+	appendLoop(b, buf)
 }

@@ -23,14 +23,16 @@
 // MaxBytes plus one batch: when full, Append blocks (the default) or drops
 // the oldest segment and counts, per sink, the records that sink lost.
 //
-// The sync loop fsyncs the segment being written without holding the
-// buffer's lock, so appends and reads go on while the disk works; an append
-// that starts a new segment waits for that fsync first.
+// The sync loop fsyncs the segment being written, and then the cursor files
+// that moved, without holding the buffer's lock, so appends, reads and
+// commits go on while the disk works; an append that starts a new segment
+// waits for the segment's fsync first, and a commit that leaves a segment
+// for the cursors'.
 //
-// Known limitations: an fsync with fsync always, and the cursor files'
-// fsyncs (one small file per sink, every sync interval), run with the lock
-// held, so appends and reads pause for them (see the fsync latency
-// metric). After a crash new records always go to a fresh segment, so a
+// Known limitations: an fsync with fsync always, a rotation's fsync of the
+// segment it seals (once per segment), and a cursor's fsync when its sink
+// leaves a segment run with the lock held, so appends and reads pause for
+// them (see the fsync latency metric). After a crash new records always go to a fresh segment, so a
 // torn segment is never appended to. Each cursor file stays open while the
 // buffer is: on Windows nothing may rename or delete it then (stale
 // cursors go at Open, before any is opened).
@@ -90,6 +92,10 @@ type Buffer struct {
 	// it fail or wait.
 	syncer  func(*segment.Writer) func() error
 	syncing bool // the sync loop is in an fsync without the lock (syncOutside)
+	// cursorSyncer returns what makes a cursor file's last write durable
+	// (cursorFile.syncer); tests make it wait.
+	cursorSyncer  func(*cursorFile) func() error
+	cursorSyncing bool // the sync loop is in cursor fsyncs without the lock (saveCursorsOutside)
 
 	stop     context.CancelFunc
 	loopDone chan struct{}
@@ -107,7 +113,8 @@ func Open(cfg Config) (*Buffer, error) {
 	if err := os.MkdirAll(CursorDir(cfg.Dir), 0o700); err != nil {
 		return nil, fmt.Errorf("create buffer folder: %w", err)
 	}
-	b := &Buffer{cfg: cfg, ev: cfg.Events, cursors: map[string]*cursor{}, syncer: (*segment.Writer).Syncer}
+	b := &Buffer{cfg: cfg, ev: cfg.Events, cursors: map[string]*cursor{},
+		syncer: (*segment.Writer).Syncer, cursorSyncer: (*cursorFile).syncer}
 	b.cond = sync.NewCond(&b.mu)
 	if err := b.recoverSegments(); err != nil {
 		return nil, err
@@ -570,7 +577,7 @@ func (b *Buffer) loop(ctx context.Context) {
 		if len(b.pending) > 0 {
 			b.syncOutside()
 		}
-		b.saveCursors()
+		b.saveCursorsOutside()
 		b.free()
 		b.mu.Unlock()
 	}

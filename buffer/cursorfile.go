@@ -173,20 +173,39 @@ func (cf *cursorFile) create() error {
 // sync makes the last write durable, and a file created since the last
 // sync findable; that slot is then the one writes leave alone.
 func (cf *cursorFile) sync() error {
-	if cf.f == nil {
+	if err := cf.syncer()(); err != nil {
+		return err
+	}
+	cf.synced()
+	return nil
+}
+
+// syncer returns the fsync of sync without touching cf, so that it can run
+// without the buffer's lock; synced then records what it made durable. No
+// write may come between the two: it would go to the slot being synced.
+func (cf *cursorFile) syncer() func() error {
+	f, path, created := cf.f, cf.path, cf.created
+	return func() error {
+		if f == nil {
+			return nil
+		}
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("sync cursor %s: %w", path, err)
+		}
+		if created {
+			return atomicfile.SyncDir(filepath.Dir(path))
+		}
 		return nil
 	}
-	if err := cf.f.Sync(); err != nil {
-		return fmt.Errorf("sync cursor %s: %w", cf.path, err)
-	}
-	if cf.created {
-		if err := atomicfile.SyncDir(filepath.Dir(cf.path)); err != nil {
-			return err
-		}
+}
+
+// synced records a successful fsync from syncer: the last slot written is
+// durable, and the file is findable.
+func (cf *cursorFile) synced() {
+	if cf.f != nil {
 		cf.created = false
+		cf.durable = cf.last
 	}
-	cf.durable = cf.last
-	return nil
 }
 
 func (cf *cursorFile) close() error {

@@ -348,7 +348,12 @@ func (r *Reader) Commit(pos Position) {
 		return
 	}
 	// Written at once, synced by the loop: a killed sluice then re-sends at
-	// most the batch in flight, not a sync interval's worth.
+	// most the batch in flight, not a sync interval's worth. While the loop
+	// syncs the cursor files the slot to write is the one being synced, so
+	// the position waits for the loop's next save instead.
+	if b.cursorSyncing {
+		return
+	}
 	if err := r.c.file.write(pos); err != nil {
 		b.ev.DiskError(OpCursor)
 		return

@@ -10,23 +10,81 @@ import (
 // saveCursors makes every cursor that moved since it was last saved
 // durable: written (unless Commit wrote it already) and fsynced.
 func (b *Buffer) saveCursors() {
+	b.waitCursorSync()
 	for _, c := range b.cursors {
-		if c.committed == c.saved {
+		if c.committed == c.saved || !b.writeCursor(c) {
 			continue
 		}
-		err := error(nil)
-		if c.written != c.committed {
-			err = c.file.write(c.committed)
-		}
-		if err == nil {
-			err = c.file.sync()
-		}
-		if err != nil {
-			b.ev.DiskError(OpCursor)
-			b.cfg.Logger.Error("save buffer cursor", "sink", c.name, "err", err)
+		if err := b.cursorSyncer(c.file)(); err != nil {
+			b.cursorFailed(c, err)
 			continue
 		}
-		c.saved, c.written = c.committed, c.committed
+		c.file.synced()
+		c.saved = c.written
+	}
+}
+
+// saveCursorsOutside saves cursors as saveCursors does, but lets go of the
+// lock for their fsyncs, one small file per sink each sync interval, which
+// on a busy disk (FlushFileBuffers on Windows) can take long enough to
+// stall appends and reads. A cursor is saved where it was when the lock was
+// let go; what Commit records meanwhile is only held in memory (see
+// Commit), so no write lands in a slot being synced.
+func (b *Buffer) saveCursorsOutside() {
+	b.waitCursorSync()
+	var todo []*cursor
+	var syncs []func() error
+	for _, c := range b.cursors {
+		if c.committed != c.saved && b.writeCursor(c) {
+			todo, syncs = append(todo, c), append(syncs, b.cursorSyncer(c.file))
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	b.cursorSyncing = true
+	b.mu.Unlock()
+	errs := make([]error, len(syncs))
+	for i, sync := range syncs {
+		errs[i] = sync()
+	}
+	b.mu.Lock()
+	b.cursorSyncing = false
+	b.cond.Broadcast()
+	for i, c := range todo {
+		if errs[i] != nil {
+			b.cursorFailed(c, errs[i])
+			continue
+		}
+		c.file.synced()
+		c.saved = c.written
+	}
+}
+
+// writeCursor writes c's committed position into its file unless it is
+// there already, and reports whether the file holds it.
+func (b *Buffer) writeCursor(c *cursor) bool {
+	if c.written == c.committed {
+		return true
+	}
+	if err := c.file.write(c.committed); err != nil {
+		b.cursorFailed(c, err)
+		return false
+	}
+	c.written = c.committed
+	return true
+}
+
+func (b *Buffer) cursorFailed(c *cursor, err error) {
+	b.ev.DiskError(OpCursor)
+	b.cfg.Logger.Error("save buffer cursor", "sink", c.name, "err", err)
+}
+
+// waitCursorSync waits, with the lock held around it, until no
+// saveCursorsOutside is in its fsyncs.
+func (b *Buffer) waitCursorSync() {
+	for b.cursorSyncing {
+		b.cond.Wait()
 	}
 }
 
