@@ -113,3 +113,56 @@ func TestSlowCursorSyncHoldsNoAppendOrRead(t *testing.T) {
 		t.Fatalf("cursor slots %+v, want the last fsynced copy %+v beside the new %+v", ps, first, second)
 	}
 }
+
+// TestCommitDuringCursorSyncIsWrittenAfter: a position committed while the
+// cursor fsync runs is written into the file as soon as that fsync
+// returned, into the other slot, so that a killed process re-sends no more
+// than the batch in flight; it counts as saved only after an fsync of its
+// own. The loop never ticks here (SyncEvery is an hour): the test runs
+// the save itself.
+func TestCommitDuringCursorSyncIsWrittenAfter(t *testing.T) {
+	dir := testdir.New(t)
+	cfg := testConfig(dir, "s")
+	cfg.SyncEvery = time.Hour
+	b := open(t, cfg)
+	entered, release := holdCursorSync(t, b)
+	if err := b.Append(context.Background(), recs(0, 20), func(bool) {}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.Reader("s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	read := func() Position {
+		got, pos, err := r.Read(ctx, 10, 1<<20)
+		if err != nil || len(got) != 10 {
+			t.Fatalf("read %d records: %v", len(got), err)
+		}
+		return pos
+	}
+	first := read()
+	r.Commit(first)
+	saved := make(chan struct{})
+	go func() {
+		defer close(saved)
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.saveCursorsOutside()
+	}()
+	waitClosed(t, entered, "the save never reached the cursor fsync")
+	second := read()
+	r.Commit(second)
+	release()
+	waitClosed(t, saved, "the save never returned")
+	if got := savedPosition(b, "s"); got != first {
+		t.Fatalf("saved at %+v, want %+v: the position fsynced, not the one committed after", got, first)
+	}
+	ps := slotPositions(t, dir, "s")
+	if len(ps) != 2 || !((ps[0] == first && ps[1] == second) || (ps[0] == second && ps[1] == first)) {
+		t.Fatalf("cursor slots %+v, want the fsynced %+v and the commit made during the fsync, %+v", ps, first, second)
+	}
+}

@@ -29,7 +29,8 @@ func (b *Buffer) saveCursors() {
 // on a busy disk (FlushFileBuffers on Windows) can take long enough to
 // stall appends and reads. A cursor is saved where it was when the lock was
 // let go; what Commit records meanwhile is only held in memory (see
-// Commit), so no write lands in a slot being synced.
+// Commit), so no write lands in a slot being synced, and is written once
+// the fsyncs returned.
 func (b *Buffer) saveCursorsOutside() {
 	b.waitCursorSync()
 	var todo []*cursor
@@ -58,6 +59,12 @@ func (b *Buffer) saveCursorsOutside() {
 		}
 		c.file.synced()
 		c.saved = c.written
+	}
+	// What was committed meanwhile is written now, into the slot the fsync
+	// did not make durable: a killed process then re-sends no more than
+	// one that was never held up (the next round fsyncs it).
+	for _, c := range b.cursors {
+		b.writeCursor(c)
 	}
 }
 
