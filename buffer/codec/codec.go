@@ -103,7 +103,10 @@ type Decoder struct {
 	nextA  int
 	// sources are the version 2 sources defined so far in the segment;
 	// Reset clears them when the reader moves to another segment.
-	sources map[uint64]decodedSource
+	sources map[uint64]*decodedSource
+	last    *decodedSource // the source the last record defined or referred to
+	lastID  uint64
+	inline  decodedSource // the last srcInline record's, which no later record refers to
 }
 
 // attrList is a decoded attribute list and the bytes it was decoded from.
@@ -250,6 +253,12 @@ func (r *reader) varint() int64 {
 }
 
 func (r *reader) uvarint() uint64 {
+	if len(r.b) > 0 && r.b[0] < 0x80 {
+		// Lengths, sources and restart codes: most fit one byte.
+		v := r.b[0]
+		r.b = r.b[1:]
+		return uint64(v)
+	}
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
 		r.fail("uvarint")

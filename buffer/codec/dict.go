@@ -201,49 +201,66 @@ type decodedSource struct {
 }
 
 // Reset forgets the sources of the segment the decoder read before.
-func (d *Decoder) Reset() { clear(d.sources) }
+func (d *Decoder) Reset() {
+	clear(d.sources)
+	d.last, d.lastID = nil, 0
+}
 
 // readSource decodes the source part of a version v (2 or 3) record and
 // returns the source's file identity, if it has one and ident asks for it.
 // Only Position asks: records on their way to a sink need no identity, and
 // a reader's dictionary of a thousand files would keep a KiB of head each.
-func (d *Decoder) readSource(in *reader, r *record.Record, v byte, ident bool) (decodedSource, error) {
+// A record that refers to the source of the one before it, as the records
+// of one file's batch do, is answered from d.last without a map lookup.
+func (d *Decoder) readSource(in *reader, r *record.Record, v byte, ident bool) (*decodedSource, error) {
 	mode := in.byte()
 	if mode == srcInline {
-		return d.readInline(in, r, v, ident)
+		s, err := d.readInline(in, r, v, ident)
+		d.inline = s
+		return &d.inline, err
 	}
 	id := in.uvarint()
 	if in.err != nil {
-		return decodedSource{}, in.err
+		return nil, in.err
 	}
 	switch mode {
 	case srcRef:
-		s, ok := d.sources[id]
-		if !ok {
-			return decodedSource{}, fmt.Errorf("%w: source %d is not defined in this segment before the record", ErrCorrupt, id)
+		s := d.last
+		if s == nil || d.lastID != id {
+			if s = d.sources[id]; s == nil {
+				return nil, fmt.Errorf("%w: source %d is not defined in this segment before the record", ErrCorrupt, id)
+			}
+			d.last, d.lastID = s, id
 		}
 		r.Path, r.Attrs = s.path, s.attrs
 		return s, nil
 	case srcDefine:
 		s, err := d.readInline(in, r, v, ident)
 		if err != nil {
-			return decodedSource{}, err
+			return nil, err
 		}
 		if d.sources == nil {
-			d.sources = make(map[uint64]decodedSource)
+			d.sources = make(map[uint64]*decodedSource)
 		}
-		if prev, ok := d.sources[id]; s.same && ok {
+		prev := d.sources[id]
+		if s.same && prev != nil {
 			// An id names one source per segment: a repeated definition
 			// keeps the identity of the first. When the first was lost,
 			// the identity stays unknown.
 			s.ident, s.hasID = prev.ident, prev.hasID
 		}
 		// readInline copies strings out of the frame, so the dictionary
-		// may keep what it made.
-		d.sources[id] = s
-		return s, nil
+		// may keep what it made. Records decoded earlier hold the old
+		// path and attributes themselves, so the entry can be replaced.
+		if prev == nil {
+			prev = new(decodedSource)
+			d.sources[id] = prev
+		}
+		*prev = s
+		d.last, d.lastID = prev, id
+		return prev, nil
 	}
-	return decodedSource{}, fmt.Errorf("%w: source mode %d", ErrCorrupt, mode)
+	return nil, fmt.Errorf("%w: source mode %d", ErrCorrupt, mode)
 }
 
 // readInline decodes a path, the identity (version 3) and the attribute

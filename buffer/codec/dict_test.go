@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,4 +179,37 @@ func BenchmarkEncoderAppend(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(buf))/float64(len(recs)), "bytes/record")
+}
+
+// BenchmarkDecoderDecode decodes what an Encoder wrote for records in runs
+// of one file, as the tailer's batches come: each source is defined once
+// and then referred to.
+func BenchmarkDecoderDecode(b *testing.B) {
+	recs := sourceRecords(1000)
+	slices.SortStableFunc(recs, func(x, y record.Record) int { return strings.Compare(x.Path, y.Path) })
+	for i := range recs {
+		recs[i].Body = fmt.Appendf(nil, "level=info ts=2026-11-26T00:54:07Z caller=main.go:42 msg=\"request served\" status=200 n=%d", i)
+	}
+	var e Encoder
+	var buf []byte
+	var ends []int
+	for i := range recs {
+		buf = e.Append(buf, &recs[i], int64(len(buf)))
+		ends = append(ends, len(buf))
+	}
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	var d Decoder
+	var out record.Record
+	for b.Loop() {
+		d.Reset()
+		start := 0
+		for _, end := range ends {
+			if err := d.Decode(buf[start:end], &out); err != nil {
+				b.Fatal(err)
+			}
+			start = end
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
 }
