@@ -225,18 +225,19 @@ func BenchmarkResumeScan(b *testing.B) {
 // Windows node): the sync loop syncs every 10 ms without holding the
 // lock, so appends go on meanwhile.
 func BenchmarkAppendSlowDisk(b *testing.B) {
-	buf := openSlowDisk(b)
+	// Segments large enough that a rotation, which waits for the fsync in
+	// flight, is rare.
+	buf := openSlowDisk(b, 256<<20)
 	defer buf.Close()
 	appendLoop(b, buf)
 }
 
-// openSlowDisk opens a buffer on a disk where every fsync, of a segment or
-// of a cursor file, takes 20 ms more, syncing every 10 ms. Its segments
-// are large enough that a rotation's own fsync, which waits for the one
-// in flight and then holds the lock, is rare.
-func openSlowDisk(b *testing.B) *Buffer {
+// openSlowDisk opens a buffer of segments of segSize on a disk where every
+// fsync, of a segment or of a cursor file, takes 20 ms more, syncing every
+// 10 ms.
+func openSlowDisk(b *testing.B, segSize int64) *Buffer {
 	cfg := benchConfig(testdir.New(b), FsyncInterval)
-	cfg.SyncEvery, cfg.SegmentSize, cfg.MaxBytes = 10*time.Millisecond, 256<<20, 1<<30
+	cfg.SyncEvery, cfg.SegmentSize, cfg.MaxBytes = 10*time.Millisecond, segSize, 1<<30
 	buf, err := Open(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -276,7 +277,7 @@ func appendLoop(b *testing.B, buf *Buffer) {
 // more: neither the sync loop's segment fsync nor its cursor fsyncs may
 // stall the appends and reads meanwhile.
 func BenchmarkAppendReadSlowDisk(b *testing.B) {
-	buf := openSlowDisk(b)
+	buf := openSlowDisk(b, 256<<20)
 	defer buf.Close()
 	r, err := buf.Reader(buf.cfg.Sinks[0])
 	if err != nil {
@@ -298,4 +299,32 @@ func BenchmarkAppendReadSlowDisk(b *testing.B) {
 	}()
 	defer func() { cancel(); <-readerDone; r.Close() }()
 	appendLoop(b, buf)
+}
+
+// BenchmarkAppendPacedSlowDisk appends a batch every millisecond, below
+// what the disk can sync, with every fsync 20 ms slower and the default
+// 16 MiB segments, and reports the longest Append: a rotation's fsync of
+// the segment it seals is what would make one wait.
+func BenchmarkAppendPacedSlowDisk(b *testing.B) {
+	buf := openSlowDisk(b, 16<<20)
+	defer buf.Close()
+	batches := make([][]record.Record, 16)
+	for i := range batches {
+		batches[i] = benchRecords(i * benchBatch)
+	}
+	b.SetBytes(frameBytes(batches[0]))
+	ctx := context.Background()
+	var longest time.Duration
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		<-tick.C
+		start := time.Now()
+		if err := buf.Append(ctx, batches[i%len(batches)], nil); err != nil {
+			b.Fatal(err)
+		}
+		longest = max(longest, time.Since(start))
+	}
+	b.ReportMetric(float64(longest.Microseconds())/1000, "longest-append-ms")
 }

@@ -29,10 +29,16 @@
 // waits for the segment's fsync first, and a commit that leaves a segment
 // for the cursors'.
 //
-// Known limitations: an fsync with fsync always, a rotation's fsync of the
-// segment it seals (once per segment), and a cursor's fsync when its sink
-// leaves a segment run with the lock held, so appends and reads pause for
-// them (see the fsync latency metric). After a crash new records always go to a fresh segment, so a
+// A rotation leaves the segment it seals to the loop, which syncs it at
+// once (before the current one); a rotation that finds the last sealed
+// segment not synced yet syncs it first, so at most one sealed segment
+// waits for its fsync, and recovery repairs the torn tails of the two
+// newest segments.
+//
+// Known limitations: an fsync with fsync always, a rotation's fsync when
+// the sealed segment before it is not synced yet, and a cursor's fsync
+// when its sink leaves a segment run with the lock held, so appends and
+// reads pause for them (see the fsync latency metric). After a crash new records always go to a fresh segment, so a
 // torn segment is never appended to. Each cursor file stays open while the
 // buffer is: on Windows nothing may rename or delete it then (stale
 // cursors go at Open, before any is opened).
@@ -92,6 +98,12 @@ type Buffer struct {
 	// it fail or wait.
 	syncer  func(*segment.Writer) func() error
 	syncing bool // the sync loop is in an fsync without the lock (syncOutside)
+	// sealed is the segment a rotation left behind before the sync loop
+	// synced it; kick asks the loop to sync it now. There is at most one:
+	// a rotation that finds one still there syncs it itself, so after a
+	// crash only the two newest segments can have a torn tail.
+	sealed *segment.Writer
+	kick   chan struct{}
 	// cursorSyncer returns what makes a cursor file's last write durable
 	// (cursorFile.syncer); tests make it wait.
 	cursorSyncer  func(*cursorFile) func() error
@@ -114,7 +126,7 @@ func Open(cfg Config) (*Buffer, error) {
 		return nil, fmt.Errorf("create buffer folder: %w", err)
 	}
 	b := &Buffer{cfg: cfg, ev: cfg.Events, cursors: map[string]*cursor{},
-		syncer: (*segment.Writer).Syncer, cursorSyncer: (*cursorFile).syncer}
+		syncer: (*segment.Writer).Syncer, cursorSyncer: (*cursorFile).syncer, kick: make(chan struct{}, 1)}
 	b.cond = sync.NewCond(&b.mu)
 	if err := b.recoverSegments(); err != nil {
 		return nil, err
@@ -151,7 +163,9 @@ func (b *Buffer) recoverSegments() error {
 		return err
 	}
 	for i, idx := range idxs {
-		s, err := b.recoverSegment(idx, i == len(idxs)-1)
+		// The newest segment, and the one a rotation sealed before it,
+		// may have been written without an fsync (see rotate).
+		s, err := b.recoverSegment(idx, i >= len(idxs)-2)
 		if err != nil {
 			return err
 		}
@@ -433,16 +447,28 @@ func (b *Buffer) makeRoom(ctx context.Context, need int64) error {
 	}
 }
 
-// rotate seals the current segment (synced, so its callbacks fire) and
-// starts the next.
+// rotate seals the current segment and starts the next. With fsync
+// always the sealed segment is synced here; otherwise the sync loop is
+// asked to sync it at once, without the lock (syncOutside), while appends
+// go to the next: a segment's fsync can take a while (16 MiB of writeback,
+// FlushFileBuffers on a busy disk), and it paused every append. A rotation
+// that finds the last sealed segment not synced yet syncs it first.
 func (b *Buffer) rotate() error {
 	next := b.segs[len(b.segs)-1].index + 1
 	b.waitSync()
 	if b.w != nil {
-		if err := b.syncLocked(); err != nil {
-			return err
+		if b.cfg.Fsync == FsyncAlways || b.sealed != nil {
+			if err := b.syncLocked(); err != nil {
+				return err
+			}
+			b.w.Close()
+		} else {
+			b.sealed = b.w
+			select {
+			case b.kick <- struct{}{}:
+			default:
+			}
 		}
-		b.w.Close()
 		b.w = nil
 	}
 	return b.newSegment(next)
@@ -495,21 +521,47 @@ func (b *Buffer) unsynced(err error) {
 		b.w.Close()
 		b.w = nil
 	}
+	b.closeSealed()
 }
 
-// syncLocked fsyncs the current segment and runs the callbacks it covers.
+// closeSealed closes the sealed segment's writer, if there is one.
+func (b *Buffer) closeSealed() error {
+	if b.sealed == nil {
+		return nil
+	}
+	err := b.sealed.Close()
+	b.sealed = nil
+	return err
+}
+
+// syncLocked fsyncs the sealed segment, if any, and the current one, and
+// runs the callbacks they cover.
 func (b *Buffer) syncLocked() error {
 	b.waitSync()
-	if b.w != nil {
-		start := time.Now()
-		if err := b.syncer(b.w)(); err != nil {
+	start := time.Now()
+	for _, sync := range b.syncers() {
+		if err := sync(); err != nil {
 			b.unsynced(err)
 			return fmt.Errorf("sync buffer segment: %w", err)
 		}
-		b.ev.Synced(time.Since(start))
 	}
+	b.closeSealed()
+	b.ev.Synced(time.Since(start))
 	b.durable(b.end())
 	return nil
+}
+
+// syncers returns the fsyncs that make every append so far durable: the
+// sealed segment's first, then the current one's.
+func (b *Buffer) syncers() []func() error {
+	var out []func() error
+	if b.sealed != nil {
+		out = append(out, b.syncer(b.sealed))
+	}
+	if b.w != nil {
+		out = append(out, b.syncer(b.w))
+	}
+	return out
 }
 
 // syncOutside fsyncs the current segment as syncLocked does, but lets go
@@ -521,14 +573,20 @@ func (b *Buffer) syncLocked() error {
 // during the fsync wait for the next one.
 func (b *Buffer) syncOutside() {
 	b.waitSync()
-	if b.w == nil {
+	syncs := b.syncers()
+	if len(syncs) == 0 {
 		return
 	}
-	upto, sync := b.end(), b.syncer(b.w)
+	upto := b.end()
 	b.syncing = true
 	b.mu.Unlock()
 	start := time.Now()
-	err := sync()
+	var err error
+	for _, sync := range syncs {
+		if err = sync(); err != nil {
+			break
+		}
+	}
 	b.mu.Lock()
 	b.syncing = false
 	b.cond.Broadcast()
@@ -537,6 +595,9 @@ func (b *Buffer) syncOutside() {
 		b.cfg.Logger.Error("buffer sync failed", "err", fmt.Errorf("sync buffer segment: %w", err))
 		return
 	}
+	// Nothing seals another segment while the fsync runs (rotate waits
+	// for it), so the sealed one is the one just synced.
+	b.closeSealed()
 	b.ev.Synced(time.Since(start))
 	b.durable(upto)
 }
@@ -572,9 +633,10 @@ func (b *Buffer) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-b.kick:
 		}
 		b.mu.Lock()
-		if len(b.pending) > 0 {
+		if len(b.pending) > 0 || b.sealed != nil {
 			b.syncOutside()
 		}
 		b.saveCursorsOutside()
@@ -597,7 +659,7 @@ func (b *Buffer) Close() error {
 	b.cond.Broadcast()
 	err := b.syncLocked()
 	b.saveCursors()
-	err = errors.Join(err, b.closeCursors())
+	err = errors.Join(err, b.closeCursors(), b.closeSealed())
 	if b.w != nil {
 		err = errors.Join(err, b.w.Close())
 		b.w = nil

@@ -31,11 +31,12 @@ func (e *UnreadableErr) Unwrap() error { return e.Err }
 // file (a folder, a symlink) cannot be read as a segment.
 var errNotRegular = errors.New("not a regular file")
 
-// recoverSegment repairs (when it is the newest) and measures one segment.
-// A segment proven corrupt is removed, counted and reported as nil, nil;
-// any other error is an *UnreadableErr and the file stays.
-func (b *Buffer) recoverSegment(idx uint64, newest bool) (*segInfo, error) {
-	if newest {
+// recoverSegment repairs (when it is one of the two newest, which may have
+// been written without an fsync) and measures one segment. A segment
+// proven corrupt is removed, counted and reported as nil, nil; any other
+// error is an *UnreadableErr and the file stays.
+func (b *Buffer) recoverSegment(idx uint64, unsynced bool) (*segInfo, error) {
+	if unsynced {
 		cut, corrupt, err := segment.Repair(b.cfg.Dir, idx)
 		if err != nil {
 			return nil, b.discardCorrupt(idx, err)

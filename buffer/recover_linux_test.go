@@ -12,9 +12,10 @@ import (
 )
 
 // TestRecoveryOnReadOnlyDisk opens a buffer whose file system was remounted
-// read-only, a real failure that root cannot bypass: the newest segment
-// cannot be opened for repair. Open must fail naming that segment, with the
-// cause kept for errors.Is, and delete and count nothing.
+// read-only, a real failure that root cannot bypass: the two newest
+// segments, which recovery repairs, cannot be opened for it. Open must
+// fail naming the first of them, with the cause kept for errors.Is, and
+// delete and count nothing.
 func TestRecoveryOnReadOnlyDisk(t *testing.T) {
 	disk := smallDisk(t, "4m")
 	dir := filepath.Join(disk, "buffer")
@@ -29,7 +30,7 @@ func TestRecoveryOnReadOnlyDisk(t *testing.T) {
 	if err == nil {
 		b.Close()
 	}
-	checkUnreadableKept(t, err, segPath(dir, segs[len(segs)-1]), ev)
+	checkUnreadableKept(t, err, segPath(dir, segs[len(segs)-2]), ev)
 	if !errors.Is(err, syscall.EROFS) {
 		t.Errorf("error %v does not wrap EROFS; the daemon could not tell it may go away", err)
 	}
