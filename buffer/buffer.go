@@ -538,16 +538,36 @@ func (b *Buffer) closeSealed() error {
 // runs the callbacks they cover.
 func (b *Buffer) syncLocked() error {
 	b.waitSync()
+	syncs := b.syncers()
+	took, err := runSyncs(syncs)
+	return b.afterSync(len(syncs), took, err, b.end())
+}
+
+// runSyncs runs the fsyncs of syncers in order, up to the first that
+// fails, and reports how long they took.
+func runSyncs(syncs []func() error) (time.Duration, error) {
 	start := time.Now()
-	for _, sync := range b.syncers() {
+	for _, sync := range syncs {
 		if err := sync(); err != nil {
-			b.unsynced(err)
-			return fmt.Errorf("sync buffer segment: %w", err)
+			return 0, err
 		}
 	}
+	return time.Since(start), nil
+}
+
+// afterSync records what n fsyncs from syncers did: when one failed the
+// segments are let go (unsynced); otherwise the sealed segment is closed,
+// the time they took observed, and the callbacks up to upto run.
+func (b *Buffer) afterSync(n int, took time.Duration, err error, upto Position) error {
+	if err != nil {
+		b.unsynced(err)
+		return fmt.Errorf("sync buffer segment: %w", err)
+	}
 	b.closeSealed()
-	b.ev.Synced(time.Since(start))
-	b.durable(b.end())
+	if n > 0 {
+		b.ev.Synced(took)
+	}
+	b.durable(upto)
 	return nil
 }
 
@@ -580,26 +600,15 @@ func (b *Buffer) syncOutside() {
 	upto := b.end()
 	b.syncing = true
 	b.mu.Unlock()
-	start := time.Now()
-	var err error
-	for _, sync := range syncs {
-		if err = sync(); err != nil {
-			break
-		}
-	}
+	took, err := runSyncs(syncs)
 	b.mu.Lock()
 	b.syncing = false
 	b.cond.Broadcast()
-	if err != nil {
-		b.unsynced(err)
-		b.cfg.Logger.Error("buffer sync failed", "err", fmt.Errorf("sync buffer segment: %w", err))
-		return
-	}
 	// Nothing seals another segment while the fsync runs (rotate waits
-	// for it), so the sealed one is the one just synced.
-	b.closeSealed()
-	b.ev.Synced(time.Since(start))
-	b.durable(upto)
+	// for it), so the sealed one afterSync closes is the one just synced.
+	if err := b.afterSync(len(syncs), took, err, upto); err != nil {
+		b.cfg.Logger.Error("buffer sync failed", "err", err)
+	}
 }
 
 // waitSync waits, with the lock held around it, until no syncOutside is

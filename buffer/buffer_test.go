@@ -27,6 +27,13 @@ type counting struct {
 	mu      sync.Mutex
 	dropped map[string]int64
 	corrupt int64
+	synced  int
+}
+
+func (c *counting) Synced(time.Duration) {
+	c.mu.Lock()
+	c.synced++
+	c.mu.Unlock()
 }
 
 func (c *counting) Dropped(sink string, n int64) {

@@ -10,17 +10,9 @@ import (
 // saveCursors makes every cursor that moved since it was last saved
 // durable: written (unless Commit wrote it already) and fsynced.
 func (b *Buffer) saveCursors() {
-	b.waitCursorSync()
-	for _, c := range b.cursors {
-		if c.committed == c.saved || !b.writeCursor(c) {
-			continue
-		}
-		if err := b.cursorSyncer(c.file)(); err != nil {
-			b.cursorFailed(c, err)
-			continue
-		}
-		c.file.synced()
-		c.saved = c.written
+	todo, syncs := b.cursorsToSave()
+	for i, c := range todo {
+		b.cursorSynced(c, syncs[i]())
 	}
 }
 
@@ -32,14 +24,7 @@ func (b *Buffer) saveCursors() {
 // Commit), so no write lands in a slot being synced, and is written once
 // the fsyncs returned.
 func (b *Buffer) saveCursorsOutside() {
-	b.waitCursorSync()
-	var todo []*cursor
-	var syncs []func() error
-	for _, c := range b.cursors {
-		if c.committed != c.saved && b.writeCursor(c) {
-			todo, syncs = append(todo, c), append(syncs, b.cursorSyncer(c.file))
-		}
-	}
+	todo, syncs := b.cursorsToSave()
 	if len(todo) == 0 {
 		return
 	}
@@ -53,12 +38,7 @@ func (b *Buffer) saveCursorsOutside() {
 	b.cursorSyncing = false
 	b.cond.Broadcast()
 	for i, c := range todo {
-		if errs[i] != nil {
-			b.cursorFailed(c, errs[i])
-			continue
-		}
-		c.file.synced()
-		c.saved = c.written
+		b.cursorSynced(c, errs[i])
 	}
 	// What was committed meanwhile is written now, into the slot the fsync
 	// did not make durable: a killed process then re-sends no more than
@@ -66,6 +46,31 @@ func (b *Buffer) saveCursorsOutside() {
 	for _, c := range b.cursors {
 		b.writeCursor(c)
 	}
+}
+
+// cursorsToSave writes the position of every cursor that moved since it
+// was last saved, and returns those whose file holds it, with the fsyncs
+// that make them durable.
+func (b *Buffer) cursorsToSave() ([]*cursor, []func() error) {
+	b.waitCursorSync()
+	var todo []*cursor
+	var syncs []func() error
+	for _, c := range b.cursors {
+		if c.committed != c.saved && b.writeCursor(c) {
+			todo, syncs = append(todo, c), append(syncs, b.cursorSyncer(c.file))
+		}
+	}
+	return todo, syncs
+}
+
+// cursorSynced records the outcome of c's fsync from cursorsToSave.
+func (b *Buffer) cursorSynced(c *cursor, err error) {
+	if err != nil {
+		b.cursorFailed(c, err)
+		return
+	}
+	c.file.synced()
+	c.saved = c.written
 }
 
 // writeCursor writes c's committed position into its file unless it is

@@ -189,3 +189,36 @@ func TestRotationWaitsForSync(t *testing.T) {
 		t.Fatalf("%d segments: the second batch should have rotated", n)
 	}
 }
+
+// TestNoFsyncObservedWithoutASegment: after a failed fsync let the segment
+// go, closing the buffer has nothing to sync, and the fsync latency metric
+// must not count an fsync that never ran.
+func TestNoFsyncObservedWithoutASegment(t *testing.T) {
+	ev := &counting{}
+	cfg := testConfig(testdir.New(t), "s")
+	cfg.Fsync, cfg.Events = FsyncAlways, ev
+	b, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	b.syncer = func(*segment.Writer) func() error { return func() error { return syscall.EIO } }
+	b.mu.Unlock()
+	if err := b.Append(context.Background(), recs(0, 10), nil); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Append with a failing fsync = %v, want EIO", err)
+	}
+	b.mu.Lock()
+	left := b.w
+	b.mu.Unlock()
+	if left != nil {
+		t.Fatal("the segment whose fsync failed is still written to")
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close with no segment: %v", err)
+	}
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	if ev.synced != 0 {
+		t.Fatalf("%d fsyncs observed, none ran", ev.synced)
+	}
+}
