@@ -189,10 +189,11 @@ func drawPanel(w io.Writer, p panel, names []string, x0, y0 int) {
 			}
 			label := bottom - h - 3
 			if len(b.runs) > 1 {
-				lo, hi := bottom-slices.Min(b.runs)/top*plotH, bottom-slices.Max(b.runs)/top*plotH
+				least, most := slices.Min(b.runs), slices.Max(b.runs)
+				lo, hi := bottom-least/top*plotH, bottom-most/top*plotH
 				cx, cap := x+barW/2, barW/4
 				fmt.Fprintf(w, "<path class=\"range\" data-case=\"%s\" data-agent=\"%s\" data-min=\"%g\" data-max=\"%g\" d=\"M%.2f %.2fH%.2fM%.2f %.2fH%.2fM%.2f %.2fV%.2f\" stroke=\"#222\" fill=\"none\"/>",
-					esc(g.label), esc(b.agent), slices.Min(b.runs), slices.Max(b.runs), cx-cap, lo, cx+cap, cx-cap, hi, cx+cap, cx, lo, hi)
+					esc(g.label), esc(b.agent), least, most, cx-cap, lo, cx+cap, cx-cap, hi, cx+cap, cx, lo, hi)
 				label = min(label, hi-3)
 			}
 			fmt.Fprintf(w, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"10\">%s</text>\n", x+barW/2, label, number(b.value))
