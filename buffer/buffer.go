@@ -38,10 +38,11 @@
 // Known limitations: an fsync with fsync always, a rotation's fsync when
 // the sealed segment before it is not synced yet, and a cursor's fsync
 // when its sink leaves a segment run with the lock held, so appends and
-// reads pause for them (see the fsync latency metric). After a crash new records always go to a fresh segment, so a
-// torn segment is never appended to. Each cursor file stays open while the
-// buffer is: on Windows nothing may rename or delete it then (stale
-// cursors go at Open, before any is opened).
+// reads pause for them (see the fsync latency metric). After a crash new
+// records always go to a fresh segment, so a torn segment is never
+// appended to. Each cursor file stays open while the buffer is: on Windows
+// nothing may rename or delete it then (stale cursors go at Open, before
+// any is opened).
 package buffer
 
 import (
